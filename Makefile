@@ -1,0 +1,66 @@
+# The README's commands. `make serve` and `make test` work on a fresh Debian machine as
+# root: scripts/setup.sh installs what is missing and skips what is there.
+PORT ?= 8000
+AS_OF_MODEL := 2026-06-30
+SIM_ACCOUNTS := 50000
+SIM_SEED := 20260630
+WASM := target/wasm32-unknown-unknown/release/churn_audit.wasm
+CLI := target/release/churn-audit
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: serve test wasm cli model model-check setup setup-test lint unit wasm-test e2e clean
+
+serve: setup wasm
+	@echo "serving http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	python3 -m http.server --bind 127.0.0.1 $(PORT) -d www
+
+test: setup-test lint unit wasm-test model-check e2e
+	@echo "make test: all checks passed"
+
+setup:
+	@scripts/setup.sh build
+
+setup-test:
+	@scripts/setup.sh test
+
+# The scoring engine for the page: cargo + the pinned wasm-bindgen-cli, --target web.
+# The name section is ~70 KB of debugging names the page never needs: removed.
+wasm:
+	cargo build --release --target wasm32-unknown-unknown --lib
+	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg $(WASM)
+
+cli:
+	cargo build --release --bin churn-audit
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --release
+
+# The library's tests compiled to wasm and run in headless Chromium.
+wasm-test:
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_USE_BROWSER=1 \
+	cargo test --release --target wasm32-unknown-unknown --test wasm
+
+# Rebuilds the bundled model from the simulator: same seed, same bytes.
+model: cli
+	$(CLI) simulate --accounts $(SIM_ACCOUNTS) --seed $(SIM_SEED) --as-of $(AS_OF_MODEL) --out target/simulated-history.csv
+	$(CLI) train --data target/simulated-history.csv --label churned --seed $(SIM_SEED) --as-of $(AS_OF_MODEL) --out models/default.json
+
+# Fails when models/default.json is not what `make model` produces.
+model-check: cli
+	$(CLI) simulate --accounts $(SIM_ACCOUNTS) --seed $(SIM_SEED) --as-of $(AS_OF_MODEL) --out target/simulated-history.csv
+	$(CLI) train --data target/simulated-history.csv --label churned --seed $(SIM_SEED) --as-of $(AS_OF_MODEL) --out target/rebuilt-model.json
+	cmp models/default.json target/rebuilt-model.json
+
+# The page in headless Chromium against the CLI on the same file.
+e2e: cli wasm
+	node --test tests/e2e/
+
+clean:
+	cargo clean
+	rm -rf www/pkg node_modules

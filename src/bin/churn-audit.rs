@@ -1,0 +1,301 @@
+//! The churn-audit command line: a thin adapter over the library.
+//!
+//! ```text
+//! churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json]
+//! churn-audit train    --data FILE --label COL [--out FILE] [--seed N] [--as-of YYYY-MM-DD] [--l2 X]
+//! churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
+//! ```
+//! Exit status: 0 on success, 1 when the input cannot be used, 2 on a usage error.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::ExitCode;
+
+use churn_audit::audit::{self, AuditResult};
+use churn_audit::error::{Error, Result};
+use churn_audit::model::Model;
+use churn_audit::{ingest, simulate, train};
+
+const USAGE: &str = "usage:
+  churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json]
+  churn-audit train    --data FILE --label COL [--out FILE] [--seed N] [--as-of YYYY-MM-DD] [--l2 X]
+  churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
+
+Dates in the data are counted up to --as-of (default: today, UTC).
+Nothing is sent anywhere: files are read and written on this machine only.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Usage(msg)) => {
+            eprintln!("error: {msg}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Parsed `--name value` options; every option takes exactly one value.
+struct Options {
+    values: BTreeMap<String, String>,
+}
+
+impl Options {
+    fn parse(args: &[String], allowed: &[&str]) -> Result<Options> {
+        let mut values = BTreeMap::new();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let Some(name) = arg.strip_prefix("--") else {
+                return Err(Error::Usage(format!("unexpected argument '{arg}'")));
+            };
+            let (name, value) = match name.split_once('=') {
+                Some((n, v)) => (n.to_string(), v.to_string()),
+                None => {
+                    let v = it
+                        .next()
+                        .ok_or_else(|| Error::Usage(format!("--{name} needs a value")))?;
+                    (name.to_string(), v.clone())
+                }
+            };
+            if !allowed.contains(&name.as_str()) {
+                return Err(Error::Usage(format!("unknown option --{name}")));
+            }
+            if values.insert(name.clone(), value).is_some() {
+                return Err(Error::Usage(format!("--{name} given twice")));
+            }
+        }
+        Ok(Options { values })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    fn required(&self, name: &str) -> Result<&str> {
+        self.get(name)
+            .ok_or_else(|| Error::Usage(format!("--{name} is required")))
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str, default: Option<T>) -> Result<T> {
+        match self.get(name) {
+            Some(v) => v
+                .parse()
+                .map_err(|_| Error::Usage(format!("--{name} '{v}' is not a valid number"))),
+            None => default.ok_or_else(|| Error::Usage(format!("--{name} is required"))),
+        }
+    }
+
+    /// The as-of date in days since 1970-01-01; today (UTC) by default.
+    fn as_of(&self) -> Result<i64> {
+        match self.get("as-of") {
+            Some(v) => ingest::parse_iso_date(v).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--as-of '{v}' is not a date of the form YYYY-MM-DD"
+                ))
+            }),
+            None => {
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                Ok((secs / 86_400) as i64)
+            }
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let Some((command, rest)) = args.split_first() else {
+        return Err(Error::Usage("no command given".into()));
+    };
+    match command.as_str() {
+        "score" => score(&Options::parse(
+            rest,
+            &["data", "model", "out", "as-of", "format"],
+        )?),
+        "train" => train_cmd(&Options::parse(
+            rest,
+            &["data", "label", "out", "seed", "as-of", "l2"],
+        )?),
+        "simulate" => simulate_cmd(&Options::parse(
+            rest,
+            &["accounts", "seed", "out", "as-of"],
+        )?),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(Error::Usage(format!("unknown command '{other}'"))),
+    }
+}
+
+fn read(path: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Writes to `--out` or, without it, to stdout.
+fn write_out(out: Option<&str>, text: &str) -> Result<()> {
+    match out {
+        Some(path) => std::fs::write(path, text).map_err(|e| Error::io(path, e)),
+        None => std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(|e| Error::io("stdout", e)),
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+}
+
+fn score(opts: &Options) -> Result<()> {
+    let data = opts.required("data")?;
+    let model = match opts.get("model") {
+        Some(path) => {
+            let bytes = read(path)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Error::model(path, "the file is not UTF-8 text"))?;
+            Model::from_json(&text, path)?
+        }
+        None => churn_audit::default_model()?,
+    };
+    let format = opts.get("format").unwrap_or("csv");
+    if format != "csv" && format != "json" {
+        return Err(Error::Usage(format!(
+            "--format '{format}' is not one of csv, json"
+        )));
+    }
+    let bytes = read(data)?;
+    let result = audit::audit(&bytes, file_name(data), &model, opts.as_of()?)?;
+    let text = if format == "json" {
+        let mut s = serde_json::to_string(&result).map_err(|e| Error::io("json", e))?;
+        s.push('\n');
+        s
+    } else {
+        audit::to_csv(&result)
+    };
+    write_out(opts.get("out"), &text)?;
+    eprint!("{}", summary_text(&result));
+    Ok(())
+}
+
+/// The human summary printed on stderr after scoring.
+fn summary_text(r: &AuditResult) -> String {
+    let s = &r.summary;
+    let share = if s.accounts_scored > 0 {
+        100.0 * s.expected_churners / s.accounts_scored as f64
+    } else {
+        0.0
+    };
+    let mut out = format!(
+        "scored {} accounts from {} ({}, delimiter '{}', as of {}) with model '{}'\n\
+         rows with warnings: {}\n\
+         expected churners: {:.1} ({:.1}%)\n\
+         revenue at risk: {}\n",
+        s.accounts_scored,
+        r.file,
+        r.encoding,
+        r.delimiter,
+        r.as_of,
+        r.model,
+        s.rows_with_warnings,
+        s.expected_churners,
+        share,
+        grouped(s.revenue_at_risk)
+    );
+    for t in &s.tiers {
+        out.push_str(&format!(
+            "  {:<8} {:>7} accounts  {:>15} at risk\n",
+            t.name,
+            t.accounts,
+            grouped(t.revenue_at_risk)
+        ));
+    }
+    for w in &r.file_warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
+}
+
+/// A whole number with thousands separators, for the summary.
+fn grouped(x: f64) -> String {
+    let n = x.round() as i64;
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn train_cmd(opts: &Options) -> Result<()> {
+    let data = opts.required("data")?;
+    let cfg = train::TrainConfig {
+        label: opts.required("label")?.to_string(),
+        seed: opts.number("seed", Some(42u64))?,
+        as_of: opts.as_of()?,
+        l2: opts
+            .get("l2")
+            .map(|_| opts.number("l2", None::<f64>))
+            .transpose()?,
+    };
+    let bytes = read(data)?;
+    let started = std::time::Instant::now();
+    let model = train::train(&bytes, file_name(data), &cfg)?;
+    write_out(opts.get("out"), &model.to_json())?;
+    let held = model.metrics.held_out.as_ref();
+    eprintln!(
+        "trained on {} rows ({:.1}% churn) with {} features in {:.2} s; held-out AUC {}",
+        model.provenance.rows,
+        100.0 * model.provenance.churn_rate,
+        model.features.len(),
+        started.elapsed().as_secs_f64(),
+        held.map(|m| format!("{:.3}", m.auc))
+            .unwrap_or_else(|| "n/a".into())
+    );
+    Ok(())
+}
+
+fn simulate_cmd(opts: &Options) -> Result<()> {
+    let cfg = simulate::SimConfig {
+        accounts: opts.number("accounts", None)?,
+        seed: opts.number("seed", None)?,
+        as_of: opts.as_of()?,
+    };
+    write_out(opts.get("out"), &simulate::simulate(&cfg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(grouped(1234567.4), "1,234,567");
+        assert_eq!(grouped(-999.6), "-1,000");
+        assert_eq!(grouped(0.0), "0");
+    }
+
+    #[test]
+    fn options_reject_unknown_and_missing_values() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(Options::parse(&args(&["--data"]), &["data"]).is_err());
+        assert!(Options::parse(&args(&["--nope", "1"]), &["data"]).is_err());
+        let o = Options::parse(&args(&["--data=a.csv"]), &["data"]).unwrap();
+        assert_eq!(o.get("data"), Some("a.csv"));
+    }
+}

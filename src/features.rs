@@ -1,0 +1,470 @@
+//! From a read table to feature values: header matching, cell parsing, imputation flags.
+//!
+//! Headers are matched to the model's columns after [`normalize_header`]: first the id,
+//! name and segment columns, then each feature by its own name and aliases, then by its
+//! date aliases (a date column turned into days before or after the as-of date). Each
+//! header serves at most one column and each column takes the first header that
+//! matches, so a duplicated header is reported rather than silently merged.
+//!
+//! Cells are parsed with the column's inferred number style or date order (see
+//! [`crate::ingest`]); a cell that cannot be read becomes missing, and its row gets a
+//! warning naming the line, the column and the value.
+
+use serde::Serialize;
+
+use crate::error::{show_value, Error, Result};
+use crate::ingest::{self, DateOrder, Table};
+use crate::model::{ColumnSpec, Kind, Model};
+use crate::schema::{normalize_header, DateDirection};
+
+/// How a header was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// The account id column.
+    Id,
+    /// The account name column.
+    Name,
+    /// The segment column.
+    Segment,
+    /// The feature's own name.
+    Exact,
+    /// One of the feature's aliases.
+    Alias,
+    /// A date alias, turned into days.
+    Date,
+}
+
+/// One header of the file and what it was matched to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnMatch {
+    /// The header as written in the file.
+    pub header: String,
+    /// The model column it feeds (a feature name, or the id/name/segment column's name).
+    pub feature: Option<String>,
+    /// How it matched.
+    pub how: Option<MatchKind>,
+}
+
+/// The non-feature facts of one account row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowMeta {
+    /// 1-based line where the record starts.
+    pub line: usize,
+    /// The account id as written (trimmed).
+    pub account_id: String,
+    /// The account name, empty when the file has none.
+    pub account_name: String,
+    /// The segment, empty when the file has none.
+    pub segment: String,
+}
+
+/// A table turned into model inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// One per data record, in file order.
+    pub rows: Vec<RowMeta>,
+    /// `rows.len() × n_features` values, row-major; NaN = missing.
+    pub values: Vec<f64>,
+    /// Number of model features (the row stride of `values`).
+    pub n_features: usize,
+    /// Warnings per row (parse failures, imputed features, ragged records).
+    pub warnings: Vec<Vec<String>>,
+    /// Every header and what it matched.
+    pub columns: Vec<ColumnMatch>,
+    /// Model features with no column in the file (imputed for every row).
+    pub missing_features: Vec<String>,
+    /// Problems with the file as a whole that did not stop scoring.
+    pub file_warnings: Vec<String>,
+}
+
+impl Prepared {
+    /// The values of row `i`.
+    pub fn row(&self, i: usize) -> &[f64] {
+        let start = (i * self.n_features).min(self.values.len());
+        let end = (start + self.n_features).min(self.values.len());
+        &self.values[start..end]
+    }
+}
+
+/// Where a feature's values come from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Direct(usize),
+    Date(usize, DateDirection),
+}
+
+fn column_names(spec: &ColumnSpec) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(spec.name.as_str())
+        .chain(spec.aliases.iter().map(String::as_str))
+        .map(normalize_header)
+}
+
+/// Finds the first unused header whose normalised form is among `names`, trying the
+/// names in order of preference (a feature's own name before its aliases).
+fn find_header(
+    normalized: &[String],
+    used: &[bool],
+    names: impl Iterator<Item = String>,
+) -> Option<usize> {
+    for name in names {
+        if name.is_empty() {
+            continue;
+        }
+        if let Some(i) = (0..normalized.len()).find(|&i| !used[i] && normalized[i] == name) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Matches the table's headers to the model's columns and parses every cell.
+///
+/// Fails only when the file cannot be scored at all: no account id column, none of the
+/// model's features present, or no data rows.
+pub fn prepare(table: &Table, model: &Model, as_of: i64, file: &str) -> Result<Prepared> {
+    let normalized: Vec<String> = table.headers.iter().map(|h| normalize_header(h)).collect();
+    let mut used = vec![false; normalized.len()];
+    let mut columns: Vec<ColumnMatch> = table
+        .headers
+        .iter()
+        .map(|h| ColumnMatch {
+            header: h.clone(),
+            feature: None,
+            how: None,
+        })
+        .collect();
+    let mut claim = |i: usize, used: &mut Vec<bool>, feature: &str, how: MatchKind| {
+        used[i] = true;
+        columns[i].feature = Some(feature.to_string());
+        columns[i].how = Some(how);
+    };
+
+    let id = find_header(&normalized, &used, column_names(&model.id_column));
+    let Some(id) = id else {
+        let examples: Vec<&str> = std::iter::once(model.id_column.name.as_str())
+            .chain(model.id_column.aliases.iter().map(String::as_str))
+            .take(4)
+            .collect();
+        return Err(Error::unusable(
+            file,
+            format!(
+                "no account id column: expected a header such as '{}' (found: {})",
+                examples.join("', '"),
+                list_headers(&table.headers)
+            ),
+        ));
+    };
+    claim(id, &mut used, &model.id_column.name, MatchKind::Id);
+
+    let mut sources: Vec<Option<Source>> = vec![None; model.features.len()];
+    // Features first by their own name and aliases, then date aliases, so that a file
+    // with both "days_since_last_engagement" and "last_engagement_date" uses the number.
+    for (f, spec) in model.features.iter().enumerate() {
+        let own = normalize_header(&spec.name);
+        if let Some(i) = find_header(&normalized, &used, std::iter::once(own.clone())) {
+            claim(i, &mut used, &spec.name, MatchKind::Exact);
+            sources[f] = Some(Source::Direct(i));
+        } else if let Some(i) = find_header(
+            &normalized,
+            &used,
+            spec.aliases.iter().map(|a| normalize_header(a)),
+        ) {
+            claim(i, &mut used, &spec.name, MatchKind::Alias);
+            sources[f] = Some(Source::Direct(i));
+        }
+    }
+    for (f, spec) in model.features.iter().enumerate() {
+        if sources[f].is_some() {
+            continue;
+        }
+        let Some(direction) = spec.date_direction else {
+            continue;
+        };
+        if let Some(i) = find_header(
+            &normalized,
+            &used,
+            spec.date_aliases.iter().map(|a| normalize_header(a)),
+        ) {
+            claim(i, &mut used, &spec.name, MatchKind::Date);
+            sources[f] = Some(Source::Date(i, direction));
+        }
+    }
+    // Name and segment come after the features so that a feature alias is never taken
+    // by the looser name aliases ("company", "name").
+    let name = model
+        .name_column
+        .as_ref()
+        .and_then(|spec| find_header(&normalized, &used, column_names(spec)).map(|i| (i, spec)));
+    if let Some((i, spec)) = name {
+        claim(i, &mut used, &spec.name, MatchKind::Name);
+    }
+    let segment = model
+        .segment_column
+        .as_ref()
+        .and_then(|spec| find_header(&normalized, &used, column_names(spec)).map(|i| (i, spec)));
+    if let Some((i, spec)) = segment {
+        claim(i, &mut used, &spec.name, MatchKind::Segment);
+    }
+
+    if sources.iter().all(Option::is_none) {
+        let examples: Vec<&str> = model
+            .features
+            .iter()
+            .take(5)
+            .map(|f| f.name.as_str())
+            .collect();
+        return Err(Error::unusable(
+            file,
+            format!(
+                "none of the model's {} features was found among the headers (found: {}; expected headers such as '{}')",
+                model.features.len(),
+                list_headers(&table.headers),
+                examples.join("', '")
+            ),
+        ));
+    }
+    if table.records.is_empty() {
+        return Err(Error::unusable(
+            file,
+            "the file has column headers but no account rows",
+        ));
+    }
+
+    let mut file_warnings = Vec::new();
+    for (i, col) in columns.iter().enumerate() {
+        if col.feature.is_none() && !normalized[i].is_empty() {
+            let twin =
+                (0..i).find(|&j| normalized[j] == normalized[i] && columns[j].feature.is_some());
+            if let Some(j) = twin {
+                file_warnings.push(format!(
+                    "column '{}' appears twice (columns {} and {}); the first is used",
+                    show_value(&col.header),
+                    j + 1,
+                    i + 1
+                ));
+            }
+        }
+    }
+    let missing_features: Vec<String> = model
+        .features
+        .iter()
+        .zip(&sources)
+        .filter(|(_, s)| s.is_none())
+        .map(|(f, _)| f.name.clone())
+        .collect();
+
+    let n = table.records.len();
+    let p = model.features.len();
+    let mut values = vec![f64::NAN; n * p];
+    let mut warnings: Vec<Vec<String>> = table.records.iter().map(|r| r.warnings.clone()).collect();
+    let cell = |r: usize, c: usize| -> &str {
+        table.records[r]
+            .fields
+            .get(c)
+            .map(String::as_str)
+            .unwrap_or("")
+    };
+    let day_first_hint = table.decimal_comma || table.delimiter == b';';
+
+    for (f, spec) in model.features.iter().enumerate() {
+        let Some(source) = sources[f] else { continue };
+        let col = match source {
+            Source::Direct(c) | Source::Date(c, _) => c,
+        };
+        let header = show_value(&table.headers[col]);
+        let imputed = |spec: &crate::model::FeatureSpec| match spec.kind {
+            Kind::Categorical => "left out".to_string(),
+            _ => format!("imputed {}", crate::model::format_value(spec.impute)),
+        };
+        match (source, spec.kind) {
+            (Source::Date(_, direction), _) => {
+                let order: DateOrder =
+                    ingest::infer_date_order((0..n).map(|r| cell(r, col)), day_first_hint);
+                for r in 0..n {
+                    let text = cell(r, col);
+                    match ingest::parse_date(text, order) {
+                        Ok(Some(day)) => {
+                            values[r * p + f] = match direction {
+                                DateDirection::Since => (as_of - day) as f64,
+                                DateDirection::Until => (day - as_of) as f64,
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(why) => warnings[r].push(cell_warning(
+                            table.records[r].line,
+                            &header,
+                            text,
+                            why,
+                            &imputed(spec),
+                        )),
+                    }
+                }
+            }
+            (Source::Direct(_), Kind::Numeric) => {
+                let style =
+                    ingest::infer_number_style((0..n).map(|r| cell(r, col)), table.decimal_comma);
+                for r in 0..n {
+                    let text = cell(r, col);
+                    match ingest::parse_number(text, style) {
+                        Ok(Some(x)) => values[r * p + f] = x,
+                        Ok(None) => {}
+                        Err(why) => warnings[r].push(cell_warning(
+                            table.records[r].line,
+                            &header,
+                            text,
+                            why,
+                            &imputed(spec),
+                        )),
+                    }
+                }
+            }
+            (Source::Direct(_), Kind::Boolean) => {
+                for r in 0..n {
+                    let text = cell(r, col);
+                    match ingest::parse_bool(text) {
+                        Ok(Some(b)) => values[r * p + f] = if b { 1.0 } else { 0.0 },
+                        Ok(None) => {}
+                        Err(why) => warnings[r].push(cell_warning(
+                            table.records[r].line,
+                            &header,
+                            text,
+                            why,
+                            &imputed(spec),
+                        )),
+                    }
+                }
+            }
+            (Source::Direct(_), Kind::Categorical) => {
+                for r in 0..n {
+                    let text = cell(r, col);
+                    if !ingest::is_missing(text) {
+                        if let Some(level) = spec.level_index(text) {
+                            values[r * p + f] = level as f64;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    let rows = (0..n)
+        .map(|r| RowMeta {
+            line: table.records[r].line,
+            account_id: cell(r, id).trim().to_string(),
+            account_name: name
+                .map(|(c, _)| cell(r, c).trim().to_string())
+                .unwrap_or_default(),
+            segment: segment
+                .map(|(c, _)| cell(r, c).trim().to_string())
+                .unwrap_or_default(),
+        })
+        .collect::<Vec<_>>();
+    for (r, row) in rows.iter().enumerate() {
+        if ingest::is_missing(&row.account_id) {
+            warnings[r].insert(
+                0,
+                format!(
+                    "line {}: no account id; the account is scored but cannot be matched back to the CRM",
+                    row.line
+                ),
+            );
+        }
+    }
+
+    Ok(Prepared {
+        rows,
+        values,
+        n_features: p,
+        warnings,
+        columns,
+        missing_features,
+        file_warnings,
+    })
+}
+
+fn cell_warning(line: usize, header: &str, value: &str, why: &str, action: &str) -> String {
+    format!(
+        "line {line}, column '{header}': '{}' {why}; {action}",
+        show_value(value.trim())
+    )
+}
+
+fn list_headers(headers: &[String]) -> String {
+    if headers.is_empty() {
+        return "no headers".into();
+    }
+    let shown: Vec<String> = headers
+        .iter()
+        .take(8)
+        .map(|h| format!("'{}'", show_value(h)))
+        .collect();
+    if headers.len() > 8 {
+        format!("{}, … {} in all", shown.join(", "), headers.len())
+    } else {
+        shown.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::tiny_model;
+
+    fn table(text: &str) -> Table {
+        ingest::read_table(text.as_bytes(), "t.csv").unwrap()
+    }
+
+    #[test]
+    fn matches_headers_by_alias_and_dates() {
+        let mut m = tiny_model();
+        m.features[0].date_aliases = vec!["Last Contact Date".into()];
+        m.features[0].date_direction = Some(DateDirection::Since);
+        m.features[1].aliases = vec!["is reference".into()];
+        let t = table("ID,Last contact date,Is Reference?,Segment\nA,2024-01-01,yes,smb\n");
+        let as_of = ingest::parse_iso_date("2024-03-01").unwrap();
+        let p = prepare(&t, &m, as_of, "t.csv").unwrap();
+        // 2024 is a leap year: Jan 31 + Feb 29 = 60 days.
+        assert_eq!(p.row(0), &[60.0, 1.0, 0.0]);
+        assert_eq!(p.columns[1].how, Some(MatchKind::Date));
+        assert_eq!(p.columns[2].how, Some(MatchKind::Alias));
+        assert!(p.missing_features.is_empty());
+        assert_eq!(p.rows[0].account_id, "A");
+    }
+
+    #[test]
+    fn unreadable_cells_become_missing_with_a_warning() {
+        let m = tiny_model();
+        let t = table("account_id,days,reference\nA,abc,maybe\nB,12,no\n");
+        let p = prepare(&t, &m, 0, "t.csv").unwrap();
+        assert!(p.row(0)[0].is_nan() && p.row(0)[1].is_nan());
+        assert_eq!(p.row(1)[..2], [12.0, 0.0]);
+        assert_eq!(p.warnings[0].len(), 2);
+        assert!(p.warnings[0][0].starts_with("line 2, column 'days': 'abc'"));
+        assert!(p.warnings[0][0].ends_with("imputed 30"));
+        assert!(p.warnings[1].is_empty());
+        assert_eq!(p.missing_features, vec!["segment".to_string()]);
+    }
+
+    #[test]
+    fn unusable_files_say_why() {
+        let m = tiny_model();
+        let e = prepare(&table("name,days\nx,1\n"), &m, 0, "t.csv").unwrap_err();
+        assert!(e.to_string().contains("no account id column"), "{e}");
+        let e = prepare(&table("id,colour\nx,red\n"), &m, 0, "t.csv").unwrap_err();
+        assert!(
+            e.to_string().contains("none of the model's 3 features"),
+            "{e}"
+        );
+        let e = prepare(&table("id,days\n"), &m, 0, "t.csv").unwrap_err();
+        assert!(e.to_string().contains("no account rows"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_headers_are_reported_and_the_first_is_used() {
+        let m = tiny_model();
+        let p = prepare(&table("id,days,days\nA,1,2\n"), &m, 0, "t.csv").unwrap();
+        assert_eq!(p.row(0)[0], 1.0);
+        assert_eq!(p.file_warnings.len(), 1);
+    }
+}

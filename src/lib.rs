@@ -1,0 +1,50 @@
+//! churn-audit: churn-risk scoring of CRM account lists, on the device.
+//!
+//! A consultant drops a CRM export (HubSpot, Salesforce, Pipedrive, a spreadsheet) into a
+//! web page or passes it to the command line, and every account is scored by a logistic
+//! model: a churn probability, a risk tier, the revenue at risk, and the reasons, each
+//! an exact share of the score. The same code runs natively and as WebAssembly in the
+//! browser, so the page and the command line give identical numbers and the data never
+//! leaves the machine.
+//!
+//! The pipeline, in order:
+//! - [`ingest`]: bytes to a table (encodings, delimiters, quoting, locale-aware values);
+//! - [`schema`]: the canonical columns and header normalisation;
+//! - [`features`]: table to model inputs (header matching, parsing, imputation flags);
+//! - [`model`]: the model file format and the scoring of one account;
+//! - [`audit`]: a whole list, its summary and its scored CSV;
+//! - [`simulate`], [`train`], [`metrics`]: the offline side that builds the models;
+//! - `wasm` (on wasm32 only): the thin browser adapter.
+//!
+//! ```
+//! use churn_audit::{audit::audit, default_model, ingest::parse_iso_date};
+//! let model = default_model().unwrap();
+//! let csv = "account_id,days_since_last_engagement,open_escalations\nA-1,150,4\nA-2,3,0\n";
+//! let result = audit(csv.as_bytes(), "accounts.csv", &model, parse_iso_date("2026-01-15").unwrap()).unwrap();
+//! assert_eq!(result.summary.accounts_scored, 2);
+//! assert!(result.rows[0].churn_probability > result.rows[1].churn_probability);
+//! ```
+
+pub mod audit;
+pub mod error;
+pub mod features;
+pub mod ingest;
+pub mod metrics;
+pub mod model;
+pub mod schema;
+pub mod simulate;
+pub mod train;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::{Error, Result};
+
+/// The bundled default model's JSON, compiled into the binary and the wasm so that
+/// scoring never needs to fetch anything.
+pub const DEFAULT_MODEL_JSON: &str = include_str!("../models/default.json");
+
+/// Parses the bundled default model.
+pub fn default_model() -> Result<model::Model> {
+    model::Model::from_json(DEFAULT_MODEL_JSON, "default.json")
+}

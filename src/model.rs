@@ -1,0 +1,888 @@
+//! The model file (format version 1) and the scoring of one account.
+//!
+//! The format is ours, not linfa's: a model file carries everything scoring needs, so a
+//! page that has never seen the training data can score with it. Its JSON Schema is
+//! `models/model.schema.json`. In short:
+//!
+//! - `features`: for each feature its name, aliases (headers it answers to), group,
+//!   kind (numeric, boolean, categorical), the value imputed when it is missing, the
+//!   training range (values outside are clipped and flagged), a transform, a basis
+//!   (linear, hinge knots, or categorical levels), one coefficient per basis column and
+//!   the training mean ("center") of each basis column.
+//! - `intercept`: the log-odds of churn for an account whose every basis column sits at
+//!   its center, i.e. the typical account.
+//!
+//! An account's log-odds is `intercept + Σ contribution(feature)`, where a feature's
+//! contribution is `Σ_k coefficient_k · (basis_k(x) − center_k)` plus its
+//! missing-indicator term. Each contribution is therefore one exact number and they add
+//! up to the score: the explanation is the model, not an approximation of it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::schema::{normalize_header, DateDirection, Group};
+
+/// The value of the `format` field of every model file.
+pub const FORMAT: &str = "churn-audit-model";
+/// The format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Limits that keep a hostile model file from exhausting memory or time.
+const MAX_FEATURES: usize = 10_000;
+const MAX_BASIS: usize = 1_000;
+const MAX_TEXT: usize = 10_000;
+const MAX_ALIASES: usize = 1_000;
+
+/// A whole model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`FORMAT_VERSION`] for files this build reads.
+    pub format_version: u32,
+    /// Short name of the model.
+    pub name: String,
+    /// What the model predicts and from what, in a sentence or two.
+    #[serde(default)]
+    pub description: String,
+    /// The training table's label column (what "churn" meant there).
+    pub label: String,
+    /// The account identifier column.
+    pub id_column: ColumnSpec,
+    /// The account name column, if the training table had one.
+    #[serde(default)]
+    pub name_column: Option<ColumnSpec>,
+    /// A segment column used to break results down, if any.
+    #[serde(default)]
+    pub segment_column: Option<ColumnSpec>,
+    /// The feature holding contract value, for revenue at risk.
+    #[serde(default)]
+    pub value_feature: Option<String>,
+    /// Log-odds of churn for the typical account (all basis columns at their centers).
+    pub intercept: f64,
+    /// The features, in the order their contributions are reported.
+    pub features: Vec<FeatureSpec>,
+    /// Risk tiers, highest first; the last must start at probability 0.
+    pub tiers: Vec<Tier>,
+    /// Metrics measured when the model was trained.
+    #[serde(default)]
+    pub metrics: Metrics,
+    /// Where the model came from.
+    pub provenance: Provenance,
+}
+
+/// A column that is read but not scored (id, name, segment).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Canonical name.
+    pub name: String,
+    /// Headers it answers to (matched after [`normalize_header`]).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// How a feature's raw values are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A number (money, counts, days, percentages) or, through date aliases, a date
+    /// turned into days.
+    Numeric,
+    /// Yes/no, read as 1/0.
+    Boolean,
+    /// A label from a fixed set of levels; unseen levels score like "other".
+    Categorical,
+}
+
+/// A transform applied after clipping and before the basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// The value as it is.
+    #[default]
+    None,
+    /// `ln(1 + x)`, for heavy right skew (money, counts); needs range minimum > -1.
+    Log1p,
+}
+
+/// The basis expansion of a (transformed) feature value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Basis {
+    /// One column: the value itself.
+    Linear,
+    /// The value followed by `max(0, value − knot)` per knot: a piecewise-linear curve
+    /// that can learn thresholds. Knots are in transformed units, strictly increasing.
+    Hinge {
+        /// Strictly increasing knots.
+        knots: Vec<f64>,
+    },
+    /// One indicator column per level (matched case-insensitively, trimmed).
+    Categorical {
+        /// The known levels.
+        levels: Vec<String>,
+    },
+}
+
+impl Basis {
+    /// Number of basis columns.
+    pub fn width(&self) -> usize {
+        match self {
+            Basis::Linear => 1,
+            Basis::Hinge { knots } => 1 + knots.len(),
+            Basis::Categorical { levels } => levels.len(),
+        }
+    }
+}
+
+/// A missing-value indicator term: whether a value was missing can itself predict churn
+/// (an account that never answers the NPS survey is telling you something).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingTerm {
+    /// Coefficient of the 0/1 "was missing" indicator.
+    pub coefficient: f64,
+    /// The indicator's training mean (the missing rate).
+    pub center: f64,
+}
+
+/// Reason templates; `{value}` is replaced by the account's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Reasons {
+    /// Used when the value is above the feature's typical value and raises risk.
+    #[serde(default)]
+    pub high: String,
+    /// Used when the value is at or below the typical value and raises risk.
+    #[serde(default)]
+    pub low: String,
+}
+
+/// One feature of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSpec {
+    /// Canonical name (unique within the model).
+    pub name: String,
+    /// Human label.
+    pub label: String,
+    /// Data-source family.
+    pub group: Group,
+    /// How values are read.
+    pub kind: Kind,
+    /// Headers that hold the value directly.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Headers that hold a date from which the value is derived in days.
+    #[serde(default)]
+    pub date_aliases: Vec<String>,
+    /// How a date becomes days; required when `date_aliases` is not empty.
+    #[serde(default)]
+    pub date_direction: Option<DateDirection>,
+    /// Unit shown after values ("days", "%"), may be empty.
+    #[serde(default)]
+    pub unit: String,
+    /// Value used when the cell is missing (numeric and boolean kinds).
+    pub impute: f64,
+    /// The typical (median) training value, the reference for reasons and displays.
+    pub typical: f64,
+    /// Training range `[min, max]`; values outside are clipped and flagged.
+    pub range: [f64; 2],
+    /// Transform applied after clipping.
+    #[serde(default)]
+    pub transform: Transform,
+    /// Basis expansion.
+    pub basis: Basis,
+    /// One coefficient per basis column.
+    pub coefficients: Vec<f64>,
+    /// Training mean of each basis column.
+    pub centers: Vec<f64>,
+    /// Missing-indicator term, if the model has one for this feature.
+    #[serde(default)]
+    pub missing: Option<MissingTerm>,
+    /// Reason templates.
+    #[serde(default)]
+    pub reasons: Reasons,
+}
+
+/// A risk tier: accounts with probability at or above `min_probability` (and below the
+/// previous tier's) belong to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    /// Tier name shown to users ("High", "Medium", "Low").
+    pub name: String,
+    /// Lower bound of the tier's probabilities, inclusive.
+    pub min_probability: f64,
+}
+
+/// One set of evaluation metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSet {
+    /// Rows evaluated.
+    pub rows: usize,
+    /// Area under the ROC curve.
+    pub auc: f64,
+    /// Area under the precision-recall curve.
+    #[serde(default)]
+    pub pr_auc: Option<f64>,
+    /// Brier score.
+    pub brier: f64,
+    /// Mean log loss.
+    pub log_loss: f64,
+    /// Churn rate in the top decile of scores over the overall rate.
+    #[serde(default)]
+    pub lift_top_decile: Option<f64>,
+    /// Churn rate among these rows.
+    #[serde(default)]
+    pub base_rate: Option<f64>,
+}
+
+/// Metrics recorded at training time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// On a held-out split never used for fitting.
+    #[serde(default)]
+    pub held_out: Option<MetricSet>,
+    /// Cross-validated, if regularisation was chosen that way.
+    #[serde(default)]
+    pub cross_validated: Option<MetricSet>,
+}
+
+/// Where a model came from, so a report can say what it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// The tool and version that trained it.
+    pub tool: String,
+    /// Date of training (the training data's as-of date, so rebuilds are identical).
+    pub trained_at: String,
+    /// Name of the training file.
+    pub data_file: String,
+    /// SHA-256 of the training file, hex.
+    pub data_sha256: String,
+    /// Training rows.
+    pub rows: usize,
+    /// Churn rate in the training rows.
+    pub churn_rate: f64,
+    /// Random seed used for splits.
+    pub seed: u64,
+    /// Regularisation strength chosen.
+    #[serde(default)]
+    pub l2: f64,
+}
+
+/// A feature's value for one account, as prepared by [`crate::features`].
+///
+/// Numeric and boolean features hold a number; categorical ones hold the level index
+/// (`levels.len()` and above for an unseen level). NaN means missing.
+pub type Value = f64;
+
+/// The score of one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    /// Log-odds of churn: `intercept + Σ contributions`.
+    pub log_odds: f64,
+    /// Probability of churn.
+    pub probability: f64,
+    /// Contribution of each feature to the log-odds, in model feature order.
+    pub contributions: Vec<f64>,
+    /// Per feature: the value was outside the training range and was clipped.
+    pub clipped: Vec<bool>,
+}
+
+/// The logistic function, written to stay accurate and finite for any input.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+impl FeatureSpec {
+    /// Fills `out` with the basis columns for value `x` (NaN = missing, imputed).
+    /// Returns whether the value was clipped to the training range.
+    pub fn basis_into(&self, x: Value, out: &mut Vec<f64>) -> bool {
+        out.clear();
+        if let Basis::Categorical { levels } = &self.basis {
+            out.resize(levels.len(), 0.0);
+            if x.is_finite() && x >= 0.0 && (x as usize) < levels.len() {
+                out[x as usize] = 1.0;
+            }
+            return false;
+        }
+        let raw = if x.is_nan() { self.impute } else { x };
+        let clipped_value = raw.clamp(self.range[0], self.range[1]);
+        let clipped = !x.is_nan() && clipped_value != raw;
+        let t = match self.transform {
+            Transform::None => clipped_value,
+            Transform::Log1p => clipped_value.ln_1p(),
+        };
+        out.push(t);
+        if let Basis::Hinge { knots } = &self.basis {
+            out.extend(knots.iter().map(|k| (t - k).max(0.0)));
+        }
+        clipped
+    }
+
+    /// The contribution of this feature to the log-odds for value `x` (NaN = missing),
+    /// and whether it was clipped. `scratch` is reused to avoid allocation.
+    pub fn contribution(&self, x: Value, scratch: &mut Vec<f64>) -> (f64, bool) {
+        let clipped = self.basis_into(x, scratch);
+        let mut c: f64 = scratch
+            .iter()
+            .zip(&self.coefficients)
+            .zip(&self.centers)
+            .map(|((b, w), m)| w * (b - m))
+            .sum();
+        if let Some(m) = &self.missing {
+            let indicator = if x.is_nan() { 1.0 } else { 0.0 };
+            c += m.coefficient * (indicator - m.center);
+        }
+        (c, clipped)
+    }
+
+    /// The index of a categorical level, or `levels.len()` for an unseen one.
+    pub fn level_index(&self, cell: &str) -> Option<usize> {
+        match &self.basis {
+            Basis::Categorical { levels } => {
+                let cell = cell.trim();
+                Some(
+                    levels
+                        .iter()
+                        .position(|l| l.trim().eq_ignore_ascii_case(cell))
+                        .unwrap_or(levels.len()),
+                )
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Model {
+    /// Parses and validates a model file's text. `file` names it in messages.
+    pub fn from_json(text: &str, file: &str) -> Result<Model> {
+        let model: Model = serde_json::from_str(text).map_err(|e| {
+            Error::model(
+                file,
+                format!(
+                    "not a valid churn-audit model file: {e} (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        model.validate(file)?;
+        Ok(model)
+    }
+
+    /// Serialises the model as pretty JSON with a trailing newline; the same model always
+    /// gives the same bytes.
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs of finite floats and strings cannot fail; fall back to
+        // an empty object rather than panic if that ever changes.
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into());
+        s.push('\n');
+        s
+    }
+
+    /// Checks everything scoring relies on, so that scoring itself never has to.
+    pub fn validate(&self, file: &str) -> Result<()> {
+        let bad = |reason: String| Err(Error::model(file, reason));
+        if self.format != FORMAT {
+            return bad(format!(
+                "the 'format' field is '{}', expected '{FORMAT}'",
+                crate::error::show_value(&self.format)
+            ));
+        }
+        if self.format_version != FORMAT_VERSION {
+            return bad(format!(
+                "format version {} is not supported by this build (it reads version {FORMAT_VERSION})",
+                self.format_version
+            ));
+        }
+        if !self.intercept.is_finite() {
+            return bad("the intercept is not a finite number".into());
+        }
+        if self.features.is_empty() {
+            return bad("the model has no features".into());
+        }
+        if self.features.len() > MAX_FEATURES {
+            return bad(format!(
+                "the model has {} features; at most {MAX_FEATURES} are allowed",
+                self.features.len()
+            ));
+        }
+        let texts = std::iter::once(&self.name)
+            .chain(std::iter::once(&self.description))
+            .chain(std::iter::once(&self.label));
+        if texts.clone().any(|t| t.len() > MAX_TEXT) {
+            return bad("a text field is longer than 10000 bytes".into());
+        }
+        for col in std::iter::once(&self.id_column)
+            .chain(self.name_column.iter())
+            .chain(self.segment_column.iter())
+        {
+            if col.aliases.len() > MAX_ALIASES {
+                return bad(format!("column '{}' has too many aliases", col.name));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for f in &self.features {
+            let name = crate::error::show_value(&f.name);
+            if f.name.is_empty() || normalize_header(&f.name).is_empty() {
+                return bad("a feature has an empty name".into());
+            }
+            if !names.insert(f.name.as_str()) {
+                return bad(format!("feature '{name}' appears twice"));
+            }
+            if f.aliases.len() + f.date_aliases.len() > MAX_ALIASES
+                || f.label.len() > MAX_TEXT
+                || f.reasons.high.len() > MAX_TEXT
+                || f.reasons.low.len() > MAX_TEXT
+            {
+                return bad(format!("feature '{name}' has oversized text or aliases"));
+            }
+            if !f.date_aliases.is_empty() && f.date_direction.is_none() {
+                return bad(format!(
+                    "feature '{name}' has date aliases but no date_direction"
+                ));
+            }
+            let width = f.basis.width();
+            if width == 0 || width > MAX_BASIS {
+                return bad(format!(
+                    "feature '{name}' has {width} basis columns; 1 to {MAX_BASIS} are allowed"
+                ));
+            }
+            if f.coefficients.len() != width || f.centers.len() != width {
+                return bad(format!(
+                    "feature '{name}' has {} coefficients and {} centers for {width} basis columns",
+                    f.coefficients.len(),
+                    f.centers.len()
+                ));
+            }
+            let numbers = f
+                .coefficients
+                .iter()
+                .chain(&f.centers)
+                .chain(&f.range)
+                .chain([&f.impute, &f.typical])
+                .chain(f.missing.iter().flat_map(|m| [&m.coefficient, &m.center]));
+            if numbers.clone().any(|v| !v.is_finite()) {
+                return bad(format!(
+                    "feature '{name}' holds a number that is not finite"
+                ));
+            }
+            if f.range[0] > f.range[1] {
+                return bad(format!(
+                    "feature '{name}' has range [{}, {}] with minimum above maximum",
+                    f.range[0], f.range[1]
+                ));
+            }
+            if f.transform == Transform::Log1p && f.range[0] <= -1.0 {
+                return bad(format!(
+                    "feature '{name}' uses log1p but its range starts at {} (must be above -1)",
+                    f.range[0]
+                ));
+            }
+            match (&f.basis, f.kind) {
+                (Basis::Categorical { .. }, Kind::Categorical) => {}
+                (Basis::Categorical { .. }, _) | (_, Kind::Categorical) => {
+                    return bad(format!(
+                        "feature '{name}': a categorical basis goes with kind 'categorical' and only with it"
+                    ))
+                }
+                (Basis::Hinge { knots }, _) => {
+                    if knots.iter().any(|k| !k.is_finite()) {
+                        return bad(format!("feature '{name}' has a knot that is not finite"));
+                    }
+                    if knots.windows(2).any(|w| w[0] >= w[1]) {
+                        return bad(format!(
+                            "feature '{name}' has knots that are not strictly increasing"
+                        ));
+                    }
+                }
+                (Basis::Linear, _) => {}
+            }
+            if let Basis::Categorical { levels } = &f.basis {
+                if levels.iter().any(|l| l.len() > MAX_TEXT) {
+                    return bad(format!("feature '{name}' has an oversized level"));
+                }
+            }
+        }
+        if let Some(v) = &self.value_feature {
+            match self.features.iter().find(|f| &f.name == v) {
+                Some(f) if f.kind == Kind::Numeric => {}
+                Some(_) => {
+                    return bad(format!(
+                        "value_feature '{}' is not numeric",
+                        crate::error::show_value(v)
+                    ))
+                }
+                None => {
+                    return bad(format!(
+                        "value_feature '{}' is not one of the features",
+                        crate::error::show_value(v)
+                    ))
+                }
+            }
+        }
+        if self.tiers.is_empty() || self.tiers.len() > 10 {
+            return bad("the model needs between 1 and 10 risk tiers".into());
+        }
+        if self
+            .tiers
+            .iter()
+            .any(|t| !(0.0..=1.0).contains(&t.min_probability) || t.name.is_empty())
+        {
+            return bad("each tier needs a name and a min_probability between 0 and 1".into());
+        }
+        if self
+            .tiers
+            .windows(2)
+            .any(|w| w[0].min_probability <= w[1].min_probability)
+        {
+            return bad(
+                "tiers must be listed highest first with decreasing min_probability".into(),
+            );
+        }
+        if self.tiers.last().map(|t| t.min_probability) != Some(0.0) {
+            return bad("the last tier must start at min_probability 0".into());
+        }
+        Ok(())
+    }
+
+    /// Scores one account from its prepared values (one per feature, NaN = missing).
+    ///
+    /// `values` must have one entry per feature; a shorter slice scores the rest as
+    /// missing rather than panicking.
+    pub fn score(&self, values: &[Value]) -> Score {
+        let mut scratch = Vec::new();
+        let mut contributions = Vec::with_capacity(self.features.len());
+        let mut clipped = Vec::with_capacity(self.features.len());
+        for (i, f) in self.features.iter().enumerate() {
+            let x = values.get(i).copied().unwrap_or(f64::NAN);
+            let (c, cl) = f.contribution(x, &mut scratch);
+            contributions.push(c);
+            clipped.push(cl);
+        }
+        let log_odds = self.intercept + contributions.iter().sum::<f64>();
+        Score {
+            log_odds,
+            probability: sigmoid(log_odds),
+            contributions,
+            clipped,
+        }
+    }
+
+    /// The tier an account with probability `p` falls in.
+    pub fn tier(&self, p: f64) -> &str {
+        self.tiers
+            .iter()
+            .find(|t| p >= t.min_probability)
+            .or(self.tiers.last())
+            .map(|t| t.name.as_str())
+            .unwrap_or("")
+    }
+
+    /// The index of the feature named `name`.
+    pub fn feature_index(&self, name: &str) -> Option<usize> {
+        self.features.iter().position(|f| f.name == name)
+    }
+}
+
+/// Formats a value for a reason or a warning: whole numbers without decimals, others
+/// with at most two, grouped thousands never (reasons must read the same in any locale).
+pub fn format_value(x: f64) -> String {
+    if !x.is_finite() {
+        return "?".into();
+    }
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{}", x.round() as i64)
+    } else {
+        let s = format!("{x:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// The plain-language reasons that push this account's risk up most, strongest first,
+/// at most `n`, each with its weight as an odds multiplier, e.g.
+/// "No two-way engagement for 142 days (odds ×3.1)".
+pub fn top_reasons(model: &Model, values: &[Value], score: &Score, n: usize) -> Vec<String> {
+    let mut order: Vec<usize> = (0..score.contributions.len())
+        .filter(|&i| score.contributions[i] > 1e-9)
+        .collect();
+    // Ties broken by feature order so the output is deterministic.
+    order.sort_by(|&a, &b| {
+        score.contributions[b]
+            .total_cmp(&score.contributions[a])
+            .then(a.cmp(&b))
+    });
+    order
+        .into_iter()
+        .take(n)
+        .map(|i| {
+            let f = &model.features[i];
+            let x = values.get(i).copied().unwrap_or(f64::NAN);
+            let text = reason_text(f, x);
+            format!("{text} (odds ×{:.1})", score.contributions[i].exp())
+        })
+        .collect()
+}
+
+fn reason_text(f: &FeatureSpec, x: Value) -> String {
+    if x.is_nan() {
+        return format!("{}: not recorded", f.label);
+    }
+    if let Basis::Categorical { levels } = &f.basis {
+        let level = levels
+            .get(x as usize)
+            .map(String::as_str)
+            .unwrap_or("other");
+        return format!("{}: {}", f.label, level);
+    }
+    let shown = match f.kind {
+        Kind::Boolean => {
+            return if x >= 0.5 {
+                non_empty(&f.reasons.high, || format!("{}: yes", f.label))
+            } else {
+                non_empty(&f.reasons.low, || format!("{}: no", f.label))
+            }
+        }
+        _ => format_value(x),
+    };
+    let template = if x > f.typical {
+        non_empty(&f.reasons.high, || {
+            format!("{} is high: {{value}}", f.label)
+        })
+    } else {
+        non_empty(&f.reasons.low, || format!("{} is low: {{value}}", f.label))
+    };
+    template.replace("{value}", &shown)
+}
+
+fn non_empty(s: &str, default: impl FnOnce() -> String) -> String {
+    if s.is_empty() {
+        default()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small hand-made model: intercept -1, one hinge feature, one boolean with a
+    /// missing term, one categorical.
+    pub(crate) fn tiny_model() -> Model {
+        Model {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            name: "tiny".into(),
+            description: String::new(),
+            label: "churned".into(),
+            id_column: ColumnSpec {
+                name: "account_id".into(),
+                aliases: vec!["id".into()],
+            },
+            name_column: None,
+            segment_column: None,
+            value_feature: Some("days".into()),
+            intercept: -1.0,
+            features: vec![
+                FeatureSpec {
+                    name: "days".into(),
+                    label: "Days".into(),
+                    group: Group::Engagement,
+                    kind: Kind::Numeric,
+                    aliases: vec![],
+                    date_aliases: vec![],
+                    date_direction: None,
+                    unit: "days".into(),
+                    impute: 30.0,
+                    typical: 30.0,
+                    range: [0.0, 365.0],
+                    transform: Transform::None,
+                    basis: Basis::Hinge { knots: vec![90.0] },
+                    coefficients: vec![0.01, 0.02],
+                    centers: vec![40.0, 5.0],
+                    missing: None,
+                    reasons: Reasons {
+                        high: "No contact for {value} days".into(),
+                        low: String::new(),
+                    },
+                },
+                FeatureSpec {
+                    name: "reference".into(),
+                    label: "Reference".into(),
+                    group: Group::Advocacy,
+                    kind: Kind::Boolean,
+                    aliases: vec![],
+                    date_aliases: vec![],
+                    date_direction: None,
+                    unit: String::new(),
+                    impute: 0.0,
+                    typical: 0.0,
+                    range: [0.0, 1.0],
+                    transform: Transform::None,
+                    basis: Basis::Linear,
+                    coefficients: vec![-1.5],
+                    centers: vec![0.2],
+                    missing: Some(MissingTerm {
+                        coefficient: 0.5,
+                        center: 0.1,
+                    }),
+                    reasons: Reasons::default(),
+                },
+                FeatureSpec {
+                    name: "segment".into(),
+                    label: "Segment".into(),
+                    group: Group::Other,
+                    kind: Kind::Categorical,
+                    aliases: vec![],
+                    date_aliases: vec![],
+                    date_direction: None,
+                    unit: String::new(),
+                    impute: 0.0,
+                    typical: 0.0,
+                    range: [0.0, 0.0],
+                    transform: Transform::None,
+                    basis: Basis::Categorical {
+                        levels: vec!["SMB".into(), "Enterprise".into()],
+                    },
+                    coefficients: vec![0.3, -0.3],
+                    centers: vec![0.5, 0.4],
+                    missing: None,
+                    reasons: Reasons::default(),
+                },
+            ],
+            tiers: vec![
+                Tier {
+                    name: "High".into(),
+                    min_probability: 0.5,
+                },
+                Tier {
+                    name: "Low".into(),
+                    min_probability: 0.0,
+                },
+            ],
+            metrics: Metrics::default(),
+            provenance: Provenance {
+                tool: "test".into(),
+                trained_at: "2026-01-01".into(),
+                data_file: "none".into(),
+                data_sha256: String::new(),
+                rows: 0,
+                churn_rate: 0.2,
+                seed: 0,
+                l2: 0.0,
+            },
+        }
+    }
+
+    #[test]
+    fn contributions_match_a_hand_computation_and_add_up() {
+        let m = tiny_model();
+        // days = 120: basis [120, 30] -> 0.01*(120-40) + 0.02*(30-5) = 0.8 + 0.5 = 1.3
+        // reference = missing: basis [impute 0] -> -1.5*(0-0.2) = 0.3; missing 0.5*(1-0.1) = 0.45
+        // segment = Enterprise (1): 0.3*(0-0.5) + -0.3*(1-0.4) = -0.15 - 0.18 = -0.33
+        let s = m.score(&[120.0, f64::NAN, 1.0]);
+        let expected = [1.3, 0.75, -0.33];
+        for (c, e) in s.contributions.iter().zip(expected) {
+            assert!((c - e).abs() < 1e-12, "{c} vs {e}");
+        }
+        let z: f64 = -1.0 + 1.3 + 0.75 - 0.33;
+        assert!((s.log_odds - z).abs() < 1e-12);
+        // 1 / (1 + e^-0.72) = 0.6726070170677604 (Python math.exp)
+        assert!((s.probability - 0.672_607_017_067_760_4).abs() < 1e-12);
+        assert_eq!(m.tier(s.probability), "High");
+    }
+
+    #[test]
+    fn values_outside_the_training_range_are_clipped_and_flagged() {
+        let m = tiny_model();
+        let a = m.score(&[1000.0, 0.0, 0.0]);
+        let b = m.score(&[365.0, 0.0, 0.0]);
+        assert!(a.clipped[0] && !b.clipped[0]);
+        assert_eq!(a.log_odds, b.log_odds);
+    }
+
+    #[test]
+    fn unseen_levels_and_short_rows_score_without_panicking() {
+        let m = tiny_model();
+        let s = m.score(&[10.0]);
+        assert!(s.probability.is_finite());
+        assert_eq!(m.features[2].level_index(" enterprise "), Some(1));
+        assert_eq!(m.features[2].level_index("Mid-market"), Some(2));
+        let unseen = m.score(&[10.0, 0.0, 2.0]);
+        assert!((unseen.contributions[2] - (0.3 * -0.5 - 0.3 * -0.4)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reasons_are_plain_language_with_weights() {
+        let m = tiny_model();
+        let values = [120.0, f64::NAN, 0.0];
+        let s = m.score(&values);
+        let r = top_reasons(&m, &values, &s, 3);
+        assert_eq!(r[0], "No contact for 120 days (odds ×3.7)");
+        assert_eq!(r[1], "Reference: not recorded (odds ×2.1)");
+        assert_eq!(r.len(), 3);
+    }
+
+    #[test]
+    fn json_round_trip_and_validation() {
+        let m = tiny_model();
+        let text = m.to_json();
+        assert_eq!(Model::from_json(&text, "m.json").unwrap(), m);
+
+        let mut bad = m.clone();
+        bad.features[0].coefficients.push(1.0);
+        assert!(bad
+            .validate("m.json")
+            .unwrap_err()
+            .to_string()
+            .contains("coefficients"));
+        let mut bad = m.clone();
+        bad.features[0].basis = Basis::Hinge {
+            knots: vec![5.0, 5.0],
+        };
+        bad.features[0].coefficients.push(0.0);
+        bad.features[0].centers.push(0.0);
+        assert!(bad
+            .validate("m")
+            .unwrap_err()
+            .to_string()
+            .contains("increasing"));
+        let mut bad = m.clone();
+        bad.tiers[1].min_probability = 0.1;
+        assert!(bad.validate("m").is_err());
+        let mut bad = m;
+        bad.format_version = 2;
+        assert!(bad
+            .validate("m")
+            .unwrap_err()
+            .to_string()
+            .contains("version 2"));
+
+        let nan = text.replacen("-1.0", "NaN", 1);
+        assert!(Model::from_json(&nan, "m.json").is_err());
+        assert!(Model::from_json("{", "m.json")
+            .unwrap_err()
+            .to_string()
+            .starts_with("model m.json: not a valid"));
+    }
+
+    #[test]
+    fn sigmoid_is_finite_at_extremes() {
+        assert_eq!(sigmoid(1000.0), 1.0);
+        assert_eq!(sigmoid(-1000.0), 0.0);
+        assert_eq!(sigmoid(0.0), 0.5);
+    }
+}

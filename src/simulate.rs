@@ -1,0 +1,847 @@
+//! A seeded simulator of B2B account histories with a known churn mechanism.
+//!
+//! It writes the canonical account-list CSV (see [`HEADER`]) for a book of accounts and
+//! labels each with `churned` (yes/no over the following year). It serves as sample data
+//! for the page, as training data for the default model, and as ground truth for tests:
+//! because the true risk function is written down below, a trainer can be checked for
+//! recovering its directions.
+//!
+//! # The story (after `../shared/DOMAIN.md`)
+//!
+//! Each account has a latent **relationship health** `h ~ N(0, 1)`, a latent
+//! **service experience** `s ~ N(0, 1)` and an unobserved risk factor `u ~ N(0, 1)`.
+//!
+//! - **Value tiers.** Segment is SMB (55%), Mid-market (30%) or Enterprise (15%).
+//!   Contract value is log-normal per tier: medians 12k, 60k and 250k, log-sd 0.6, 0.5,
+//!   0.6. Tenure is log-normal around 22 months (30% longer for Enterprise), 1 to 180.
+//! - **Engagement is driven by health.** Current engagement `e = 0.75h + 0.66·N` and
+//!   twelve-month engagement `E = 0.85h + 0.53·N`. Days since the last two-way
+//!   engagement `d = exp(ln 30 − 0.8e + 0.55·N)` (about 13% exceed 90 days); events
+//!   attended `Poisson(exp(0.2 + 0.55E + tier))`; content engagements
+//!   `Poisson(exp(1.3 + 0.5e))`; logins in 30 days `Poisson(exp(1.9 + 0.8e))`; usage
+//!   trend `7e + 10·N` percent; missed check-ins `Poisson(exp(−0.4 − 0.7e))`, at most 6;
+//!   stakeholders engaged `1 + Poisson(exp(0.2 + 0.35E + tier))`.
+//! - **Outbound touches are stimulus, not engagement.** `touches_90d =
+//!   Poisson(exp(2.4 + 0.35c − 0.15e))` with `c` an independent campaign intensity: sales
+//!   chase quiet accounts a little harder, and touches have no protective effect at all.
+//! - **Advocacy follows long-run engagement, and lapses erode it.** `a = 0.75E + 0.55·N −
+//!   0.6·[d > 90] − 0.002·max(0, d − 90)`. NPS `= round(7 + 1.6a + 0.8·N)` in 0..10;
+//!   referrals `Poisson(exp(−1.3 + 0.9a))`; reference customer with probability
+//!   `σ(−2 + 1.1a + 0.5·[Enterprise])`; expansion revenue (12 months) with probability
+//!   `σ(−0.9 + a + 0.3·[Enterprise])`, then `contract_value · exp(ln 0.15 + 0.5·N)`.
+//! - **Satisfaction is not loyalty.** CSAT `= round(7.6 + 0.9s + 0.35a + 0.7·N)` in 1..10:
+//!   mostly service experience, only weakly tied to churn.
+//! - **Support and payment.** Open escalations `Poisson(exp(−0.9 − 0.5s − 0.2h +
+//!   0.3·[Enterprise]))`, at most 12; invoices are late with probability `σ(−1.6 − 0.6h)`,
+//!   then by `exp(ln 12 + 0.8·N)` days (1 to 180), else 0.
+//! - **Renewal date** is uniform over the next 1 to 365 days and has no true effect (the
+//!   label is churn over the next year, whenever the renewal falls).
+//!
+//! # The true risk function
+//!
+//! `churned ~ Bernoulli(σ(z))` with, in terms of the true (unmasked) values:
+//!
+//! ```text
+//! z = −0.85
+//!   + 0.005·min(d, 365) + 0.8·[d > 90]            lapses, with a jump at 90 days
+//!   − 0.22·min(events, 4)                         events help, saturating at 4
+//!   − 0.06·min(content, 10)
+//!   + 0.04·max(0, touches − 20)                   heavy touching slightly hurts
+//!   + 0.9·[logins < 2] − 0.015·min(logins, 30)    under 2 logins a month
+//!   − 0.018·clamp(usage_trend_pct, −50, 50)       falling usage
+//!   + 0.22·checkins_missed
+//!   − 0.12·min(stakeholders, 6)
+//!   − 0.10·(nps − 7)
+//!   − 0.03·(csat − 7)                             satisfaction: weak
+//!   − 0.40·min(referrals, 4)                      advocacy: strong
+//!   − 0.70·is_reference
+//!   − 0.60·[expansion > 0] − 1.5·min(expansion / contract_value, 0.5)
+//!   + 0.25·min(escalations, 6) + 0.9·[escalations > 3]
+//!   + 0.015·min(invoice_days_late, 90)
+//!   − 0.30·ln(1 + tenure_months / 12)             new customers churn more
+//!   + 0.5·u                                       what no CRM records
+//! ```
+//!
+//! The intercept −0.85 gives an annual churn rate of about 20%.
+//!
+//! # Missing values
+//!
+//! Cells are blanked after the label is drawn, as a CRM would lose them: NPS about 30%
+//! (more often for disengaged accounts: `σ(−0.85 − 0.5e)`), CSAT about 25%, and 1 to 4%
+//! in the other feature columns. Id, name, segment and the label are never missing.
+//!
+//! # Determinism
+//!
+//! Randomness comes from [`Rng`] (xoshiro256** seeded by SplitMix64), one stream per
+//! account, and all transcendental functions are computed here from basic IEEE
+//! operations ([`det_exp`], [`det_ln`]), which are correctly rounded on every platform.
+//! So the same [`SimConfig`] gives the same bytes natively and in WebAssembly, forever,
+//! and the first `n` accounts do not depend on how many follow.
+
+use std::fmt::Write;
+
+use crate::ingest::format_iso_date;
+
+/// The CSV header the simulator writes, in column order.
+pub const HEADER: &str = "account_id,account_name,segment,renewal_date,contract_value,\
+expansion_revenue_12m,tenure_months,last_engagement_date,events_attended_12m,\
+content_engagements_90d,touches_90d,logins_30d,usage_trend_pct,checkins_missed_90d,\
+stakeholders_engaged,nps,csat,referrals_12m,is_reference,open_escalations,\
+invoice_days_late,churned";
+
+/// What to simulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimConfig {
+    /// Number of accounts (rows).
+    pub accounts: usize,
+    /// Random seed; the same seed gives the same bytes.
+    pub seed: u64,
+    /// The as-of date, in days since 1970-01-01; dates in the file are relative to it.
+    pub as_of: i64,
+}
+
+/// Simulates a labelled account history and returns it as CSV (comma, LF, one header
+/// line, ISO dates, `yes`/`no` booleans, empty cells for missing values).
+///
+/// ```
+/// use churn_audit::simulate::{simulate, SimConfig, HEADER};
+/// let csv = simulate(&SimConfig { accounts: 3, seed: 1, as_of: 20_468 });
+/// assert!(csv.starts_with(HEADER));
+/// assert_eq!(csv.lines().count(), 4);
+/// ```
+pub fn simulate(cfg: &SimConfig) -> String {
+    let mut out = String::with_capacity(300 + cfg.accounts * 170);
+    out.push_str(HEADER);
+    out.push('\n');
+    for i in 0..cfg.accounts {
+        let mut rng = Rng::stream(cfg.seed, i as u64);
+        let account = Account::draw(&mut rng);
+        account.write_row(i, cfg.as_of, &mut rng, &mut out);
+    }
+    out
+}
+
+/// The segments and their shares of accounts.
+const SEGMENTS: [(&str, f64); 3] = [("SMB", 0.55), ("Mid-market", 0.30), ("Enterprise", 0.15)];
+
+/// One account's true (unmasked) values.
+struct Account {
+    segment: usize,
+    contract_value: f64,
+    expansion: f64,
+    tenure: f64,
+    days_to_renewal: i64,
+    days_since: f64,
+    events: f64,
+    content: f64,
+    touches: f64,
+    logins: f64,
+    usage_trend: f64,
+    checkins_missed: f64,
+    stakeholders: f64,
+    nps: f64,
+    csat: f64,
+    referrals: f64,
+    is_reference: bool,
+    escalations: f64,
+    invoice_days_late: f64,
+    /// Current engagement, kept to make survey non-response depend on it.
+    engagement: f64,
+    churned: bool,
+}
+
+impl Account {
+    fn draw(rng: &mut Rng) -> Account {
+        let u0 = rng.uniform();
+        let segment = if u0 < SEGMENTS[0].1 {
+            0
+        } else if u0 < SEGMENTS[0].1 + SEGMENTS[1].1 {
+            1
+        } else {
+            2
+        };
+        let enterprise = if segment == 2 { 1.0 } else { 0.0 };
+        let (median, sd) = [(12_000.0, 0.6), (60_000.0, 0.5), (250_000.0, 0.6)][segment];
+        let contract_value = (median * det_exp(sd * rng.normal())).round().max(100.0);
+        let tenure_scale = if segment == 2 { 1.3 } else { 1.0 };
+        let tenure = (22.0 * tenure_scale * det_exp(0.8 * rng.normal()))
+            .round()
+            .clamp(1.0, 180.0);
+
+        let h = rng.normal();
+        let s = rng.normal();
+        let u = rng.normal();
+        let e = 0.75 * h + 0.66 * rng.normal();
+        let e_long = 0.85 * h + 0.53 * rng.normal();
+
+        let days_since = (30.0 * det_exp(-0.8 * e + 0.55 * rng.normal()))
+            .round()
+            .clamp(0.0, 730.0);
+        let events_tier = [0.0, 0.2, 0.4][segment];
+        let events = rng.poisson(det_exp(0.2 + 0.55 * e_long + events_tier));
+        let content = rng.poisson(det_exp(1.3 + 0.5 * e));
+        let campaign = rng.normal();
+        let touches = rng.poisson(det_exp(2.4 + 0.35 * campaign - 0.15 * e));
+        let logins = rng.poisson(det_exp(1.9 + 0.8 * e));
+        let usage_trend = round1((7.0 * e + 10.0 * rng.normal()).clamp(-90.0, 200.0));
+        let checkins_missed = rng.poisson(det_exp(-0.4 - 0.7 * e)).min(6.0);
+        let stakeholder_tier = [0.0, 0.4, 0.9][segment];
+        let stakeholders = 1.0 + rng.poisson(det_exp(0.2 + 0.35 * e_long + stakeholder_tier));
+
+        let lapse = if days_since > 90.0 { 1.0 } else { 0.0 };
+        let advocacy = 0.75 * e_long + 0.55 * rng.normal()
+            - 0.6 * lapse
+            - 0.002 * (days_since - 90.0).max(0.0);
+        let nps = (7.0 + 1.6 * advocacy + 0.8 * rng.normal())
+            .round()
+            .clamp(0.0, 10.0);
+        let csat = (7.6 + 0.9 * s + 0.35 * advocacy + 0.7 * rng.normal())
+            .round()
+            .clamp(1.0, 10.0);
+        let referrals = rng.poisson(det_exp(-1.3 + 0.9 * advocacy));
+        let is_reference = rng.bernoulli(sigmoid(-2.0 + 1.1 * advocacy + 0.5 * enterprise));
+        let expansion = if rng.bernoulli(sigmoid(-0.9 + advocacy + 0.3 * enterprise)) {
+            (contract_value * det_exp(det_ln(0.15) + 0.5 * rng.normal())).round()
+        } else {
+            0.0
+        };
+
+        let escalations = rng
+            .poisson(det_exp(-0.9 - 0.5 * s - 0.2 * h + 0.3 * enterprise))
+            .min(12.0);
+        let invoice_days_late = if rng.bernoulli(sigmoid(-1.6 - 0.6 * h)) {
+            (12.0 * det_exp(0.8 * rng.normal()))
+                .round()
+                .clamp(1.0, 180.0)
+        } else {
+            0.0
+        };
+        let days_to_renewal = 1 + rng.below(365) as i64;
+
+        let mut account = Account {
+            segment,
+            contract_value,
+            expansion,
+            tenure,
+            days_to_renewal,
+            days_since,
+            events,
+            content,
+            touches,
+            logins,
+            usage_trend,
+            checkins_missed,
+            stakeholders,
+            nps,
+            csat,
+            referrals,
+            is_reference,
+            escalations,
+            invoice_days_late,
+            engagement: e,
+            churned: false,
+        };
+        let z = account.true_log_odds() + 0.5 * u;
+        account.churned = rng.bernoulli(sigmoid(z));
+        account
+    }
+
+    /// The documented true risk function, without the unobserved term.
+    fn true_log_odds(&self) -> f64 {
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        -0.85 + 0.005 * self.days_since.min(365.0) + 0.8 * flag(self.days_since > 90.0)
+            - 0.22 * self.events.min(4.0)
+            - 0.06 * self.content.min(10.0)
+            + 0.04 * (self.touches - 20.0).max(0.0)
+            + 0.9 * flag(self.logins < 2.0)
+            - 0.015 * self.logins.min(30.0)
+            - 0.018 * self.usage_trend.clamp(-50.0, 50.0)
+            + 0.22 * self.checkins_missed
+            - 0.12 * self.stakeholders.min(6.0)
+            - 0.10 * (self.nps - 7.0)
+            - 0.03 * (self.csat - 7.0)
+            - 0.40 * self.referrals.min(4.0)
+            - 0.70 * flag(self.is_reference)
+            - 0.60 * flag(self.expansion > 0.0)
+            - 1.5 * (self.expansion / self.contract_value).min(0.5)
+            + 0.25 * self.escalations.min(6.0)
+            + 0.9 * flag(self.escalations > 3.0)
+            + 0.015 * self.invoice_days_late.min(90.0)
+            - 0.30 * det_ln(1.0 + self.tenure / 12.0)
+    }
+
+    /// Appends the account's CSV row, blanking cells at the documented missing rates.
+    fn write_row(&self, index: usize, as_of: i64, rng: &mut Rng, out: &mut String) {
+        let (first, second, form) = account_name(rng);
+        // Survey non-response is not at random: disengaged accounts answer less.
+        let nps_missing = sigmoid(-0.85 - 0.5 * self.engagement);
+        let csat_missing = sigmoid(-1.1 - 0.3 * self.engagement);
+        // Writing to a String cannot fail.
+        let _ = write!(
+            out,
+            "ACC-{:06},{first} {second} {form},{}",
+            index + 1,
+            SEGMENTS[self.segment].0
+        );
+        let renewal = format_iso_date(as_of + self.days_to_renewal);
+        cell_text(out, rng, 0.015, &renewal);
+        cell_num(out, rng, 0.01, self.contract_value);
+        cell_num(out, rng, 0.03, self.expansion);
+        cell_num(out, rng, 0.02, self.tenure);
+        let last = format_iso_date(as_of - self.days_since as i64);
+        cell_text(out, rng, 0.02, &last);
+        cell_num(out, rng, 0.03, self.events);
+        cell_num(out, rng, 0.03, self.content);
+        cell_num(out, rng, 0.02, self.touches);
+        cell_num(out, rng, 0.03, self.logins);
+        cell_num(out, rng, 0.04, self.usage_trend);
+        cell_num(out, rng, 0.03, self.checkins_missed);
+        cell_num(out, rng, 0.02, self.stakeholders);
+        cell_num(out, rng, nps_missing, self.nps);
+        cell_num(out, rng, csat_missing, self.csat);
+        cell_num(out, rng, 0.03, self.referrals);
+        cell_text(out, rng, 0.03, yes_no(self.is_reference));
+        cell_num(out, rng, 0.02, self.escalations);
+        cell_num(out, rng, 0.02, self.invoice_days_late);
+        out.push(',');
+        out.push_str(yes_no(self.churned));
+        out.push('\n');
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// Appends `,text`, or `,` alone with probability `missing`.
+fn cell_text(out: &mut String, rng: &mut Rng, missing: f64, text: &str) {
+    out.push(',');
+    if !rng.bernoulli(missing) {
+        out.push_str(text);
+    }
+}
+
+/// Appends a number (whole numbers without decimals, others with one), or an empty cell
+/// with probability `missing`.
+fn cell_num(out: &mut String, rng: &mut Rng, missing: f64, x: f64) {
+    out.push(',');
+    if rng.bernoulli(missing) {
+        return;
+    }
+    if x == x.trunc() {
+        let _ = write!(out, "{}", x as i64);
+    } else {
+        let _ = write!(out, "{x:.1}");
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// A plausible company name; names repeat across a large book, ids never do.
+fn account_name(rng: &mut Rng) -> (&'static str, &'static str, &'static str) {
+    const FIRST: [&str; 20] = [
+        "Acme",
+        "Northwind",
+        "Bluewater",
+        "Summit",
+        "Vertex",
+        "Harbor",
+        "Granite",
+        "Silverline",
+        "Maple",
+        "Orion",
+        "Pioneer",
+        "Cedar",
+        "Atlas",
+        "Beacon",
+        "Crescent",
+        "Delta",
+        "Evergreen",
+        "Falcon",
+        "Horizon",
+        "Ivory",
+    ];
+    const SECOND: [&str; 16] = [
+        "Logistics",
+        "Health",
+        "Analytics",
+        "Foods",
+        "Capital",
+        "Systems",
+        "Labs",
+        "Energy",
+        "Retail",
+        "Media",
+        "Robotics",
+        "Partners",
+        "Bank",
+        "Clinics",
+        "Software",
+        "Freight",
+    ];
+    const FORM: [&str; 7] = ["Ltd", "Inc", "GmbH", "LLC", "SA", "BV", "plc"];
+    let (a, b, c) = (
+        FIRST[rng.below(FIRST.len())],
+        SECOND[rng.below(SECOND.len())],
+        FORM[rng.below(FORM.len())],
+    );
+    (a, b, c)
+}
+
+/// A small, fast, portable pseudo-random generator: xoshiro256** seeded through
+/// SplitMix64. Its sequence is fixed by this code alone, so outputs never change with a
+/// dependency upgrade and are identical on every platform, WebAssembly included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rng {
+    s: [u64; 4],
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Rng {
+    /// A generator seeded with `seed` (any value, zero included).
+    pub fn new(seed: u64) -> Rng {
+        let mut state = seed;
+        let s = [
+            splitmix64(&mut state),
+            splitmix64(&mut state),
+            splitmix64(&mut state),
+            splitmix64(&mut state),
+        ];
+        Rng { s }
+    }
+
+    /// Independent stream number `index` of `seed`, so that item `index` of a simulation
+    /// can be drawn without drawing the ones before it.
+    pub fn stream(seed: u64, index: u64) -> Rng {
+        let mut state = seed;
+        let a = splitmix64(&mut state);
+        let mut state = index ^ 0x5851_F42D_4C95_7F2D;
+        let b = splitmix64(&mut state);
+        Rng::new(a ^ b.rotate_left(17))
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = self.s[1] << 17;
+        self.s[2] ^= self.s[0];
+        self.s[3] ^= self.s[1];
+        self.s[1] ^= self.s[2];
+        self.s[0] ^= self.s[3];
+        self.s[2] ^= t;
+        self.s[3] = self.s[3].rotate_left(45);
+        result
+    }
+
+    /// A uniform number in `[0, 1)` with 53 random bits.
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// A uniform integer in `0..n` (0 when `n` is 0), without modulo bias.
+    pub fn below(&mut self, n: usize) -> usize {
+        if n <= 1 {
+            return 0;
+        }
+        let n = n as u64;
+        // Lemire's multiply-shift with rejection of the biased low zone.
+        let threshold = n.wrapping_neg() % n;
+        loop {
+            let m = (self.next_u64() as u128) * (n as u128);
+            if (m as u64) >= threshold {
+                return (m >> 64) as usize;
+            }
+        }
+    }
+
+    /// True with probability `p` (clamped to `[0, 1]`).
+    pub fn bernoulli(&mut self, p: f64) -> bool {
+        self.uniform() < p
+    }
+
+    /// A standard normal draw (Marsaglia's polar method, one value per call so the
+    /// sequence does not depend on a cached spare).
+    pub fn normal(&mut self) -> f64 {
+        loop {
+            let a = 2.0 * self.uniform() - 1.0;
+            let b = 2.0 * self.uniform() - 1.0;
+            let r = a * a + b * b;
+            if r > 0.0 && r < 1.0 {
+                return a * (-2.0 * det_ln(r) / r).sqrt();
+            }
+        }
+    }
+
+    /// A Poisson draw with the given mean, as a float (0 for a mean that is not positive).
+    /// Inversion by sequential search below mean 30, a rounded normal above.
+    pub fn poisson(&mut self, mean: f64) -> f64 {
+        if mean.is_nan() || mean <= 0.0 {
+            return 0.0;
+        }
+        if mean >= 30.0 {
+            return (mean + mean.sqrt() * self.normal()).round().max(0.0);
+        }
+        let u = self.uniform();
+        let mut k = 0.0;
+        let mut p = det_exp(-mean);
+        let mut cdf = p;
+        while u > cdf && k < 1000.0 {
+            k += 1.0;
+            p *= mean / k;
+            cdf += p;
+        }
+        k
+    }
+
+    /// Shuffles `items` in place (Fisher-Yates).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i + 1);
+            items.swap(i, j);
+        }
+    }
+}
+
+/// The logistic function from [`det_exp`], identical on every platform.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + det_exp(-z))
+    } else {
+        let e = det_exp(z);
+        e / (1.0 + e)
+    }
+}
+
+/// `e^x` from basic IEEE operations only (range reduction by ln 2 and a degree-13
+/// Taylor polynomial, relative error about 1e-15), so it gives the same bits on every
+/// platform; the platform's `exp` may differ in the last bit between libm versions.
+pub fn det_exp(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    if x > 709.0 {
+        return f64::INFINITY;
+    }
+    if x < -745.0 {
+        return 0.0;
+    }
+    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let k = (x * std::f64::consts::LOG2_E).round();
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    // |r| <= ln2/2: the Taylor series to r^13/13! is exact to double precision.
+    // Horner form with the coefficients 1/n! as literals (no division in the loop).
+    const INV_FACT: [f64; 12] = [
+        0.5,
+        0.166_666_666_666_666_66,
+        0.041_666_666_666_666_664,
+        0.008_333_333_333_333_333,
+        0.001_388_888_888_888_889,
+        0.000_198_412_698_412_698_4,
+        2.480_158_730_158_73e-5,
+        2.755_731_922_398_589_3e-6,
+        2.755_731_922_398_589e-7,
+        2.505_210_838_544_172e-8,
+        2.087_675_698_786_81e-9,
+        1.605_904_383_682_161_3e-10,
+    ];
+    let mut poly = 0.0;
+    for c in INV_FACT.iter().rev() {
+        poly = (poly + c) * r;
+    }
+    // poly = r/2 + r²/6 + ...; e^r = 1 + r + r·poly.
+    let sum = 1.0 + (r + r * poly);
+    scale_by_pow2(sum, k as i64)
+}
+
+fn scale_by_pow2(x: f64, k: i64) -> f64 {
+    // Split the scaling so each factor is a normal power of two.
+    let mut x = x;
+    let mut k = k;
+    while k > 1000 {
+        x *= f64::from_bits(((1023 + 1000) as u64) << 52);
+        k -= 1000;
+    }
+    while k < -1000 {
+        x *= f64::from_bits(((1023 - 1000) as u64) << 52);
+        k += 1000;
+    }
+    x * f64::from_bits(((1023 + k) as u64) << 52)
+}
+
+/// `ln x` from basic IEEE operations only (exponent split and the `atanh` series), the
+/// same bits on every platform. NaN for negative or NaN input, −∞ at 0.
+pub fn det_ln(x: f64) -> f64 {
+    if x.is_nan() || x < 0.0 {
+        return f64::NAN;
+    }
+    if x == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if x.is_infinite() {
+        return x;
+    }
+    let mut x = x;
+    let mut k: i64 = 0;
+    if x < f64::MIN_POSITIVE {
+        // Subnormal: scale into the normal range first.
+        x *= f64::from_bits((1023 + 54) << 52);
+        k -= 54;
+    }
+    let bits = x.to_bits();
+    k += ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let mut m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | (1023 << 52));
+    // Centre the mantissa on 1 so the series converges fast: m in [0.707, 1.414).
+    if m > std::f64::consts::SQRT_2 {
+        m *= 0.5;
+        k += 1;
+    }
+    let t = (m - 1.0) / (m + 1.0);
+    let t2 = t * t;
+    // ln m = 2·atanh(t) = 2(t + t³/3 + t⁵/5 + …), |t| <= 0.172.
+    // Horner form with the coefficients 1/(2n+1) as literals.
+    const INV_ODD: [f64; 11] = [
+        0.333_333_333_333_333_3,
+        0.2,
+        0.142_857_142_857_142_85,
+        0.111_111_111_111_111_1,
+        0.090_909_090_909_090_91,
+        0.076_923_076_923_076_93,
+        0.066_666_666_666_666_67,
+        0.058_823_529_411_764_705,
+        0.052_631_578_947_368_42,
+        0.047_619_047_619_047_616,
+        0.043_478_260_869_565_216,
+    ];
+    let mut poly = 0.0;
+    for c in INV_ODD.iter().rev() {
+        poly = (poly + c) * t2;
+    }
+    2.0 * (t + t * poly) + k as f64 * std::f64::consts::LN_2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::parse_iso_date;
+
+    const AS_OF: i64 = 20_468; // 2026-01-15
+
+    fn cfg(accounts: usize, seed: u64) -> SimConfig {
+        SimConfig {
+            accounts,
+            seed,
+            as_of: AS_OF,
+        }
+    }
+
+    fn column(csv: &str, name: &str) -> Vec<String> {
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let i = header.iter().position(|h| *h == name).unwrap();
+        lines
+            .map(|l| l.split(',').nth(i).unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn deterministic_math_matches_the_platform_closely() {
+        for &x in &[-700.0, -30.0, -1.0, -1e-9, 0.0, 0.3, 1.0, 2.5, 50.0, 700.0] {
+            let (a, b) = (det_exp(x), f64::exp(x));
+            assert!(((a - b) / b).abs() < 1e-14, "exp({x}): {a} vs {b}");
+        }
+        for &x in &[
+            1e-300, 1e-5, 0.1, 0.5, 1.0, 1.5, 2.0, 10.0, 12345.678, 1e300,
+        ] {
+            let (a, b) = (det_ln(x), f64::ln(x));
+            assert!(
+                (a - b).abs() <= 1e-14 * b.abs().max(1.0),
+                "ln({x}): {a} vs {b}"
+            );
+        }
+        assert_eq!(det_ln(1.0), 0.0);
+        assert!(det_ln(-1.0).is_nan());
+        assert_eq!(sigmoid(0.0), 0.5);
+    }
+
+    #[test]
+    fn rng_is_reproducible_and_uniform_enough() {
+        // SplitMix64's first output for seed 0 is a published reference value.
+        let mut state = 0;
+        assert_eq!(splitmix64(&mut state), 0xE220_A839_7B1D_CDAF);
+        let mut a = Rng::new(42);
+        let mut b = Rng::new(42);
+        for _ in 0..100 {
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
+        let mut r = Rng::new(1);
+        let n = 100_000;
+        let mean = (0..n).map(|_| r.uniform()).sum::<f64>() / n as f64;
+        assert!((mean - 0.5).abs() < 0.01);
+        let xs: Vec<f64> = (0..n).map(|_| r.normal()).collect();
+        let m = xs.iter().sum::<f64>() / n as f64;
+        let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n as f64;
+        assert!(m.abs() < 0.02 && (v - 1.0).abs() < 0.02, "{m} {v}");
+        let p = (0..n).map(|_| r.poisson(3.5)).sum::<f64>() / n as f64;
+        assert!((p - 3.5).abs() < 0.05, "{p}");
+        let mut counts = [0usize; 3];
+        for _ in 0..30_000 {
+            counts[r.below(3)] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    fn same_config_same_bytes_and_prefix_stability() {
+        let a = simulate(&cfg(500, 7));
+        assert_eq!(a, simulate(&cfg(500, 7)));
+        assert_ne!(a, simulate(&cfg(500, 8)));
+        let longer = simulate(&cfg(600, 7));
+        assert!(longer.starts_with(&a));
+    }
+
+    #[test]
+    fn format_is_the_canonical_csv() {
+        let csv = simulate(&cfg(2_000, 3));
+        let width = HEADER.split(',').count();
+        assert_eq!(width, 22);
+        for line in csv.lines() {
+            assert_eq!(line.split(',').count(), width, "{line}");
+        }
+        assert!(csv.ends_with('\n') && !csv.contains('\r'));
+        assert!(column(&csv, "churned")
+            .iter()
+            .all(|c| c == "yes" || c == "no"));
+        assert!(column(&csv, "is_reference")
+            .iter()
+            .all(|c| c.is_empty() || c == "yes" || c == "no"));
+        for d in column(&csv, "last_engagement_date") {
+            if !d.is_empty() {
+                let day = parse_iso_date(&d).unwrap();
+                assert!((AS_OF - 730..=AS_OF).contains(&day));
+            }
+        }
+        for d in column(&csv, "renewal_date") {
+            if !d.is_empty() {
+                let day = parse_iso_date(&d).unwrap();
+                assert!((AS_OF + 1..=AS_OF + 365).contains(&day));
+            }
+        }
+        let segments = column(&csv, "segment");
+        for s in ["SMB", "Mid-market", "Enterprise"] {
+            assert!(segments.iter().any(|x| x == s));
+        }
+        for nps in column(&csv, "nps") {
+            if !nps.is_empty() {
+                let v: f64 = nps.parse().unwrap();
+                assert!((0.0..=10.0).contains(&v));
+            }
+        }
+    }
+
+    #[test]
+    fn churn_rate_and_missing_rates_are_realistic() {
+        let csv = simulate(&cfg(20_000, 11));
+        let churned = column(&csv, "churned");
+        let rate = churned.iter().filter(|c| *c == "yes").count() as f64 / churned.len() as f64;
+        assert!((0.15..=0.25).contains(&rate), "churn rate {rate}");
+        let missing = |name: &str| {
+            let c = column(&csv, name);
+            c.iter().filter(|x| x.is_empty()).count() as f64 / c.len() as f64
+        };
+        let nps = missing("nps");
+        let csat = missing("csat");
+        assert!((0.26..=0.36).contains(&nps), "nps missing {nps}");
+        assert!((0.21..=0.30).contains(&csat), "csat missing {csat}");
+        for name in [
+            "contract_value",
+            "last_engagement_date",
+            "logins_30d",
+            "invoice_days_late",
+        ] {
+            let m = missing(name);
+            assert!((0.005..=0.05).contains(&m), "{name} missing {m}");
+        }
+        for name in ["account_id", "account_name", "segment", "churned"] {
+            assert_eq!(missing(name), 0.0, "{name}");
+        }
+    }
+
+    /// Churn rate among rows whose column `name` satisfies `pred`.
+    fn rate_where(csv: &str, name: &str, pred: impl Fn(f64) -> bool) -> f64 {
+        let values = column(csv, name);
+        let churned = column(csv, "churned");
+        let (mut n, mut k) = (0, 0);
+        for (v, c) in values.iter().zip(&churned) {
+            let x = if v == "yes" {
+                1.0
+            } else if v == "no" {
+                0.0
+            } else if let Some(d) = parse_iso_date(v) {
+                (AS_OF - d) as f64
+            } else if let Ok(x) = v.parse::<f64>() {
+                x
+            } else {
+                continue;
+            };
+            if pred(x) {
+                n += 1;
+                k += (c == "yes") as usize;
+            }
+        }
+        k as f64 / n.max(1) as f64
+    }
+
+    #[test]
+    fn warning_signs_go_with_churn() {
+        let csv = simulate(&cfg(20_000, 5));
+        let lapsed = rate_where(&csv, "last_engagement_date", |d| d > 90.0);
+        let recent = rate_where(&csv, "last_engagement_date", |d| d < 30.0);
+        assert!(lapsed > recent + 0.15, "lapsed {lapsed} recent {recent}");
+        let few_logins = rate_where(&csv, "logins_30d", |x| x < 2.0);
+        let many_logins = rate_where(&csv, "logins_30d", |x| x >= 8.0);
+        assert!(few_logins > 2.0 * many_logins, "{few_logins} {many_logins}");
+        let escalated = rate_where(&csv, "open_escalations", |x| x > 3.0);
+        let calm = rate_where(&csv, "open_escalations", |x| x == 0.0);
+        assert!(escalated > calm + 0.2, "{escalated} {calm}");
+        let reference = rate_where(&csv, "is_reference", |x| x == 1.0);
+        let not_reference = rate_where(&csv, "is_reference", |x| x == 0.0);
+        assert!(
+            reference < 0.5 * not_reference,
+            "{reference} {not_reference}"
+        );
+        let referrers = rate_where(&csv, "referrals_12m", |x| x >= 2.0);
+        let silent = rate_where(&csv, "referrals_12m", |x| x == 0.0);
+        assert!(referrers < 0.5 * silent, "{referrers} {silent}");
+        let late = rate_where(&csv, "invoice_days_late", |x| x > 20.0);
+        let on_time = rate_where(&csv, "invoice_days_late", |x| x == 0.0);
+        assert!(late > on_time, "{late} {on_time}");
+    }
+
+    #[test]
+    fn hundred_thousand_accounts_are_fast() {
+        let start = std::time::Instant::now();
+        let csv = simulate(&cfg(100_000, 1));
+        let elapsed = start.elapsed();
+        assert_eq!(csv.lines().count(), 100_001);
+        // Generous for debug builds; a release build takes a fraction of a second.
+        assert!(elapsed.as_secs_f64() < 10.0, "{elapsed:?}");
+        println!("simulate(100k): {elapsed:?}, {} bytes", csv.len());
+    }
+}

@@ -1,0 +1,231 @@
+//! The command line on fixture files: the same accounts exported six ways score
+//! identically, the scores agree with an independent Python scorer, and unusable input
+//! fails with one clear line.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const AS_OF: &str = "2026-01-15";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_churn-audit"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn score_json(file: &Path) -> serde_json::Value {
+    let out = run(&[
+        "score",
+        "--data",
+        file.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON on stdout")
+}
+
+fn rows(v: &serde_json::Value) -> &Vec<serde_json::Value> {
+    v["rows"].as_array().expect("rows")
+}
+
+#[test]
+fn every_export_variant_scores_like_the_clean_file() {
+    let clean = score_json(&fixture("accounts-clean.csv"));
+    assert_eq!(rows(&clean).len(), 60);
+    for variant in [
+        "accounts-hubspot.csv",
+        "accounts-excel-de.csv",
+        "accounts-excel-unicode.txt",
+        "accounts-latin1.csv",
+        "accounts-salesforce.csv",
+    ] {
+        let v = score_json(&fixture(variant));
+        assert_eq!(rows(&v).len(), 60, "{variant}");
+        assert!(
+            v["missing_features"].as_array().unwrap().is_empty(),
+            "{variant}: unmatched features {}",
+            v["missing_features"]
+        );
+        for (a, b) in rows(&clean).iter().zip(rows(&v)) {
+            assert_eq!(a["account_id"], b["account_id"], "{variant}");
+            assert_eq!(a["account_name"], b["account_name"], "{variant}");
+            assert_eq!(
+                a["churn_probability"], b["churn_probability"],
+                "{variant}, account {}",
+                a["account_id"]
+            );
+            assert_eq!(a["revenue_at_risk"], b["revenue_at_risk"], "{variant}");
+        }
+    }
+}
+
+#[test]
+fn probabilities_agree_with_an_independent_scorer() {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
+    let data = fixture("accounts-clean.csv");
+    let reference = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/score_reference.py"))
+        .args([model.to_str().unwrap(), data.to_str().unwrap(), AS_OF])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        reference.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reference.stderr)
+    );
+    let expected: Vec<(String, f64)> = String::from_utf8(reference.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (id, p) = l.rsplit_once(',').unwrap();
+            (id.to_string(), p.parse().unwrap())
+        })
+        .collect();
+    let ours = score_json(&data);
+    assert_eq!(rows(&ours).len(), expected.len());
+    for (row, (id, p)) in rows(&ours).iter().zip(&expected) {
+        assert_eq!(row["account_id"].as_str().unwrap(), id);
+        let q = row["churn_probability"].as_f64().unwrap();
+        assert!((p - q).abs() <= 1e-12, "{id}: reference {p}, ours {q}");
+    }
+}
+
+#[test]
+fn csv_output_has_the_documented_columns_and_a_summary_on_stderr() {
+    let out = run(&[
+        "score",
+        "--data",
+        fixture("accounts-hubspot.csv").to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(
+        "account_id,account_name,churn_probability,risk_tier,revenue_at_risk,top_reasons,warnings\n"
+    ));
+    // 60 accounts plus the header; one name holds a quoted newline.
+    assert_eq!(text.matches("\nACC-").count(), 60);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("scored 60 accounts"), "{stderr}");
+    assert!(stderr.contains("expected churners:"), "{stderr}");
+    assert!(stderr.contains("revenue at risk:"), "{stderr}");
+}
+
+#[test]
+fn unusable_input_exits_nonzero_with_one_clear_line() {
+    let dir = std::env::temp_dir().join(format!("churn-audit-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("empty.csv", b"", "empty"),
+        (
+            "picture.png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0",
+            "binary",
+        ),
+        ("noid.csv", b"colour,size\nred,1\n", "no account id column"),
+        (
+            "nofeature.csv",
+            b"account_id,colour\nA,red\n",
+            "none of the model's",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = run(&["score", "--data", path.to_str().unwrap(), "--as-of", AS_OF]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains(needle), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name),
+            "{name}: message must name the file: {stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let out = run(&["score", "--data", dir.join("missing.csv").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["score", "--bogus", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn simulate_and_train_build_a_model_that_scores() {
+    let dir = std::env::temp_dir().join(format!("churn-audit-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("history.csv");
+    let again = dir.join("history2.csv");
+    let model = dir.join("model.json");
+    for path in [&data, &again] {
+        let out = run(&[
+            "simulate",
+            "--accounts",
+            "3000",
+            "--seed",
+            "11",
+            "--as-of",
+            AS_OF,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        std::fs::read(&data).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+    let out = run(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--label",
+        "churned",
+        "--as-of",
+        AS_OF,
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&[
+        "score",
+        "--data",
+        fixture("accounts-clean.csv").to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

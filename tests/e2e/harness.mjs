@@ -1,0 +1,153 @@
+// Shared helpers for the browser tests: a static server for www/ and a Chromium launcher.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const WWW = path.join(ROOT, 'www');
+
+/** The account file the tests score: $E2E_FIXTURE, else the HubSpot fixture, else the sample. */
+export function fixturePath() {
+  if (process.env.E2E_FIXTURE) return path.resolve(ROOT, process.env.E2E_FIXTURE);
+  const hubspot = path.join(ROOT, 'tests', 'fixtures', 'accounts-hubspot.csv');
+  return existsSync(hubspot) ? hubspot : path.join(WWW, 'sample-accounts.csv');
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Fails early, with the command to run, when the page's engine has not been built. */
+export function checkBuilt() {
+  const pkg = path.join(WWW, 'pkg', 'churn_audit.js');
+  const wasm = path.join(WWW, 'pkg', 'churn_audit_bg.wasm');
+  if (!existsSync(pkg) || !existsSync(wasm)) {
+    throw new Error(
+      `The WebAssembly engine is not built (${path.relative(ROOT, pkg)} or its .wasm is missing). Build it with:\n` +
+        '  cargo build --release --target wasm32-unknown-unknown --lib\n' +
+        '  wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/release/churn_audit.wasm',
+    );
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH).`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function answers(url) {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.setTimeout(1000, () => {
+      req.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/**
+ * Starts `python3 -m http.server` on a free loopback port serving www/.
+ * Returns { url, stop }; stop() always ends the process (and is safe to call twice).
+ */
+export async function startServer() {
+  const port = await freePort();
+  const proc = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '-d', WWW], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  proc.stderr.on('data', (d) => {
+    log = (log + d).slice(-4000);
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 10_000;
+  while (!(await answers(url))) {
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`python3 -m http.server did not answer on ${url}.\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop, log: () => log };
+}
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** Opens the page in a fresh context and waits until the engine says it is ready. */
+export async function openReadyPage(browser, url, { viewport = { width: 1280, height: 900 } } = {}) {
+  const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('crash', () => problems.push('the page crashed'));
+  await page.goto(url, { waitUntil: 'load' });
+  try {
+    await page.waitForSelector('body[data-engine=ready]', { state: 'attached', timeout: 20_000 });
+  } catch (err) {
+    const status = await page.textContent('[data-testid=status]').catch(() => '?');
+    throw new Error(`the engine never became ready; status says: "${status}"; ${problems.join('; ') || 'no page errors'}`, {
+      cause: err,
+    });
+  }
+  return { context, page, problems };
+}
+
+/**
+ * Performs `action` and waits for the page to finish the scoring run it starts
+ * (body[data-run] changes). Returns the resulting data-state ('scored' or 'error').
+ */
+export async function scoring(page, action, timeout = 20_000) {
+  const before = await page.evaluate(() => document.body.dataset.run || '0');
+  await action();
+  try {
+    await page.waitForFunction((prev) => (document.body.dataset.run || '0') !== prev, before, { timeout });
+  } catch (err) {
+    const status = await page.textContent('[data-testid=status]').catch(() => '?');
+    throw new Error(`no scoring run finished within ${timeout} ms; status says: "${status}"`, { cause: err });
+  }
+  return page.evaluate(() => document.body.dataset.state);
+}
+
+/** The result rows as shown: [{ id, p }] in page order. */
+export function shownRows(page) {
+  return page.$$eval('[data-testid=result-row]', (rows) =>
+    rows.map((r) => ({ id: r.dataset.accountId, p: Number(r.dataset.probability), raw: r.dataset.probability })),
+  );
+}
