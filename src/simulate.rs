@@ -538,7 +538,9 @@ pub fn det_exp(x: f64) -> f64 {
     if x < -745.0 {
         return 0.0;
     }
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    // ln 2 split in two (fdlibm's ln2_hi, whose low bits are zero, and ln2_lo), so
+    // k·LN2_HI is exact and the reduction loses nothing.
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let k = (x * std::f64::consts::LOG2_E).round();
     let r = (x - k * LN2_HI) - k * LN2_LO;
@@ -836,12 +838,18 @@ mod tests {
 
     #[test]
     fn hundred_thousand_accounts_are_fast() {
+        // 100k accounts take about half a second in a release build; an unoptimised test
+        // build is ten times slower, so it checks a fifth of that against a loose bound.
+        let accounts = if cfg!(debug_assertions) {
+            20_000
+        } else {
+            100_000
+        };
         let start = std::time::Instant::now();
-        let csv = simulate(&cfg(100_000, 1));
+        let csv = simulate(&cfg(accounts, 1));
         let elapsed = start.elapsed();
-        assert_eq!(csv.lines().count(), 100_001);
-        // Generous for debug builds; a release build takes a fraction of a second.
-        assert!(elapsed.as_secs_f64() < 10.0, "{elapsed:?}");
-        println!("simulate(100k): {elapsed:?}, {} bytes", csv.len());
+        assert_eq!(csv.lines().count(), accounts + 1);
+        assert!(elapsed.as_secs_f64() < 5.0, "{elapsed:?}");
+        println!("simulate({accounts}): {elapsed:?}, {} bytes", csv.len());
     }
 }

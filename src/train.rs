@@ -19,11 +19,14 @@
 //!    thresholds such as "more than 90 days" can be learned; booleans and features with
 //!    fewer than five distinct values stay linear. A feature missing in at least
 //!    [`MISSING_TERM_RATE`] of training rows gets a missing-indicator term.
-//! 5. **Fit** linfa-logistic on the basis columns, each centered on its training mean
-//!    and scaled to unit variance so one L2 strength treats all columns alike. The
+//! 5. **Fit** linfa-logistic on the basis columns, centered on their training means and,
+//!    within each feature, made orthonormal (standardised and decorrelated: a feature's
+//!    hinge columns are strongly correlated and slow the optimiser down tenfold
+//!    otherwise). The L2 penalty therefore acts on the spread of each feature's
+//!    contribution, treating every feature alike whatever its units or basis width. The
 //!    strength is chosen from [`L2_GRID`] by stratified 3-fold cross-validated log loss
 //!    on the training split (warm-started from the strongest penalty down), unless
-//!    given. The coefficients are then scaled back, so the model file's contribution
+//!    given. The coefficients are then mapped back, so the model file's contribution
 //!    `Σ coef·(basis − center)` reproduces the fitted log-odds exactly (checked on every
 //!    training row before the model is returned), and the intercept is the log-odds of
 //!    the typical account.
@@ -40,7 +43,7 @@
 
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis, ShapeBuilder};
 use sha2::{Digest, Sha256};
 
 use crate::error::{show_value, Error, Result};
@@ -57,8 +60,10 @@ use crate::simulate::Rng;
 /// L2 strengths tried when none is given, strongest first (the order of warm starts).
 ///
 /// The strength is linfa's `alpha`: the fit minimises the summed log loss plus
-/// `alpha/2 · Σ w²` over the standardised basis columns (scikit-learn's `C = 1/alpha`),
-/// so its effect shrinks as the number of rows grows.
+/// `alpha/2 · Σ w²` over the optimiser's orthonormal columns, which equals
+/// `alpha/2 · Σ_features Var(contribution)` (scikit-learn's `C = 1/alpha` on those
+/// columns). The loss is a sum over rows, so a given strength matters less the more
+/// rows there are.
 pub const L2_GRID: [f64; 5] = [1000.0, 100.0, 10.0, 1.0, 0.1];
 
 /// The L2 strength used when the data are too few to cross-validate.
@@ -79,10 +84,13 @@ pub const MISSING_TERM_RATE: f64 = 0.01;
 /// Quantiles of the (transformed) training values used as hinge knots.
 const KNOT_QUANTILES: [f64; 3] = [0.25, 0.5, 0.75];
 
-/// Optimiser limits: the gradient of the summed loss is checked per row, so the
-/// tolerance scales with the data; 300 L-BFGS iterations are far more than a
-/// standardised problem of this size needs.
-const GRADIENT_TOLERANCE_PER_ROW: f64 = 1e-5;
+/// Optimiser limits. linfa's loss is summed over rows, so the gradient tolerance is
+/// given per row and scaled by the row count: at 1e-4 the mean fitted probability is
+/// within 1e-4 of the churn rate and coefficients within about 1e-3 of the optimum;
+/// the cross-validation fits, which only rank strengths, stop at 1e-3 (twice as
+/// fast). 300 L-BFGS iterations are far more than these orthonormal problems need.
+const GRADIENT_TOLERANCE_PER_ROW: f64 = 1e-4;
+const CV_GRADIENT_TOLERANCE_PER_ROW: f64 = 1e-3;
 const MAX_ITERATIONS: u64 = 300;
 
 /// What to train.
@@ -540,24 +548,16 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
         center[c] = mean;
         scale[c] = var.sqrt();
     }
-    // Columns without variation carry no information: they keep coefficient 0 and stay
-    // out of the optimiser, whose standardisation would divide by zero.
-    let active: Vec<usize> = (0..n_cols)
-        .filter(|&c| scale[c].is_finite() && scale[c] > 1e-12 && center[c].is_finite())
-        .collect();
-    if active.is_empty() {
+    // The optimiser sees each feature's centered columns orthonormalised (see
+    // `orthonormalise`); columns without variation, or that repeat their feature's
+    // other columns, keep coefficient 0.
+    let (z, combos) = orthonormalise(&raw, &columns, &center, &scale);
+    drop(raw);
+    if combos.is_empty() {
         return Err(train_err(
             "no feature varies across the training rows; there is nothing to learn from".into(),
         ));
     }
-    let mut z = Array2::<f64>::zeros((n_train, active.len()));
-    for (a, &c) in active.iter().enumerate() {
-        let (m, s) = (center[c], scale[c]);
-        for r in 0..n_train {
-            z[[r, a]] = (raw[[r, c]] - m) / s;
-        }
-    }
-    drop(raw);
     let y_train: Vec<bool> = train_idx.iter().map(|&i| labels[i]).collect();
 
     // Choose the L2 strength by cross-validation unless it was given.
@@ -579,29 +579,33 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
             }
         },
     };
-    let fitted = fit_logistic(z.view(), &y_train, l2, warm.as_ref(), file)?;
+    let fitted = fit_logistic(
+        z.view(),
+        &y_train,
+        l2,
+        GRADIENT_TOLERANCE_PER_ROW,
+        warm.as_ref(),
+        file,
+    )?;
 
-    // Back to the model file's scale: w·(b − m)/s = (w/s)·(b − m).
-    let mut specs = specs;
-    for (a, &c) in active.iter().enumerate() {
-        let col = columns[c];
-        let coefficient = fitted.w[a] / scale[c];
-        let spec = &mut specs[col.feature];
-        match col.basis {
-            Some(j) => spec.coefficients[j] = coefficient,
-            None => {
-                if let Some(m) = spec.missing.as_mut() {
-                    m.coefficient = coefficient;
-                }
-            }
+    // Back to the model file's scale: the optimiser's column j is Σ_c combos[j][c]·(b_c − m_c),
+    // so design column c gets the coefficient Σ_j w_j·combos[j][c].
+    let mut coefficient = vec![0.0; n_cols];
+    for (j, combo) in combos.iter().enumerate() {
+        for &(c, weight) in combo {
+            coefficient[c] += fitted.w[j] * weight;
         }
     }
     for (c, col) in columns.iter().enumerate() {
         let spec = &mut specs[col.feature];
         match col.basis {
-            Some(j) => spec.centers[j] = center[c],
+            Some(j) => {
+                spec.coefficients[j] = coefficient[c];
+                spec.centers[j] = center[c];
+            }
             None => {
                 if let Some(m) = spec.missing.as_mut() {
+                    m.coefficient = coefficient[c];
                     m.center = center[c];
                 }
             }
@@ -654,10 +658,15 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
             values_row[k] = value(i, f);
         }
         let s = model.score(&values_row);
-        worst = worst.max((s.log_odds - fitted_log_odds[r]).abs());
+        let diff = (s.log_odds - fitted_log_odds[r]).abs();
+        worst = if diff.is_nan() {
+            f64::INFINITY
+        } else {
+            worst.max(diff)
+        };
         train_p.push(s.probability);
     }
-    if !(worst < 1e-6) {
+    if worst >= 1e-6 {
         return Err(train_err(format!(
             "internal check failed: the model file reproduces the fitted log-odds only to within {worst:e}"
         )));
@@ -700,6 +709,73 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
         ))
     })?;
     Ok(Trained { model, warnings })
+}
+
+/// The optimiser's columns: for each feature, its centered design columns made
+/// orthonormal (modified Gram-Schmidt, mean square 1, uncorrelated within the feature).
+///
+/// Why: a feature's hinge columns are strongly correlated with each other, and plain
+/// standardisation leaves L-BFGS crawling along that ridge (ten times slower here). The
+/// change of basis is exact and invertible, so the fitted log-odds are unchanged by it;
+/// what it changes is the L2 penalty, which now applies to `Σ_f Var(contribution_f)`,
+/// the variance of each feature's contribution over the training rows: one strength
+/// treats every feature alike whatever its basis width or units.
+///
+/// Returns the matrix and, per optimiser column, its weights on the design columns
+/// (`(design column, weight)`), in raw centered units. A column whose remainder after
+/// its feature's earlier columns is below 1e-6 of its own spread (a constant, or a
+/// duplicate) is left out.
+fn orthonormalise(
+    raw: &Array2<f64>,
+    columns: &[DesignColumn],
+    center: &[f64],
+    scale: &[f64],
+) -> (Array2<f64>, Vec<Vec<(usize, f64)>>) {
+    let n = raw.nrows();
+    let nf = n.max(1) as f64;
+    // Column-major: linfa's gradient multiplies by the transpose, which is then a fast
+    // row-major product (twice as fast overall as the default layout).
+    let mut z = Array2::<f64>::zeros((n, columns.len()).f());
+    let mut kept = 0;
+    let mut combos: Vec<Vec<(usize, f64)>> = Vec::new();
+    let mut block_start = 0;
+    for c in 0..columns.len() {
+        if c > 0 && columns[c].feature != columns[c - 1].feature {
+            block_start = kept;
+        }
+        if !(scale[c].is_finite() && scale[c] > 1e-12 && center[c].is_finite()) {
+            continue;
+        }
+        let mut v: Vec<f64> = raw.column(c).iter().map(|x| x - center[c]).collect();
+        let mut combo: Vec<(usize, f64)> = vec![(c, 1.0)];
+        for (i, earlier) in combos.iter().enumerate().skip(block_start) {
+            let q = z.column(i);
+            let r = q.iter().zip(&v).map(|(a, b)| a * b).sum::<f64>() / nf;
+            for (x, qx) in v.iter_mut().zip(q.iter()) {
+                *x -= r * qx;
+            }
+            for &(d, weight) in earlier {
+                match combo.iter_mut().find(|(e, _)| *e == d) {
+                    Some((_, w)) => *w -= r * weight,
+                    None => combo.push((d, -r * weight)),
+                }
+            }
+        }
+        let norm = (v.iter().map(|x| x * x).sum::<f64>() / nf).sqrt();
+        if !(norm.is_finite() && norm > 1e-6 * scale[c]) {
+            continue;
+        }
+        for (out, x) in z.column_mut(kept).iter_mut().zip(&v) {
+            *out = x / norm;
+        }
+        for (_, w) in combo.iter_mut() {
+            *w /= norm;
+        }
+        combo.sort_by_key(|&(d, _)| d);
+        combos.push(combo);
+        kept += 1;
+    }
+    (z.slice_move(s![.., ..kept]), combos)
 }
 
 /// Fills in a feature's statistics, transform and basis from its sorted, finite
@@ -821,6 +897,7 @@ fn fit_logistic(
     x: ArrayView2<'_, f64>,
     y: &[bool],
     alpha: f64,
+    tolerance_per_row: f64,
     warm: Option<&Fitted>,
     file: &str,
 ) -> Result<Fitted> {
@@ -829,7 +906,7 @@ fn fit_logistic(
     let params = LogisticRegression::default()
         .alpha(alpha)
         .max_iterations(MAX_ITERATIONS)
-        .gradient_tolerance(GRADIENT_TOLERANCE_PER_ROW * y.len().max(1) as f64);
+        .gradient_tolerance(tolerance_per_row * y.len().max(1) as f64);
     let attempt = |init: Option<Array1<f64>>| {
         let p = match init {
             Some(init) => params.clone().initial_params(init),
@@ -862,6 +939,17 @@ fn fit_logistic(
         ));
     }
     Ok(Fitted { w, b })
+}
+
+/// The given rows of `z`, column-major like the design itself.
+fn gather_rows(z: ArrayView2<'_, f64>, rows: &[usize]) -> Array2<f64> {
+    let mut out = Array2::<f64>::zeros((rows.len(), z.ncols()).f());
+    for (j, column) in z.axis_iter(Axis(1)).enumerate() {
+        for (r, &i) in rows.iter().enumerate() {
+            out[[r, j]] = column[i];
+        }
+    }
+    out
 }
 
 fn predict(x: ArrayView2<'_, f64>, fitted: &Fitted) -> Vec<f64> {
@@ -899,23 +987,38 @@ fn cross_validate(
     }
     // Out-of-fold probabilities per strength.
     let mut oof = vec![vec![0.0; y.len()]; L2_GRID.len()];
-    let mut warm_at: Vec<Option<Fitted>> = vec![None; L2_GRID.len()];
+    // Warm starts along the path from the strongest penalty down, within each fold,
+    // the first from the intercept-only model (a fold's solution is a poor start for
+    // another fold: its residuals are those of different rows).
+    let rate = y.iter().filter(|&&b| b).count() as f64 / y.len().max(1) as f64;
+    let intercept_only = Fitted {
+        w: vec![0.0; z.ncols()],
+        b: (rate / (1.0 - rate)).ln(),
+    };
+    let mut warm_at: Vec<Fitted> = vec![intercept_only.clone(); L2_GRID.len()];
     for fold in 0..CV_FOLDS {
         let fit_rows: Vec<usize> = (0..y.len()).filter(|&i| fold_of[i] != fold).collect();
         let val_rows: Vec<usize> = (0..y.len()).filter(|&i| fold_of[i] == fold).collect();
-        let x_fit = z.select(Axis(0), &fit_rows);
-        let x_val = z.select(Axis(0), &val_rows);
+        let x_fit = gather_rows(z, &fit_rows);
+        let x_val = gather_rows(z, &val_rows);
         let y_fit: Vec<bool> = fit_rows.iter().map(|&i| y[i]).collect();
-        let mut previous: Option<Fitted> = None;
+        let mut previous = intercept_only.clone();
         for (g, &alpha) in L2_GRID.iter().enumerate() {
-            let fitted = fit_logistic(x_fit.view(), &y_fit, alpha, previous.as_ref(), file)?;
+            let fitted = fit_logistic(
+                x_fit.view(),
+                &y_fit,
+                alpha,
+                CV_GRADIENT_TOLERANCE_PER_ROW,
+                Some(&previous),
+                file,
+            )?;
             for (&i, p) in val_rows.iter().zip(predict(x_val.view(), &fitted)) {
                 oof[g][i] = p;
             }
             if fold == 0 {
-                warm_at[g] = Some(fitted.clone());
+                warm_at[g] = fitted.clone();
             }
-            previous = Some(fitted);
+            previous = fitted;
         }
     }
     let mut best = 0;
@@ -928,13 +1031,10 @@ fn cross_validate(
             best_loss = loss;
         }
     }
-    let Some(warm) = warm_at[best].take() else {
-        return Ok(None);
-    };
     Ok(Some(CrossValidation {
         l2: L2_GRID[best],
         metrics: metric_set(y, &oof[best]),
-        warm,
+        warm: warm_at.swap_remove(best),
     }))
 }
 
@@ -1034,7 +1134,7 @@ mod tests {
     #[test]
     fn knots_and_quantiles() {
         assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
-        assert_eq!(quantile_sorted(&[], 0.5).is_nan(), true);
+        assert!(quantile_sorted(&[], 0.5).is_nan());
         let v: Vec<f64> = (0..100).map(f64::from).collect();
         assert_eq!(choose_knots(&v), vec![24.75, 49.5, 74.25]);
         // Too few distinct values: linear.
@@ -1069,39 +1169,35 @@ mod tests {
             let m = train(text.as_bytes(), "t.csv", &cfg(1, Some(1.0))).unwrap();
             assert!(
                 contribution(&m, "days_since_last_engagement", 200.0)
-                    > contribution(&m, "days_since_last_engagement", 5.0)
+                    > contribution(&m, "days_since_last_engagement", 5.0) + 0.3
             );
-            // With an unpenalised intercept the mean fitted probability equals the churn
-            // rate of the training rows; the held-out rows share it up to sampling.
-            let mean_p_rate = m.provenance.churn_rate;
-            assert!((mean_p_rate - rate).abs() < 1e-12);
-            let held = m.metrics.held_out.as_ref().unwrap();
-            assert!(held.auc > 0.65, "auc {}", held.auc);
-            // A flipped model would put the typical account's risk at 1 − rate.
-            let typical = sigmoid(m.intercept);
-            assert!((typical - rate).abs() < (typical - (1.0 - rate)).abs() || rate == 0.5);
+            assert!(contribution(&m, "is_reference", 1.0) < contribution(&m, "is_reference", 0.0));
+            // The mean probability over the file is the churn rate (up to the held-out
+            // sampling); a model predicting P(retained) would give 1 − rate.
+            let mean_p = mean_probability(&m, &text);
+            assert!((mean_p - rate).abs() < 0.02, "{mean_p} vs {rate}");
+            assert!(m.metrics.held_out.as_ref().unwrap().auc > 0.7);
         }
     }
 
-    #[test]
-    fn mean_training_probability_matches_the_churn_rate() {
-        let csv = sim(2_000, 4);
+    /// The mean churn probability the model gives the rows of `csv`.
+    fn mean_probability(m: &Model, csv: &str) -> f64 {
         let table = ingest::read_table(csv.as_bytes(), "t.csv").unwrap();
-        let m = train(csv.as_bytes(), "t.csv", &cfg(3, Some(1.0))).unwrap();
-        let prepared = features::prepare(&table, &m, AS_OF, "t.csv").unwrap();
-        let label = table.headers.iter().position(|h| h == "churned").unwrap();
-        let ys: Vec<bool> = table
-            .records
-            .iter()
-            .map(|r| parse_label(&r.fields[label]).unwrap())
-            .collect();
-        let ps: Vec<f64> = (0..ys.len())
+        let prepared = features::prepare(&table, m, AS_OF, "t.csv").unwrap();
+        let n = prepared.rows.len();
+        (0..n)
             .map(|i| m.score(prepared.row(i)).probability)
-            .collect();
-        let mean_p = ps.iter().sum::<f64>() / ps.len() as f64;
-        let rate = ys.iter().filter(|&&y| y).count() as f64 / ys.len() as f64;
-        // Whole file (training + held-out): equal up to the held-out sampling.
-        assert!((mean_p - rate).abs() < 0.03, "{mean_p} vs {rate}");
+            .sum::<f64>()
+            / n as f64
+    }
+
+    #[test]
+    fn model_reproduces_its_training_churn_rate() {
+        let csv = sim(2_000, 4);
+        let m = train(csv.as_bytes(), "t.csv", &cfg(3, Some(1.0))).unwrap();
+        let rate = m.provenance.churn_rate;
+        let mean_p = mean_probability(&m, &csv);
+        assert!((mean_p - rate).abs() < 0.02, "{mean_p} vs {rate}");
     }
 
     #[test]
@@ -1116,7 +1212,7 @@ mod tests {
         assert_eq!(a.provenance.data_sha256.len(), 64);
         let c = train(csv.as_bytes(), "dir/acc.csv", &cfg(6, None)).unwrap();
         assert_ne!(a, c);
-        // The file round-trips through the format.
+        // The file round-trips through the format exactly.
         assert_eq!(Model::from_json(&a.to_json(), "m.json").unwrap(), a);
     }
 

@@ -255,8 +255,12 @@ fn train_cmd(opts: &Options) -> Result<()> {
     };
     let bytes = read(data)?;
     let started = std::time::Instant::now();
-    let model = train::train(&bytes, file_name(data), &cfg)?;
+    let train::Trained { model, warnings } =
+        train::train_with_report(&bytes, file_name(data), &cfg)?;
     write_out(opts.get("out"), &model.to_json())?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
     let held = model.metrics.held_out.as_ref();
     eprintln!(
         "trained on {} rows ({:.1}% churn) with {} features in {:.2} s; held-out AUC {}",
