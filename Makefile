@@ -8,7 +8,7 @@ WASM := target/wasm32-unknown-unknown/release/churn_audit.wasm
 CLI := target/release/churn-audit
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: serve test wasm cli model model-check setup setup-test lint unit wasm-test e2e clean
+.PHONY: serve test wasm dist cli model model-check setup setup-test lint unit wasm-test e2e clean
 
 serve: setup wasm
 	@echo "serving http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
@@ -28,6 +28,14 @@ setup-test:
 wasm:
 	cargo build --release --target wasm32-unknown-unknown --lib
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg $(WASM)
+
+# One self-contained HTML file (target/dist/churn-audit.html) that works from disk with
+# no server and no network: the no-modules engine inlined as base64 (scripts/build-dist.mjs).
+DIST_PKG := target/dist-pkg
+dist:
+	cargo build --release --target wasm32-unknown-unknown --lib
+	wasm-bindgen --target no-modules --no-typescript --remove-name-section --remove-producers-section --out-dir $(DIST_PKG) $(WASM)
+	node scripts/build-dist.mjs
 
 cli:
 	cargo build --release --bin churn-audit
@@ -57,8 +65,9 @@ model-check: cli
 	$(CLI) train --data target/simulated-history.csv --label churned --seed $(SIM_SEED) --as-of $(AS_OF_MODEL) --out target/rebuilt-model.json
 	cmp models/default.json target/rebuilt-model.json
 
-# The page in headless Chromium against the CLI on the same file.
-e2e: cli wasm
+# The page (served, and as the single file from file://) in headless Chromium against
+# the CLI on the same file.
+e2e: cli wasm dist
 	node --test tests/e2e/
 
 clean:

@@ -6,8 +6,11 @@
 
 use serde::Serialize;
 
+use sha2::{Digest, Sha256};
+
 use crate::error::Result;
-use crate::features::{self, ColumnMatch};
+use crate::explain::{self, Portfolio};
+use crate::features::{self, ColumnMatch, Inspection, Mapping, MatchKind, Prepared};
 use crate::ingest;
 use crate::model::{format_value, top_reasons, Model};
 
@@ -70,6 +73,8 @@ pub struct Summary {
 pub struct AuditResult {
     /// The file's name.
     pub file: String,
+    /// SHA-256 of the file's bytes, hex, so a report names exactly what it audited.
+    pub file_sha256: String,
     /// Encoding detected.
     pub encoding: String,
     /// Delimiter detected, as text ("," ";" or "\t").
@@ -86,6 +91,8 @@ pub struct AuditResult {
     pub rows: Vec<ScoredRow>,
     /// Figures for the whole list.
     pub summary: Summary,
+    /// Distribution, drivers by group and feature, segments, typical values.
+    pub portfolio: Portfolio,
     /// Problems with the file as a whole that did not stop scoring.
     pub file_warnings: Vec<String>,
 }
@@ -95,8 +102,35 @@ pub struct AuditResult {
 /// Fails only when the file cannot be used at all; everything confined to a cell or a
 /// row becomes a warning on that row.
 pub fn audit(bytes: &[u8], file: &str, model: &Model, as_of: i64) -> Result<AuditResult> {
+    audit_mapped(bytes, file, model, as_of, &Mapping::new()).map(|(result, _)| result)
+}
+
+/// SHA-256 of `bytes` as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// How a file's headers would be matched with `mapping` applied, before scoring (the
+/// page's column-mapping step). Fails only when the bytes are not a table at all.
+pub fn inspect(bytes: &[u8], file: &str, model: &Model, mapping: &Mapping) -> Result<Inspection> {
     let table = ingest::read_table(bytes, file)?;
-    let prepared = features::prepare(&table, model, as_of, file)?;
+    Ok(features::inspect(&table, model, mapping, file))
+}
+
+/// [`audit`] with the user's column mapping, also returning the prepared inputs so that a
+/// caller (the page's engine) can explain and re-score single accounts later.
+pub fn audit_mapped(
+    bytes: &[u8],
+    file: &str,
+    model: &Model,
+    as_of: i64,
+    mapping: &Mapping,
+) -> Result<(AuditResult, Prepared)> {
+    let table = ingest::read_table(bytes, file)?;
+    let prepared = features::prepare_mapped(&table, model, as_of, file, mapping)?;
     let value_index = model
         .value_feature
         .as_deref()
@@ -172,8 +206,15 @@ pub fn audit(bytes: &[u8], file: &str, model: &Model, as_of: i64) -> Result<Audi
     }
 
     let summary = summarize(model, &rows);
-    Ok(AuditResult {
+    let revenue: Vec<Option<f64>> = rows.iter().map(|r| r.revenue_at_risk).collect();
+    let has_segment = prepared
+        .columns
+        .iter()
+        .any(|c| c.how == Some(MatchKind::Segment));
+    let portfolio = explain::portfolio(model, &prepared, &revenue, has_segment);
+    let result = AuditResult {
         file: file.to_string(),
+        file_sha256: sha256_hex(bytes),
         encoding: table.encoding.name().to_string(),
         delimiter: match table.delimiter {
             b'\t' => "\\t".to_string(),
@@ -181,12 +222,14 @@ pub fn audit(bytes: &[u8], file: &str, model: &Model, as_of: i64) -> Result<Audi
         },
         as_of: ingest::format_iso_date(as_of),
         model: model.name.clone(),
-        columns: prepared.columns,
-        missing_features: prepared.missing_features,
+        columns: prepared.columns.clone(),
+        missing_features: prepared.missing_features.clone(),
         rows,
         summary,
+        portfolio,
         file_warnings,
-    })
+    };
+    Ok((result, prepared))
 }
 
 /// Totals over the scored rows.
@@ -258,6 +301,12 @@ pub fn to_csv(result: &AuditResult) -> String {
     out
 }
 
+/// [`to_csv`] for Excel: the same text after a UTF-8 byte-order mark, which Excel needs
+/// to read accented names correctly instead of guessing a legacy code page.
+pub fn to_csv_excel(result: &AuditResult) -> String {
+    format!("\u{feff}{}", to_csv(result))
+}
+
 /// Neutralises a text cell against spreadsheet formula injection.
 fn text_cell(s: &str) -> String {
     match s.chars().next() {
@@ -309,6 +358,44 @@ mod tests {
         assert!(csv.contains(",'=cmd|' /C calc'!A0,"), "{csv}");
         let tiers: usize = r.summary.tiers.iter().map(|t| t.accounts).sum();
         assert_eq!(tiers, 2);
+        // sha256 of the file's bytes, from Python's hashlib.sha256(text).hexdigest().
+        assert_eq!(r.file_sha256, sha256_hex(text.as_bytes()));
+        assert!(to_csv_excel(&r).starts_with("\u{feff}account_id,"));
+    }
+
+    #[test]
+    fn sha256_matches_a_known_digest() {
+        // FIPS 180-2 test vector for "abc".
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn a_mapping_renames_and_ignores_columns() {
+        let m = tiny_model();
+        let text = "Client,Silence,reference\nA,120,no\nB,3,yes\n";
+        // Without a mapping there is no id column.
+        assert!(audit(text.as_bytes(), "t.csv", &m, 0).is_err());
+        let mut mapping = Mapping::new();
+        mapping.insert("Client".into(), "account_id".into());
+        mapping.insert("Silence".into(), "days".into());
+        mapping.insert("reference".into(), features::IGNORE.into());
+        let (r, p) = audit_mapped(text.as_bytes(), "t.csv", &m, 0, &mapping).unwrap();
+        assert_eq!(r.rows[0].account_id, "A");
+        assert_eq!(p.row(0)[0], 120.0);
+        assert!(p.row(0)[1].is_nan(), "the ignored column must not be read");
+        assert_eq!(r.missing_features, vec!["reference", "segment"]);
+        assert_eq!(r.columns[1].how, Some(MatchKind::Manual));
+        let i = inspect(text.as_bytes(), "t.csv", &m, &Mapping::new()).unwrap();
+        assert!(i.problem.unwrap().contains("no account id column"));
+        assert_eq!(i.examples[1], vec!["120", "3"]);
+        assert_eq!(i.targets[0].role, "id");
+        let i = inspect(text.as_bytes(), "t.csv", &m, &mapping).unwrap();
+        assert_eq!(i.problem, None);
+        mapping.insert("Silence".into(), "nonsense".into());
+        assert!(audit_mapped(text.as_bytes(), "t.csv", &m, 0, &mapping).is_err());
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub enum MatchKind {
     Alias,
     /// A date alias, turned into days.
     Date,
+    /// Chosen by the user in the column mapping.
+    Manual,
 }
 
 /// One header of the file and what it was matched to.
@@ -118,11 +120,49 @@ fn find_header(
     None
 }
 
-/// Matches the table's headers to the model's columns and parses every cell.
-///
-/// Fails only when the file cannot be scored at all: no account id column, none of the
-/// model's features present, or no data rows.
-pub fn prepare(table: &Table, model: &Model, as_of: i64, file: &str) -> Result<Prepared> {
+/// A user's corrections to the header matching: header (exactly as written in the file)
+/// to target, where a target is a feature name, the model's id, name or segment column
+/// name, or [`IGNORE`]. Headers not in the mapping are matched automatically.
+pub type Mapping = std::collections::BTreeMap<String, String>;
+
+/// The mapping target that tells the matcher to leave a header unused.
+pub const IGNORE: &str = "ignore";
+
+/// The headers matched to the model's columns, before any cell is read.
+struct Matched {
+    columns: Vec<ColumnMatch>,
+    sources: Vec<Option<Source>>,
+    id: Option<usize>,
+    name: Option<usize>,
+    segment: Option<usize>,
+}
+
+/// Whether a column a user sent to a date-capable feature holds dates rather than day
+/// counts: more of its first cells read as dates than as numbers.
+fn looks_like_dates(table: &Table, col: usize) -> bool {
+    let cells: Vec<&str> = table
+        .records
+        .iter()
+        .filter_map(|r| r.fields.get(col).map(String::as_str))
+        .filter(|c| !ingest::is_missing(c))
+        .take(50)
+        .collect();
+    let order = ingest::infer_date_order(cells.iter().copied(), table.decimal_comma);
+    let style = ingest::infer_number_style(cells.iter().copied(), table.decimal_comma);
+    let dates = cells
+        .iter()
+        .filter(|c| matches!(ingest::parse_date(c, order), Ok(Some(_))))
+        .count();
+    let numbers = cells
+        .iter()
+        .filter(|c| matches!(ingest::parse_number(c, style), Ok(Some(_))))
+        .count();
+    dates > numbers
+}
+
+/// Matches headers to the model's columns: the user's mapping first, then the automatic
+/// rules described in the module docs for everything the mapping leaves open.
+fn match_headers(table: &Table, model: &Model, mapping: &Mapping, file: &str) -> Result<Matched> {
     let normalized: Vec<String> = table.headers.iter().map(|h| normalize_header(h)).collect();
     let mut used = vec![false; normalized.len()];
     let mut columns: Vec<ColumnMatch> = table
@@ -139,28 +179,68 @@ pub fn prepare(table: &Table, model: &Model, as_of: i64, file: &str) -> Result<P
         columns[i].feature = Some(feature.to_string());
         columns[i].how = Some(how);
     };
-
-    let id = find_header(&normalized, &used, column_names(&model.id_column));
-    let Some(id) = id else {
-        let examples: Vec<&str> = std::iter::once(model.id_column.name.as_str())
-            .chain(model.id_column.aliases.iter().map(String::as_str))
-            .take(4)
-            .collect();
-        return Err(Error::unusable(
-            file,
-            format!(
-                "no account id column: expected a header such as '{}' (found: {})",
-                examples.join("', '"),
-                list_headers(&table.headers)
-            ),
-        ));
-    };
-    claim(id, &mut used, &model.id_column.name, MatchKind::Id);
-
     let mut sources: Vec<Option<Source>> = vec![None; model.features.len()];
+    let (mut id, mut name, mut segment) = (None, None, None);
+    let is = |spec: Option<&ColumnSpec>, target: &str| spec.is_some_and(|s| s.name == target);
+
+    // The user's choices come first; a header listed twice in a file takes the choice at
+    // its first occurrence only, so one target never gets two columns.
+    for (i, header) in table.headers.iter().enumerate() {
+        let Some(target) = mapping.get(header) else {
+            continue;
+        };
+        if (0..i).any(|j| table.headers[j] == *header) {
+            continue;
+        }
+        if target == IGNORE {
+            used[i] = true;
+            continue;
+        }
+        if is(Some(&model.id_column), target) && id.is_none() {
+            id = Some(i);
+            claim(i, &mut used, target, MatchKind::Id);
+        } else if is(model.name_column.as_ref(), target) && name.is_none() {
+            name = Some(i);
+            claim(i, &mut used, target, MatchKind::Name);
+        } else if is(model.segment_column.as_ref(), target) && segment.is_none() {
+            segment = Some(i);
+            claim(i, &mut used, target, MatchKind::Segment);
+        } else if let Some(f) = model.feature_index(target) {
+            if sources[f].is_some() {
+                continue;
+            }
+            let spec = &model.features[f];
+            let source = match spec.date_direction {
+                Some(direction) if looks_like_dates(table, i) => Source::Date(i, direction),
+                _ => Source::Direct(i),
+            };
+            sources[f] = Some(source);
+            claim(i, &mut used, target, MatchKind::Manual);
+        } else {
+            return Err(Error::unusable(
+                file,
+                format!(
+                    "the column mapping sends '{}' to '{}', which is not one of the model's columns",
+                    show_value(header),
+                    show_value(target)
+                ),
+            ));
+        }
+    }
+
+    if id.is_none() {
+        id = find_header(&normalized, &used, column_names(&model.id_column));
+        if let Some(i) = id {
+            claim(i, &mut used, &model.id_column.name, MatchKind::Id);
+        }
+    }
+
     // Features first by their own name and aliases, then date aliases, so that a file
     // with both "days_since_last_engagement" and "last_engagement_date" uses the number.
     for (f, spec) in model.features.iter().enumerate() {
+        if sources[f].is_some() {
+            continue;
+        }
         let own = normalize_header(&spec.name);
         if let Some(i) = find_header(&normalized, &used, std::iter::once(own.clone())) {
             claim(i, &mut used, &spec.name, MatchKind::Exact);
@@ -192,22 +272,162 @@ pub fn prepare(table: &Table, model: &Model, as_of: i64, file: &str) -> Result<P
     }
     // Name and segment come after the features so that a feature alias is never taken
     // by the looser name aliases ("company", "name").
-    let name = model
-        .name_column
-        .as_ref()
-        .and_then(|spec| find_header(&normalized, &used, column_names(spec)).map(|i| (i, spec)));
-    if let Some((i, spec)) = name {
-        claim(i, &mut used, &spec.name, MatchKind::Name);
+    if name.is_none() {
+        if let Some(spec) = &model.name_column {
+            name = find_header(&normalized, &used, column_names(spec));
+            if let Some(i) = name {
+                claim(i, &mut used, &spec.name, MatchKind::Name);
+            }
+        }
     }
-    let segment = model
-        .segment_column
-        .as_ref()
-        .and_then(|spec| find_header(&normalized, &used, column_names(spec)).map(|i| (i, spec)));
-    if let Some((i, spec)) = segment {
-        claim(i, &mut used, &spec.name, MatchKind::Segment);
+    if segment.is_none() {
+        if let Some(spec) = &model.segment_column {
+            segment = find_header(&normalized, &used, column_names(spec));
+            if let Some(i) = segment {
+                claim(i, &mut used, &spec.name, MatchKind::Segment);
+            }
+        }
     }
+    Ok(Matched {
+        columns,
+        sources,
+        id,
+        name,
+        segment,
+    })
+}
 
-    if sources.iter().all(Option::is_none) {
+fn missing_of(model: &Model, sources: &[Option<Source>]) -> Vec<String> {
+    model
+        .features
+        .iter()
+        .zip(sources)
+        .filter(|(_, s)| s.is_none())
+        .map(|(f, _)| f.name.clone())
+        .collect()
+}
+
+/// A column the user can send a header to, for the mapping step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Target {
+    /// The name to put in a [`Mapping`].
+    pub name: String,
+    /// What people call it.
+    pub label: String,
+    /// "id", "name", "segment" or the feature's group ("engagement", "value"...).
+    pub role: String,
+    /// Whether a date column can feed it (it is then counted in days).
+    pub takes_dates: bool,
+}
+
+/// How a file's headers would be read, before anything is scored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inspection {
+    /// Every header and what it matched (the mapping applied).
+    pub columns: Vec<ColumnMatch>,
+    /// Up to three non-empty example values per header, for people to recognise columns.
+    pub examples: Vec<Vec<String>>,
+    /// Model features that no header feeds (they would be imputed).
+    pub missing_features: Vec<String>,
+    /// Everything a header can be sent to, in the model's order: id, name, segment, then
+    /// the features.
+    pub targets: Vec<Target>,
+    /// Data rows in the file.
+    pub rows: usize,
+    /// Why the file could not be scored as matched (no id column, no feature), if so.
+    pub problem: Option<String>,
+}
+
+/// Matches `table`'s headers with `mapping` applied and reports the outcome without
+/// reading any cell as a value. Never fails: what would stop scoring is in `problem`.
+pub fn inspect(table: &Table, model: &Model, mapping: &Mapping, file: &str) -> Inspection {
+    let mut targets = vec![Target {
+        name: model.id_column.name.clone(),
+        label: "Account ID".into(),
+        role: "id".into(),
+        takes_dates: false,
+    }];
+    for (spec, label, role) in [
+        (&model.name_column, "Account name", "name"),
+        (&model.segment_column, "Segment", "segment"),
+    ] {
+        if let Some(spec) = spec {
+            targets.push(Target {
+                name: spec.name.clone(),
+                label: label.into(),
+                role: role.into(),
+                takes_dates: false,
+            });
+        }
+    }
+    targets.extend(model.features.iter().map(|f| Target {
+        name: f.name.clone(),
+        label: f.label.clone(),
+        role: f.group.label().to_lowercase(),
+        takes_dates: f.date_direction.is_some(),
+    }));
+    let examples = (0..table.headers.len())
+        .map(|c| {
+            table
+                .records
+                .iter()
+                .filter_map(|r| r.fields.get(c))
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+                .take(3)
+                .map(show_value)
+                .collect()
+        })
+        .collect();
+    let (columns, missing_features, problem) = match match_headers(table, model, mapping, file) {
+        Ok(m) => {
+            let problem = check_matched(table, model, &m, file)
+                .err()
+                .map(|e| e.to_string());
+            let missing = missing_of(model, &m.sources);
+            (m.columns, missing, problem)
+        }
+        Err(e) => (
+            table
+                .headers
+                .iter()
+                .map(|h| ColumnMatch {
+                    header: h.clone(),
+                    feature: None,
+                    how: None,
+                })
+                .collect(),
+            model.features.iter().map(|f| f.name.clone()).collect(),
+            Some(e.to_string()),
+        ),
+    };
+    Inspection {
+        columns,
+        examples,
+        missing_features,
+        targets,
+        rows: table.records.len(),
+        problem,
+    }
+}
+
+/// The reasons a matched table cannot be scored at all; returns the id column.
+fn check_matched(table: &Table, model: &Model, m: &Matched, file: &str) -> Result<usize> {
+    let Some(id) = m.id else {
+        let examples: Vec<&str> = std::iter::once(model.id_column.name.as_str())
+            .chain(model.id_column.aliases.iter().map(String::as_str))
+            .take(4)
+            .collect();
+        return Err(Error::unusable(
+            file,
+            format!(
+                "no account id column: expected a header such as '{}' (found: {})",
+                examples.join("', '"),
+                list_headers(&table.headers)
+            ),
+        ));
+    };
+    if m.sources.iter().all(Option::is_none) {
         let examples: Vec<&str> = model
             .features
             .iter()
@@ -230,7 +450,35 @@ pub fn prepare(table: &Table, model: &Model, as_of: i64, file: &str) -> Result<P
             "the file has column headers but no account rows",
         ));
     }
+    Ok(id)
+}
 
+/// Matches the table's headers to the model's columns and parses every cell.
+///
+/// Fails only when the file cannot be scored at all: no account id column, none of the
+/// model's features present, or no data rows.
+pub fn prepare(table: &Table, model: &Model, as_of: i64, file: &str) -> Result<Prepared> {
+    prepare_mapped(table, model, as_of, file, &Mapping::new())
+}
+
+/// [`prepare`] with the user's corrections to the header matching applied first.
+pub fn prepare_mapped(
+    table: &Table,
+    model: &Model,
+    as_of: i64,
+    file: &str,
+    mapping: &Mapping,
+) -> Result<Prepared> {
+    let matched = match_headers(table, model, mapping, file)?;
+    let id = check_matched(table, model, &matched, file)?;
+    let Matched {
+        columns,
+        sources,
+        name,
+        segment,
+        ..
+    } = matched;
+    let normalized: Vec<String> = table.headers.iter().map(|h| normalize_header(h)).collect();
     let mut file_warnings = Vec::new();
     for (i, col) in columns.iter().enumerate() {
         if col.feature.is_none() && !normalized[i].is_empty() {
@@ -246,13 +494,7 @@ pub fn prepare(table: &Table, model: &Model, as_of: i64, file: &str) -> Result<P
             }
         }
     }
-    let missing_features: Vec<String> = model
-        .features
-        .iter()
-        .zip(&sources)
-        .filter(|(_, s)| s.is_none())
-        .map(|(f, _)| f.name.clone())
-        .collect();
+    let missing_features = missing_of(model, &sources);
 
     let n = table.records.len();
     let p = model.features.len();
@@ -353,10 +595,10 @@ pub fn prepare(table: &Table, model: &Model, as_of: i64, file: &str) -> Result<P
             line: table.records[r].line,
             account_id: cell(r, id).trim().to_string(),
             account_name: name
-                .map(|(c, _)| cell(r, c).trim().to_string())
+                .map(|c| cell(r, c).trim().to_string())
                 .unwrap_or_default(),
             segment: segment
-                .map(|(c, _)| cell(r, c).trim().to_string())
+                .map(|c| cell(r, c).trim().to_string())
                 .unwrap_or_default(),
         })
         .collect::<Vec<_>>();

@@ -13,6 +13,8 @@
 //! - [`features`]: table to model inputs (header matching, parsing, imputation flags);
 //! - [`model`]: the model file format and the scoring of one account;
 //! - [`audit`]: a whole list, its summary and its scored CSV;
+//! - [`explain`]: an account's score taken apart, what-ifs, next best actions, the
+//!   portfolio's drivers and segments, the model card;
 //! - [`simulate`], [`train`], [`metrics`]: the offline side that builds the models;
 //! - `wasm` (on wasm32 only): the thin browser adapter.
 //!
@@ -27,6 +29,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod explain;
 pub mod features;
 pub mod ingest;
 pub mod metrics;

@@ -32,6 +32,16 @@ const MAX_FEATURES: usize = 10_000;
 const MAX_BASIS: usize = 1_000;
 const MAX_TEXT: usize = 10_000;
 const MAX_ALIASES: usize = 1_000;
+/// Basis columns over all features: bounds the work of scoring one account.
+const MAX_TOTAL_BASIS: usize = 20_000;
+/// Aliases over all columns and features: bounds the work of matching headers.
+const MAX_TOTAL_ALIASES: usize = 5_000;
+/// Largest model file read, in bytes; the bundled model is a few tens of kilobytes.
+pub const MAX_MODEL_BYTES: usize = 16 << 20;
+/// Largest possible |log-odds| a valid model may produce: far beyond where the logistic
+/// function saturates, far below where a sum of contributions could overflow to
+/// infinity (and then to NaN as `∞ − ∞`).
+const MAX_LOG_ODDS: f64 = 1e12;
 
 /// A whole model file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -296,11 +306,15 @@ pub struct Score {
 }
 
 /// The logistic function, written to stay accurate and finite for any input.
+///
+/// `exp` comes from the pure-Rust `libm` crate rather than the platform: glibc's `exp`
+/// and the one compiled into wasm32 can differ in the last bit, and the command line
+/// and the page must give bit-identical probabilities.
 pub fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
+        1.0 / (1.0 + libm::exp(-z))
     } else {
-        let e = z.exp();
+        let e = libm::exp(z);
         e / (1.0 + e)
     }
 }
@@ -322,7 +336,8 @@ impl FeatureSpec {
         let clipped = !x.is_nan() && clipped_value != raw;
         let t = match self.transform {
             Transform::None => clipped_value,
-            Transform::Log1p => clipped_value.ln_1p(),
+            // libm for the same reason as in [`sigmoid`]: identical bits on every platform.
+            Transform::Log1p => libm::log1p(clipped_value),
         };
         out.push(t);
         if let Basis::Hinge { knots } = &self.basis {
@@ -348,6 +363,44 @@ impl FeatureSpec {
         (c, clipped)
     }
 
+    /// An upper bound on |contribution| over every possible value (NaN when the
+    /// numbers are so large that the bound itself overflows, which validation refuses).
+    fn max_abs_contribution(&self) -> f64 {
+        let missing = self
+            .missing
+            .map_or(0.0, |m| m.coefficient.abs() * (1.0 + m.center.abs()));
+        let weighted = |k: usize, reach: f64| {
+            let w = self.coefficients.get(k).copied().unwrap_or(0.0);
+            let m = self.centers.get(k).copied().unwrap_or(0.0);
+            let term = w.abs() * (reach + m.abs());
+            // 0 · ∞ is NaN: a column whose value can overflow is refused even at weight 0,
+            // since scoring would compute exactly that product.
+            if reach.is_finite() {
+                term
+            } else {
+                f64::NAN
+            }
+        };
+        let t = |x: f64| match self.transform {
+            Transform::None => x,
+            Transform::Log1p => libm::log1p(x),
+        };
+        let reach = t(self.range[0]).abs().max(t(self.range[1]).abs());
+        let basis: f64 = match &self.basis {
+            Basis::Categorical { levels } => (0..levels.len()).map(|k| weighted(k, 1.0)).sum(),
+            Basis::Linear => weighted(0, reach),
+            Basis::Hinge { knots } => {
+                weighted(0, reach)
+                    + knots
+                        .iter()
+                        .enumerate()
+                        .map(|(k, knot)| weighted(k + 1, reach + knot.abs()))
+                        .sum::<f64>()
+            }
+        };
+        basis + missing
+    }
+
     /// The index of a categorical level, or `levels.len()` for an unseen one.
     pub fn level_index(&self, cell: &str) -> Option<usize> {
         match &self.basis {
@@ -368,6 +421,15 @@ impl FeatureSpec {
 impl Model {
     /// Parses and validates a model file's text. `file` names it in messages.
     pub fn from_json(text: &str, file: &str) -> Result<Model> {
+        if text.len() > MAX_MODEL_BYTES {
+            return Err(Error::model(
+                file,
+                format!(
+                    "the file is {} bytes; a model file is at most {MAX_MODEL_BYTES} bytes",
+                    text.len()
+                ),
+            ));
+        }
         let model: Model = serde_json::from_str(text).map_err(|e| {
             Error::model(
                 file,
@@ -432,6 +494,31 @@ impl Model {
             if col.aliases.len() > MAX_ALIASES {
                 return bad(format!("column '{}' has too many aliases", col.name));
             }
+        }
+        let total_basis = self
+            .features
+            .iter()
+            .map(|f| f.basis.width())
+            .fold(0usize, usize::saturating_add);
+        if total_basis > MAX_TOTAL_BASIS {
+            return bad(format!(
+                "the model has {total_basis} basis columns in all; at most {MAX_TOTAL_BASIS} are allowed"
+            ));
+        }
+        let total_aliases = std::iter::once(&self.id_column)
+            .chain(self.name_column.iter())
+            .chain(self.segment_column.iter())
+            .map(|c| c.aliases.len())
+            .chain(
+                self.features
+                    .iter()
+                    .map(|f| f.aliases.len().saturating_add(f.date_aliases.len())),
+            )
+            .fold(0usize, usize::saturating_add);
+        if total_aliases > MAX_TOTAL_ALIASES {
+            return bad(format!(
+                "the model has {total_aliases} header aliases in all; at most {MAX_TOTAL_ALIASES} are allowed"
+            ));
         }
         let mut names = std::collections::HashSet::new();
         for f in &self.features {
@@ -515,6 +602,18 @@ impl Model {
                     return bad(format!("feature '{name}' has an oversized level"));
                 }
             }
+        }
+        // Every number is finite now; bound what a score can add up to, so that no
+        // account can get an infinite or NaN log-odds from finite but huge numbers.
+        let bound = self
+            .features
+            .iter()
+            .map(FeatureSpec::max_abs_contribution)
+            .fold(self.intercept.abs(), |a, b| a + b);
+        if bound.is_nan() || bound > MAX_LOG_ODDS {
+            return bad(format!(
+                "its numbers are so large that an account's log-odds could reach {bound:e}; at most {MAX_LOG_ODDS:e} is allowed"
+            ));
         }
         if let Some(v) = &self.value_feature {
             match self.features.iter().find(|f| &f.name == v) {
@@ -603,6 +702,11 @@ pub fn format_value(x: f64) -> String {
     if !x.is_finite() {
         return "?".into();
     }
+    // Beyond 10^15 every f64 is whole and `as i64` would saturate: show it in
+    // scientific notation (1.5e300) instead of pages of digits or a wrong number.
+    if x.abs() >= 1e15 {
+        return format!("{x:e}");
+    }
     if (x - x.round()).abs() < 1e-9 {
         format!("{}", x.round() as i64)
     } else {
@@ -631,7 +735,7 @@ pub fn top_reasons(model: &Model, values: &[Value], score: &Score, n: usize) -> 
             let f = &model.features[i];
             let x = values.get(i).copied().unwrap_or(f64::NAN);
             let text = reason_text(f, x);
-            format!("{text} (odds ×{:.1})", score.contributions[i].exp())
+            format!("{text} (odds ×{:.1})", libm::exp(score.contributions[i]))
         })
         .collect()
 }
@@ -877,6 +981,45 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("model m.json: not a valid"));
+    }
+
+    #[test]
+    fn validation_bounds_the_work_and_the_size_of_a_score() {
+        let m = tiny_model();
+        // |intercept| + max |contribution| of each feature, by hand: days reaches 365
+        // (and 365 - 90 past its knot): 0.01·(365+40) + 0.02·(365+90+5) = 4.05 + 9.2;
+        // reference 1.5·(1+0.2) + 0.5·(1+0.1) = 2.35; segment 0.3·1.5 + 0.3·1.4 = 0.87.
+        let bound: f64 = 1.0
+            + m.features
+                .iter()
+                .map(FeatureSpec::max_abs_contribution)
+                .sum::<f64>();
+        assert!(
+            (bound - (1.0 + 13.25 + 2.35 + 0.87)).abs() < 1e-12,
+            "{bound}"
+        );
+        let mut bad = m.clone();
+        bad.features[0].coefficients[1] = 1e300;
+        let e = bad.validate("m").unwrap_err().to_string();
+        assert!(e.contains("log-odds could reach"), "{e}");
+        let mut bad = m.clone();
+        bad.features[0].range = [-f64::MAX, f64::MAX];
+        bad.features[0].coefficients = vec![0.0, 0.0];
+        bad.features[0].centers = vec![f64::MAX, 0.0];
+        // basis − center reaches −2·MAX = −∞, and 0 · ∞ would be NaN.
+        assert!(bad.validate("m").is_err());
+        let huge = " ".repeat(MAX_MODEL_BYTES + 1);
+        let e = Model::from_json(&huge, "m").unwrap_err().to_string();
+        assert!(e.contains("at most"), "{e}");
+    }
+
+    #[test]
+    fn huge_values_are_shown_in_scientific_notation() {
+        assert_eq!(format_value(1e308), "1e308");
+        assert_eq!(format_value(-1.5e20), "-1.5e20");
+        assert_eq!(format_value(123456.0), "123456");
+        assert_eq!(format_value(2.5), "2.5");
+        assert_eq!(format_value(f64::NAN), "?");
     }
 
     #[test]

@@ -1,16 +1,23 @@
-// churn-audit page: the main thread only reads files and renders; scoring happens in
-// worker.js (WebAssembly). Nothing the user picks is sent anywhere: after start-up the
-// page makes no network request at all (the sample file is fetched during start-up).
+// churn-audit page: the main thread reads files and renders; every number comes from the
+// WebAssembly engine (in worker.js, or on the page itself in the single-file build).
+// Nothing the user picks is sent anywhere: after start-up the page makes no network
+// request at all (the sample file is fetched during start-up).
 //
 // Every piece of data from a file is put in the page with textContent, never as HTML.
+import { createHandler, messageOf } from './engine-core.js';
 
-const MAX_ROWS_SHOWN = 1000;
 const MAX_ISSUES_SHOWN = 500;
+const ROW_HEIGHT = 40; // px; fixed so the table can be virtualised (see style.css)
+const REPORT_TOP_ACCOUNTS = 25;
 // The sample's dates were written as of this day; it is scored as of it so it keeps a
 // realistic mix of risk however old the sample gets (the date stays editable).
 const SAMPLE_AS_OF = '2026-01-15';
+const SAMPLE_NAME = 'sample-accounts.csv';
+const MAPPING_KEY = 'churn-audit:mapping:';
+const EMBED = globalThis.CHURN_AUDIT_EMBED || null; // set by the single-file build
 
 const body = document.body;
+const SVG_NS = 'http://www.w3.org/2000/svg';
 
 // --- Content-Security-Policy violations are counted where a test can see them. ---------
 let cspViolations = 0;
@@ -21,34 +28,9 @@ document.addEventListener('securitypolicyviolation', (event) => {
 });
 
 const $ = (id) => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`page is missing #${id}`);
-  return el;
-};
-
-const ui = {
-  fileInput: $('file-input'),
-  dropZone: $('drop-zone'),
-  sampleButton: $('sample-button'),
-  asOf: $('as-of'),
-  status: $('status'),
-  summary: $('summary'),
-  summaryFile: $('summary-file'),
-  statAccounts: $('stat-accounts'),
-  statWarnings: $('stat-warnings'),
-  statChurners: $('stat-churners'),
-  statRevenue: $('stat-revenue'),
-  tierBody: $('tier-body'),
-  columnsFormat: $('columns-format'),
-  columnsBody: $('columns-body'),
-  missingIntro: $('missing-intro'),
-  missingList: $('missing-list'),
-  issues: $('issues'),
-  issuesEmpty: $('issues-empty'),
-  results: $('results'),
-  resultsNote: $('results-note'),
-  resultsBody: $('results-body'),
-  modelInfo: $('model-info'),
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`page is missing #${id}`);
+  return node;
 };
 
 // --- Formatting -----------------------------------------------------------------------
@@ -57,11 +39,13 @@ const countFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 
 const churnersFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const thresholdFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
+const metricFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 
-const money = (v) => (typeof v === 'number' && Number.isFinite(v) ? moneyFormat.format(v) : '—');
-const percent = (v) => (typeof v === 'number' && Number.isFinite(v) ? percentFormat.format(v) : '—');
+const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+const money = (v) => (isNum(v) ? moneyFormat.format(v) : '—');
+const percent = (v) => (isNum(v) ? percentFormat.format(v) : '—');
+const count = (v) => (isNum(v) ? countFormat.format(v) : '—');
 
-// The engine writes a tab as the two characters \t; a real tab is accepted too.
 const DELIMITERS = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '\\t': 'tab', '|': 'pipe' };
 const HOW = {
   id: 'account ID',
@@ -69,7 +53,8 @@ const HOW = {
   segment: 'segment',
   exact: 'matched by its name',
   alias: 'matched by a known alternative name',
-  date: 'date, counted in days up to the as-of date',
+  date: 'a date, counted in days up to the as-of date',
+  manual: 'your choice',
 };
 
 function todayLocal() {
@@ -86,20 +71,186 @@ function el(tag, className, text) {
   return node;
 }
 
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+
+const ui = {
+  fileInput: $('file-input'),
+  dropZone: $('drop-zone'),
+  sampleButton: $('sample-button'),
+  asOf: $('as-of'),
+  status: $('status'),
+  progressRow: $('progress-row'),
+  progress: $('progress'),
+  cancel: $('cancel-button'),
+  mapping: $('mapping'),
+  mappingIntro: $('mapping-intro'),
+  mappingProblem: $('mapping-problem'),
+  mappingBody: $('mapping-body'),
+  mappingDetails: $('mapping-details'),
+  mappingMissing: $('mapping-missing'),
+  mappingScore: $('mapping-score'),
+  mappingReset: $('mapping-reset'),
+  summary: $('summary'),
+  summaryFile: $('summary-file'),
+  statAccounts: $('stat-accounts'),
+  statWarnings: $('stat-warnings'),
+  statChurners: $('stat-churners'),
+  statRevenue: $('stat-revenue'),
+  tierCards: $('tier-cards'),
+  histogram: $('histogram'),
+  drivers: $('drivers'),
+  segments: $('segments'),
+  segmentsFigure: $('segments-figure'),
+  issues: $('issues'),
+  issuesEmpty: $('issues-empty'),
+  results: $('results'),
+  resultsNote: $('results-note'),
+  resultsBody: $('results-body'),
+  resultsTable: $('results-table'),
+  viewport: $('viewport'),
+  search: $('search'),
+  tierFilter: $('tier-filter'),
+  segmentFilter: $('segment-filter'),
+  exportSection: $('export'),
+  exportCsv: $('export-csv'),
+  exportExcel: $('export-excel'),
+  printReport: $('print-report'),
+  modelCard: $('model-card'),
+  modelInput: $('model-input'),
+  modelDefault: $('model-default'),
+  tiersForm: $('tiers-form'),
+  tiersFields: $('tiers-fields'),
+  tiersApply: $('tiers-apply'),
+  modelInfo: $('model-info'),
+  detail: $('detail'),
+  detailHeading: $('detail-heading'),
+  detailClose: $('detail-close'),
+  detailFigures: $('detail-figures'),
+  waterfall: $('waterfall'),
+  contribBody: $('contrib-body'),
+  actions: $('actions'),
+  whatifFields: $('whatif-fields'),
+  whatifResult: $('whatif-result'),
+  whatifReset: $('whatif-reset'),
+  detailWarnings: $('detail-warnings'),
+  report: $('report'),
+};
+
 function setStatus(text, kind = '') {
   ui.status.textContent = text;
   ui.status.dataset.kind = kind;
 }
 
-// --- The model: tier ranks (for colours) and feature labels --------------------------
+function busy(on, cancellable = false) {
+  ui.progressRow.hidden = !on;
+  ui.cancel.hidden = !cancellable;
+  body.toggleAttribute('aria-busy', on);
+}
+
+// --- The engine bridge ------------------------------------------------------------------
+// One request at a time is enough for this page; replies are matched by id so a stale
+// reply (after a cancel) is ignored.
+let worker = null;
+let inPage = null; // the single-file build's handler
+let seq = 0;
+const pending = new Map();
+let customModelText = null; // re-applied when a cancelled worker is replaced
+let customThresholds = null;
+
+function call(type, fields = {}, transfer = []) {
+  const id = ++seq;
+  if (inPage) {
+    return new Promise((resolve, reject) => {
+      // Let the page paint the progress indicator before the engine takes the thread.
+      setTimeout(() => {
+        try {
+          resolve(inPage({ type, id, ...fields }));
+        } catch (err) {
+          reject(new Error(messageOf(err)));
+        }
+      }, 20);
+    });
+  }
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ type, id, ...fields }, transfer);
+  });
+}
+
+function startWorker() {
+  return new Promise((resolve, reject) => {
+    worker = new Worker('worker.js', { type: 'module' });
+    let started = false;
+    worker.addEventListener('message', (event) => {
+      const msg = event.data || {};
+      if (msg.type === 'ready') {
+        started = true;
+        resolve(msg.payload);
+      } else if (msg.type === 'fatal') {
+        reject(new Error(msg.message));
+      } else {
+        const p = pending.get(msg.id);
+        if (!p) return;
+        pending.delete(msg.id);
+        if (msg.type === 'reply') p.resolve(msg.payload);
+        else p.reject(new Error(msg.message));
+      }
+    });
+    worker.addEventListener('error', (event) => {
+      const detail = event.message ? ` (${event.message})` : '';
+      if (!started) {
+        reject(new Error(`The scoring engine could not be loaded${detail}.`));
+      } else {
+        for (const p of pending.values()) p.reject(new Error(`The scoring engine stopped${detail}.`));
+        pending.clear();
+      }
+    });
+  });
+}
+
+async function startInPage() {
+  const raw = atob(EMBED.wasm);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  // eslint-disable-next-line no-undef
+  await wasm_bindgen({ module_or_path: bytes });
+  // eslint-disable-next-line no-undef
+  inPage = createHandler(wasm_bindgen.Engine);
+  return inPage({ type: 'info' });
+}
+
+/** Cancelling = terminating the worker (the only way to stop wasm mid-run) and starting a fresh one. */
+async function cancelRun() {
+  if (!worker) return;
+  worker.terminate();
+  for (const p of pending.values()) p.reject(new Error('cancelled'));
+  pending.clear();
+  busy(false);
+  setStatus('Cancelled. Choose a file to start again.', '');
+  finishRun('cancelled');
+  try {
+    await startWorker();
+    if (customModelText) await call('loadModel', { text: customModelText });
+    if (customThresholds) await call('setTiers', { thresholds: customThresholds });
+  } catch (err) {
+    body.dataset.engine = 'failed';
+    setStatus(`The scoring engine could not restart (${messageOf(err)}). Reload the page.`, 'error');
+  }
+}
+
+// --- The model ----------------------------------------------------------------------------
 let model = null;
-let tierRank = new Map(); // tier name -> css class
-let featureLabel = new Map(); // feature name -> label
+let tierRank = new Map(); // tier name -> { cls, index }
+let featureLabel = new Map();
 
 function learnModel(info) {
-  model = info || {};
-  const tiers = Array.isArray(model.tiers) ? [...model.tiers] : [];
-  tiers.sort((a, b) => (b.min_probability ?? 0) - (a.min_probability ?? 0));
+  model = info.model || {};
+  const tiers = Array.isArray(model.tiers) ? model.tiers : [];
   tierRank = new Map();
   tiers.forEach((tier, i) => {
     const n = tiers.length;
@@ -107,39 +258,131 @@ function learnModel(info) {
     if (i === 0 && n > 1) cls = 'risk-high';
     else if (i === n - 1) cls = 'risk-low';
     else cls = i / (n - 1) < 0.5 ? 'risk-upper' : 'risk-mid';
-    tierRank.set(tier.name, cls);
+    tierRank.set(tier.name, { cls, index: i });
   });
-  featureLabel = new Map();
-  for (const f of Array.isArray(model.features) ? model.features : []) {
-    featureLabel.set(f.name, f.label || f.name);
-  }
-  const parts = [];
-  if (model.name) parts.push(`Model: ${model.name}${model.version !== undefined ? ` (version ${model.version})` : ''}`);
-  if (model.trained_at) parts.push(`trained ${model.trained_at}`);
-  if (featureLabel.size) parts.push(`${featureLabel.size} inputs`);
-  if (tiers.length) {
-    parts.push(`tiers: ${tiers.map((t) => `${t.name} from ${thresholdFormat.format(t.min_probability ?? 0)}`).join(', ')}`);
-  }
-  ui.modelInfo.textContent = parts.length ? `${parts.join(' · ')}.` : '';
+  featureLabel = new Map((model.features || []).map((f) => [f.name, f.label || f.name]));
+  ui.modelInfo.textContent = `Model: ${model.version || model.name}${info.bundled ? ' (bundled)' : ' (loaded from your file)'} · ${featureLabel.size} inputs · tiers: ${tiers
+    .map((t) => `${t.name} from ${thresholdFormat.format(t.min_probability ?? 0)}`)
+    .join(', ')}.`;
+  renderModelCard(ui.modelCard, model, info.bundled);
+  renderTierFields(tiers);
 }
 
 function tierChip(name) {
-  const chip = el('span', `tier-chip ${tierRank.get(name) || 'risk-unknown'}`);
+  const chip = el('span', `tier-chip ${tierRank.get(name)?.cls || 'risk-unknown'}`);
   const swatch = el('span', 'tier-swatch');
   swatch.setAttribute('aria-hidden', 'true');
   chip.append(swatch, el('span', 'tier-name', name ?? '—'));
   return chip;
 }
 
-// --- Rendering ------------------------------------------------------------------------
-function clearResults() {
-  ui.summary.hidden = true;
-  ui.results.hidden = true;
-  ui.tierBody.replaceChildren();
-  ui.columnsBody.replaceChildren();
-  ui.missingList.replaceChildren();
-  ui.resultsBody.replaceChildren();
-  ui.resultsNote.textContent = '';
+function renderModelCard(target, card, bundled) {
+  const frag = document.createDocumentFragment();
+  frag.append(el('h3', '', `${card.name}${bundled === false ? ' (your model)' : ''}`));
+  if (card.description) frag.append(el('p', '', card.description));
+  const facts = el('dl', 'facts');
+  const add = (k, v) => {
+    if (v === undefined || v === null || v === '') return;
+    facts.append(el('dt', '', k), el('dd', '', v));
+  };
+  const prov = card.provenance || {};
+  add('Version', card.version);
+  add('Predicts', `whether an account churns (training column '${card.label}')`);
+  add('Trained', `${prov.trained_at || '?'} with ${prov.tool || '?'}`);
+  add('Training data', `${prov.data_file || '?'}: ${count(prov.rows)} accounts, churn rate ${percent(prov.churn_rate)}`);
+  add('Training data SHA-256', prov.data_sha256);
+  const m = (card.metrics && (card.metrics.held_out || card.metrics.cross_validated)) || null;
+  if (m) {
+    const parts = [`AUC ${metricFormat.format(m.auc)}`, `Brier ${metricFormat.format(m.brier)}`, `log loss ${metricFormat.format(m.log_loss)}`];
+    if (isNum(m.lift_top_decile)) parts.push(`top-decile lift ${metricFormat.format(m.lift_top_decile)}`);
+    add(card.metrics.held_out ? `Held-out accuracy (${count(m.rows)} accounts)` : 'Cross-validated accuracy', parts.join(', '));
+  }
+  add('Risk tiers', (card.tiers || []).map((t) => `${t.name} from ${thresholdFormat.format(t.min_probability)}`).join(', '));
+  frag.append(facts);
+  const table = el('table', 'card-features');
+  table.append(el('caption', '', 'Inputs'));
+  const head = el('tr');
+  for (const h of ['Input', 'Data source', 'Typical value', 'Training range']) {
+    const th = el('th', '', h);
+    th.scope = 'col';
+    head.append(th);
+  }
+  const thead = el('thead');
+  thead.append(head);
+  const tbody = el('tbody');
+  for (const f of card.features || []) {
+    const tr = el('tr');
+    tr.append(el('td', '', f.label), el('td', '', f.group_label), el('td', '', f.typical), el('td', '', f.range));
+    tbody.append(tr);
+  }
+  table.append(thead, tbody);
+  frag.append(table);
+  target.replaceChildren(frag);
+}
+
+function renderTierFields(tiers) {
+  const fields = tiers.map((t, i) => {
+    const wrap = el('div', 'field');
+    const id = `tier-threshold-${i}`;
+    const label = el('label', '', `${t.name} from (%)`);
+    label.htmlFor = id;
+    const input = el('input');
+    input.type = 'number';
+    input.id = id;
+    input.min = '0';
+    input.max = '100';
+    input.step = '0.1';
+    input.dataset.testid = `tier-threshold-${i}`;
+    input.value = String(Math.round(t.min_probability * 1000) / 10);
+    if (i === tiers.length - 1) {
+      input.disabled = true; // the lowest tier always starts at 0
+      input.title = 'The lowest tier always starts at 0%.';
+    }
+    wrap.append(label, input);
+    return wrap;
+  });
+  ui.tiersFields.replaceChildren(...fields);
+}
+
+// --- The current file and its run ----------------------------------------------------------
+let current = null; // { bytes: Uint8Array, name: string }
+let inspection = null;
+let userMapping = {}; // header -> target, the user's overrides only
+let result = null;
+let completedRuns = 0;
+let readToken = 0;
+let sampleBytes = null;
+
+function finishRun(state) {
+  completedRuns += 1;
+  body.dataset.state = state;
+  body.dataset.run = String(completedRuns);
+  busy(false);
+}
+
+function headerKey(columns) {
+  return MAPPING_KEY + (model?.name || '') + '\u0001' + columns.map((c) => c.header).join('\u0001');
+}
+
+function loadSavedMapping(headers) {
+  try {
+    const text = localStorage.getItem(MAPPING_KEY + (model?.name || '') + '\u0001' + headers.join('\u0001'));
+    const saved = text ? JSON.parse(text) : null;
+    return saved && typeof saved === 'object' ? saved : {};
+  } catch {
+    return {}; // storage blocked (file:// in some browsers, private mode): just don't remember
+  }
+}
+
+function saveMapping() {
+  if (!inspection) return;
+  try {
+    const key = headerKey(inspection.columns);
+    if (Object.keys(userMapping).length) localStorage.setItem(key, JSON.stringify(userMapping));
+    else localStorage.removeItem(key);
+  } catch {
+    // Not remembering is fine.
+  }
 }
 
 function showIssues(errorMessage, fileWarnings, rows) {
@@ -161,7 +404,7 @@ function showIssues(errorMessage, fileWarnings, rows) {
     for (const w of fileWarnings || []) push(w, 'file-warning');
     for (const row of rows || []) for (const w of row.warnings || []) push(w, 'row-warning');
     if (total > items.length) {
-      const more = el('li', 'issue issue-more', `…and ${countFormat.format(total - items.length)} more.`);
+      const more = el('li', 'issue issue-more', `…and ${count(total - items.length)} more.`);
       more.dataset.kind = 'more';
       items.push(more);
     }
@@ -170,157 +413,703 @@ function showIssues(errorMessage, fileWarnings, rows) {
   ui.issuesEmpty.hidden = items.length > 0;
 }
 
-function renderSummary(result) {
-  const s = result.summary || {};
-  const scored = Number(s.accounts_scored ?? (result.rows || []).length);
-  const delim = DELIMITERS[result.delimiter] || `'${result.delimiter}'`;
-  ui.summaryFile.textContent = `${scored} accounts scored from ${result.file} (${result.encoding}, ${delim}-separated), dates counted up to ${result.as_of}.`;
-  ui.statAccounts.textContent = String(scored);
-  ui.statWarnings.textContent = String(s.rows_with_warnings ?? 0);
-  ui.statChurners.textContent = typeof s.expected_churners === 'number' ? churnersFormat.format(s.expected_churners) : '—';
-  ui.statRevenue.textContent = money(s.revenue_at_risk);
-
-  const tierRows = (s.tiers || []).map((t) => {
-    const tr = el('tr');
-    const name = el('td');
-    name.append(tierChip(t.name));
-    tr.append(name, el('td', 'num', countFormat.format(t.accounts ?? 0)), el('td', 'num', money(t.revenue_at_risk)));
-    return tr;
-  });
-  ui.tierBody.replaceChildren(...tierRows);
-
-  ui.columnsFormat.textContent = `Read as ${result.encoding} text, with ${delim} as the column separator.`;
-  const colRows = (result.columns || []).map((c) => {
-    const tr = el('tr');
-    let used;
-    const identity = c.how === 'id' || c.how === 'name' || c.how === 'segment';
-    if (identity) {
-      used = HOW[c.how];
-    } else if (c.feature) {
-      const label = featureLabel.get(c.feature) || c.feature;
-      used = HOW[c.how] ? `${label} (${HOW[c.how]})` : label;
-    } else {
-      used = 'not used';
-    }
-    const td = el('td', c.feature || identity ? '' : 'muted', used);
-    tr.append(el('td', '', c.header), td);
-    return tr;
-  });
-  ui.columnsBody.replaceChildren(...colRows);
-  const missing = result.missing_features || [];
-  ui.missingIntro.textContent = missing.length
-    ? 'These model inputs have no column in the file, so a typical value was used for every account:'
-    : 'Every model input was found in the file.';
-  ui.missingList.replaceChildren(...missing.map((f) => el('li', '', featureLabel.get(f) || f)));
-  ui.summary.hidden = false;
+function clearResults() {
+  result = null;
+  ui.summary.hidden = true;
+  ui.results.hidden = true;
+  ui.exportSection.hidden = true;
+  ui.resultsBody.replaceChildren();
+  ui.report.replaceChildren();
+  view = new Uint32Array(0);
 }
 
-function renderRows(result) {
-  const rows = result.rows || [];
-  const prob = (r) => (typeof r.churn_probability === 'number' && !Number.isNaN(r.churn_probability) ? r.churn_probability : -Infinity);
-  const order = rows.map((_, i) => i);
-  order.sort((a, b) => prob(rows[b]) - prob(rows[a]) || a - b);
-  const shown = order.slice(0, MAX_ROWS_SHOWN);
+/** A person-friendly version of an engine error. */
+function friendly(message, name) {
+  if (/cancelled/.test(message)) return message;
+  return message.startsWith(name) || message.includes(name) ? message : `${name}: ${message}`;
+}
 
-  const frag = document.createDocumentFragment();
-  for (const i of shown) {
-    const r = rows[i];
-    const tr = el('tr');
-    tr.dataset.testid = 'result-row';
-    tr.dataset.accountId = r.account_id ?? '';
-    tr.dataset.probability = String(r.churn_probability);
-    tr.dataset.line = String(r.line ?? '');
-
-    const id = el('td', 'account-id', r.account_id ?? '');
-    const name = el('td', 'account-name', r.account_name ?? '');
-    const p = el('td', 'num', percent(r.churn_probability));
-    const tier = el('td');
-    tier.append(tierChip(r.risk_tier));
-    const revenue = el('td', 'num', money(r.revenue_at_risk));
-    const reasons = el('td', 'reasons');
-    if ((r.top_reasons || []).length) {
-      const ul = el('ul');
-      for (const reason of r.top_reasons) ul.append(el('li', '', reason));
-      reasons.append(ul);
-    }
-    const warnings = (r.warnings || []).length;
-    if (warnings) {
-      tr.dataset.warnings = String(warnings);
-      reasons.append(el('p', 'row-warning', `⚠ ${warnings} ${warnings === 1 ? 'warning' : 'warnings'} (line ${r.line}), see Issues`));
-    }
-    tr.append(id, name, p, tier, revenue, reasons);
-    frag.append(tr);
+async function readAndInspect(bytes, name, asOfOverride) {
+  current = { bytes, name };
+  if (asOfOverride) ui.asOf.value = asOfOverride;
+  body.dataset.state = 'inspecting';
+  busy(true, !inPage);
+  setStatus(`Reading the columns of ${name}…`);
+  try {
+    const copy = bytes.slice();
+    inspection = await call('inspect', { bytes: copy.buffer, name, mapping: null }, [copy.buffer]);
+  } catch (err) {
+    clearResults();
+    ui.mapping.hidden = true;
+    showIssues(friendly(messageOf(err), name));
+    setStatus(`${name} could not be read. See Issues below.`, 'error');
+    finishRun('error');
+    return;
   }
-  ui.resultsBody.replaceChildren(frag);
-  ui.resultsNote.textContent =
-    rows.length > MAX_ROWS_SHOWN
-      ? `Showing the ${countFormat.format(MAX_ROWS_SHOWN)} highest-risk of ${countFormat.format(rows.length)} accounts.`
-      : `All ${countFormat.format(rows.length)} accounts, highest risk first.`;
-  ui.results.hidden = false;
+  userMapping = loadSavedMapping(inspection.columns.map((c) => c.header));
+  if (Object.keys(userMapping).length) {
+    inspection = await inspectWith(userMapping);
+  }
+  renderMapping();
+  if (inspection.problem) {
+    clearResults();
+    showIssues(inspection.problem);
+    setStatus('Some columns need your help before scoring: see step 2.', 'error');
+    finishRun('mapping');
+    ui.mapping.scrollIntoView({ block: 'start' });
+    return;
+  }
+  await scoreCurrent();
 }
 
-// --- The worker -----------------------------------------------------------------------
-let worker;
-let current = null; // { bytes: Uint8Array, name: string }
-let requestSeq = 0;
-let latestRequest = 0;
-let completedRuns = 0;
-let readToken = 0;
-
-function finishRun(state) {
-  completedRuns += 1;
-  body.dataset.state = state;
-  body.dataset.run = String(completedRuns);
-  ui.results.removeAttribute('aria-busy');
+async function inspectWith(mapping) {
+  const copy = current.bytes.slice();
+  return call('inspect', { bytes: copy.buffer, name: current.name, mapping }, [copy.buffer]);
 }
 
-function onResult(result) {
-  renderSummary(result);
-  renderRows(result);
-  showIssues(null, result.file_warnings, result.rows);
-  const n = result.summary?.accounts_scored ?? (result.rows || []).length;
-  const withWarnings = result.summary?.rows_with_warnings ?? 0;
-  const sampleNote =
-    current && current.bytes === sampleBytes && result.as_of === SAMPLE_AS_OF
-      ? ` The sample describes accounts as of ${SAMPLE_AS_OF}, so dates are counted up to that day.`
-      : '';
-  setStatus(
-    `Scored ${n} accounts from ${result.file}${withWarnings ? `; ${withWarnings} rows have warnings (see Issues)` : ''}.${sampleNote}`,
-    'ok',
-  );
-  finishRun('scored');
-}
-
-function onError(message, name) {
-  clearResults();
-  showIssues(message || `${name}: the file could not be scored.`);
-  setStatus(`Could not score ${name}. See Issues below.`, 'error');
-  finishRun('error');
-}
-
-function scoreCurrent() {
+async function scoreCurrent() {
   if (!current) return;
   const asOf = ui.asOf.value;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) {
     setStatus('Choose the date up to which dates are counted, then the file is scored again.', 'error');
     return;
   }
-  requestSeq += 1;
-  latestRequest = requestSeq;
   body.dataset.state = 'scoring';
-  ui.results.setAttribute('aria-busy', 'true');
+  busy(true, !inPage);
   setStatus(`Scoring ${current.name}…`);
-  const copy = current.bytes.slice(); // keep our bytes for re-scoring on a date change
-  worker.postMessage(
-    { type: 'score', id: requestSeq, bytes: copy.buffer, name: current.name, asOf },
-    [copy.buffer],
+  ui.results.setAttribute('aria-busy', 'true');
+  const copy = current.bytes.slice(); // keep our bytes for re-scoring later
+  const name = current.name;
+  try {
+    const r = await call('score', { bytes: copy.buffer, name, asOf, mapping: userMapping }, [copy.buffer]);
+    onResult(r);
+  } catch (err) {
+    const message = messageOf(err);
+    if (message === 'cancelled') return;
+    clearResults();
+    showIssues(friendly(message, name));
+    setStatus(`Could not score ${name}. See Issues below.`, 'error');
+    finishRun('error');
+  } finally {
+    ui.results.removeAttribute('aria-busy');
+  }
+}
+
+function onResult(r) {
+  result = r;
+  prepareRows(r);
+  renderSummary(r);
+  renderFilters(r);
+  applyView();
+  showIssues(null, r.file_warnings, r.rows);
+  buildReport(r);
+  ui.results.hidden = false;
+  ui.exportSection.hidden = false;
+  const n = r.summary?.accounts_scored ?? r.rows.length;
+  const withWarnings = r.summary?.rows_with_warnings ?? 0;
+  const sampleNote =
+    current && current.bytes === sampleBytes && r.as_of === SAMPLE_AS_OF
+      ? ` The sample describes accounts as of ${SAMPLE_AS_OF}, so dates are counted up to that day.`
+      : '';
+  setStatus(
+    `Scored ${count(n)} accounts from ${r.file}${withWarnings ? `; ${count(withWarnings)} rows have warnings (see Issues)` : ''}.${sampleNote}`,
+    'ok',
   );
+  finishRun('scored');
+}
+
+// --- Step 2: the column mapping ------------------------------------------------------------
+function targetLabel(name) {
+  const t = (inspection?.targets || []).find((x) => x.name === name);
+  return t ? t.label : name;
+}
+
+function renderMapping() {
+  const ins = inspection;
+  ui.mapping.hidden = false;
+  const matched = ins.columns.filter((c) => c.feature).length;
+  ui.mappingIntro.textContent = `${count(ins.rows)} rows and ${ins.columns.length} columns; ${matched} columns are used. Change any "Used as" choice to fix a match; your choices are remembered on this device for files with the same columns, and the file is scored again at once.`;
+  ui.mappingProblem.hidden = !ins.problem;
+  if (ins.problem) ui.mappingDetails.open = true;
+  ui.mappingProblem.textContent = ins.problem || '';
+  const groups = new Map();
+  for (const t of ins.targets) {
+    const role = ['id', 'name', 'segment'].includes(t.role) ? 'Account' : t.role.charAt(0).toUpperCase() + t.role.slice(1);
+    if (!groups.has(role)) groups.set(role, []);
+    groups.get(role).push(t);
+  }
+  const rows = ins.columns.map((c, i) => {
+    const tr = el('tr');
+    const id = `map-${i}`;
+    const th = el('th', '');
+    th.scope = 'row';
+    const label = el('label', '', c.header || `(column ${i + 1} has no header)`);
+    label.htmlFor = id;
+    th.append(label);
+    const ex = el('td', 'examples', (ins.examples[i] || []).join(' · '));
+    const td = el('td');
+    const select = el('select');
+    select.id = id;
+    select.dataset.testid = 'map-select';
+    select.dataset.header = c.header;
+    select.append(new Option('Not used', 'ignore'));
+    for (const [role, targets] of groups) {
+      const og = el('optgroup');
+      og.label = role;
+      for (const t of targets) og.append(new Option(t.takes_dates ? `${t.label} (number of days, or a date)` : t.label, t.name));
+      select.append(og);
+    }
+    select.value = c.feature || 'ignore';
+    const how = el('span', 'how', c.feature ? HOW[c.how] || '' : '');
+    td.append(select, how);
+    tr.append(th, ex, td);
+    if (c.how === 'manual') tr.classList.add('manual');
+    return tr;
+  });
+  ui.mappingBody.replaceChildren(...rows);
+  const missing = ins.missing_features || [];
+  const frag = document.createDocumentFragment();
+  if (missing.length) {
+    frag.append(el('p', '', `${missing.length} model inputs have no column, so every account gets a typical value for them (and the row says so). If your file has one of them under another name, choose it above:`));
+    const ul = el('ul', 'missing-list');
+    for (const f of missing) ul.append(el('li', '', targetLabel(f)));
+    frag.append(ul);
+  } else {
+    frag.append(el('p', '', 'Every model input was found in the file.'));
+  }
+  ui.mappingMissing.replaceChildren(frag);
+}
+
+async function onMappingChange(header, target) {
+  userMapping = { ...userMapping, [header]: target };
+  // One column per input: a header that held this input loses it.
+  if (target !== 'ignore') {
+    for (const c of inspection.columns) {
+      if (c.header !== header && c.feature === target) userMapping[c.header] = 'ignore';
+    }
+  }
+  saveMapping();
+  inspection = await inspectWith(userMapping);
+  renderMapping();
+  if (inspection.problem) {
+    clearResults();
+    showIssues(inspection.problem);
+    setStatus('Some columns need your help before scoring: see step 2.', 'error');
+    finishRun('mapping');
+  } else {
+    await scoreCurrent();
+  }
+}
+
+// --- Step 3: the portfolio -----------------------------------------------------------------
+function renderSummary(r) {
+  const s = r.summary;
+  const delim = DELIMITERS[r.delimiter] || `'${r.delimiter}'`;
+  ui.summaryFile.textContent = `${count(s.accounts_scored)} accounts scored from ${r.file} (${r.encoding}, ${delim}-separated), dates counted up to ${r.as_of}. File SHA-256: ${r.file_sha256}.`;
+  ui.statAccounts.textContent = String(s.accounts_scored);
+  ui.statWarnings.textContent = count(s.rows_with_warnings);
+  ui.statChurners.textContent = churnersFormat.format(s.expected_churners);
+  ui.statRevenue.textContent = money(s.revenue_at_risk);
+  ui.summary.dataset.expectedChurners = String(s.expected_churners);
+  ui.summary.dataset.revenueAtRisk = String(s.revenue_at_risk);
+  ui.tierCards.replaceChildren(...tierCards(s));
+  ui.histogram.replaceChildren(histogramChart(r));
+  ui.drivers.replaceChildren(driversChart(r));
+  const segs = r.portfolio.segments || [];
+  ui.segmentsFigure.hidden = segs.length === 0;
+  ui.segments.replaceChildren(segs.length ? segmentsChart(r) : el('span'));
+  ui.summary.hidden = false;
+}
+
+function tierCards(s) {
+  return s.tiers.map((t) => {
+    const card = el('div', `tier-card ${tierRank.get(t.name)?.cls || ''}`);
+    card.dataset.testid = 'tier-card';
+    card.dataset.tier = t.name;
+    card.dataset.accounts = String(t.accounts);
+    card.append(tierChip(t.name), el('p', 'tier-count', `${count(t.accounts)} accounts`), el('p', 'tier-revenue', `${money(t.revenue_at_risk)} at risk`));
+    return card;
+  });
+}
+
+function chartBox(width, height, label) {
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label, class: 'chart-svg' });
+  root.append(svg('title', {}, label));
+  return root;
+}
+
+function histogramChart(r) {
+  const bins = r.portfolio.histogram;
+  const W = 560;
+  const H = 220;
+  const left = 40;
+  const bottom = 30;
+  const top = 24;
+  const max = Math.max(1, ...bins.map((b) => b.accounts));
+  const bw = (W - left - 10) / bins.length;
+  const tiers = model.tiers || [];
+  const label = `Histogram of churn probability: ${bins.map((b) => `${Math.round(b.from * 100)} to ${Math.round(b.to * 100)}%: ${b.accounts}`).join('; ')}`;
+  const root = chartBox(W, H, label);
+  const y = (v) => H - bottom - (v / max) * (H - bottom - top);
+  root.append(svg('line', { x1: left, y1: H - bottom, x2: W - 10, y2: H - bottom, class: 'axis' }));
+  bins.forEach((b, i) => {
+    const mid = (b.from + b.to) / 2;
+    const tier = tiers.find((t) => mid >= t.min_probability) || tiers[tiers.length - 1];
+    const rect = svg('rect', {
+      x: left + i * bw + 1,
+      y: y(b.accounts),
+      width: Math.max(1, bw - 2),
+      height: H - bottom - y(b.accounts),
+      class: `bar ${tierRank.get(tier?.name)?.cls || ''}`,
+    });
+    rect.append(svg('title', {}, `${Math.round(b.from * 100)}–${Math.round(b.to * 100)}%: ${b.accounts} accounts`));
+    root.append(rect);
+    if (b.accounts > 0) root.append(svg('text', { x: left + i * bw + bw / 2, y: y(b.accounts) - 3, class: 'bar-value', 'text-anchor': 'middle' }, b.accounts));
+  });
+  for (const p of [0, 0.25, 0.5, 0.75, 1]) {
+    root.append(svg('text', { x: left + p * (W - left - 10), y: H - bottom + 16, 'text-anchor': 'middle', class: 'tick' }, `${p * 100}%`));
+  }
+  root.append(svg('text', { x: 4, y: top - 8, class: 'tick' }, 'accounts'));
+  // Tier boundaries as labelled dashed lines, so tiers read without colour.
+  for (const t of tiers) {
+    if (t.min_probability <= 0) continue;
+    const x = left + t.min_probability * (W - left - 10);
+    root.append(svg('line', { x1: x, y1: top - 4, x2: x, y2: H - bottom, class: 'threshold' }));
+    root.append(svg('text', { x: x + 3, y: top + 4, class: 'threshold-label' }, `${t.name} ≥ ${thresholdFormat.format(t.min_probability)}`));
+  }
+  return root;
+}
+
+function hbarChart(items, { label, valueText }) {
+  const W = 560;
+  const rowH = 26;
+  const labelW = 170;
+  const H = Math.max(rowH, items.length * rowH) + 8;
+  const max = Math.max(1e-12, ...items.map((d) => d.value));
+  const root = chartBox(W, H, label);
+  items.forEach((d, i) => {
+    const yy = 4 + i * rowH;
+    const w = (d.value / max) * (W - labelW - 190);
+    const name = String(d.label);
+    root.append(svg('text', { x: labelW - 6, y: yy + 16, 'text-anchor': 'end', class: 'bar-label' }, name.length > 26 ? `${name.slice(0, 25)}…` : name));
+    root.append(svg('rect', { x: labelW, y: yy + 4, width: Math.max(1, w), height: rowH - 9, class: 'bar bar-plain' }));
+    root.append(svg('text', { x: labelW + w + 6, y: yy + 16, class: 'bar-value' }, valueText(d)));
+  });
+  return root;
+}
+
+function driversChart(r) {
+  const drivers = r.portfolio.drivers || [];
+  if (!drivers.length) return el('p', 'muted', 'No input raises any account above the typical risk.');
+  const total = drivers.reduce((a, d) => a + d.log_odds_added, 0);
+  const items = drivers.map((d) => ({ label: d.label, value: d.log_odds_added, accounts: d.accounts_raised }));
+  const wrap = el('div');
+  wrap.append(
+    hbarChart(items, {
+      label: `Share of added risk by data source: ${items.map((d) => `${d.label} ${thresholdFormat.format(d.value / total)}`).join(', ')}`,
+      valueText: (d) => `${thresholdFormat.format(d.value / total)} · ${count(d.accounts)} accounts`,
+    }),
+  );
+  const top = (r.portfolio.feature_drivers || []).slice(0, 3).map((f) => f.label);
+  if (top.length) wrap.append(el('p', 'chart-note', `Strongest single inputs: ${top.join(', ')}. Shares are of the log-odds that inputs add above the typical account, summed over accounts.`));
+  return wrap;
+}
+
+function segmentsChart(r) {
+  const segs = r.portfolio.segments.slice(0, 12);
+  const items = segs.map((s) => ({ label: s.segment, value: s.revenue_at_risk, accounts: s.accounts, churners: s.expected_churners }));
+  return hbarChart(items, {
+    label: `Revenue at risk by segment: ${items.map((d) => `${d.label} ${money(d.value)}`).join(', ')}`,
+    valueText: (d) => `${money(d.value)} · ${count(d.accounts)} accounts`,
+  });
+}
+
+// --- Step 4: the virtualised accounts table -------------------------------------------------
+let rows = [];
+let probs = new Float64Array(0);
+let haystack = [];
+let view = new Uint32Array(0);
+let sortKey = 'churn_probability';
+let sortDesc = true;
+
+function prepareRows(r) {
+  rows = r.rows;
+  probs = Float64Array.from(rows, (x) => (isNum(x.churn_probability) ? x.churn_probability : -Infinity));
+  haystack = rows.map((x) => `${x.account_id}\u0001${x.account_name}`.toLowerCase());
+}
+
+function renderFilters(r) {
+  const keepTier = ui.tierFilter.value;
+  const keepSeg = ui.segmentFilter.value;
+  ui.tierFilter.replaceChildren(new Option('All tiers', ''), ...r.summary.tiers.map((t) => new Option(`${t.name} (${count(t.accounts)})`, t.name)));
+  ui.tierFilter.value = r.summary.tiers.some((t) => t.name === keepTier) ? keepTier : '';
+  const segs = r.portfolio.segments || [];
+  ui.segmentFilter.replaceChildren(new Option('All segments', ''), ...segs.map((s) => new Option(`${s.segment} (${count(s.accounts)})`, s.segment)));
+  ui.segmentFilter.value = segs.some((s) => s.segment === keepSeg) ? keepSeg : '';
+  ui.segmentFilter.disabled = segs.length === 0;
+}
+
+function compareBy(key) {
+  const text = (k) => (a, b) => {
+    const x = rows[a][k] || '';
+    const y = rows[b][k] || '';
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  switch (key) {
+    case 'churn_probability':
+      return (a, b) => probs[a] - probs[b];
+    case 'revenue_at_risk':
+      return (a, b) => (rows[a].revenue_at_risk ?? -Infinity) - (rows[b].revenue_at_risk ?? -Infinity);
+    case 'risk_tier':
+      // Tiers in risk order: the model lists the highest first.
+      return (a, b) => (tierRank.get(rows[b].risk_tier)?.index ?? 99) - (tierRank.get(rows[a].risk_tier)?.index ?? 99) || probs[a] - probs[b];
+    default:
+      return text(key);
+  }
+}
+
+function applyView() {
+  if (!result) return;
+  const q = ui.search.value.trim().toLowerCase();
+  const tier = ui.tierFilter.value;
+  const seg = ui.segmentFilter.value;
+  const keep = [];
+  for (let i = 0; i < rows.length; i++) {
+    if (tier && rows[i].risk_tier !== tier) continue;
+    if (seg && (rows[i].segment.trim() || '(none)') !== seg) continue;
+    if (q && !haystack[i].includes(q)) continue;
+    keep.push(i);
+  }
+  const cmp = compareBy(sortKey);
+  const dir = sortDesc ? -1 : 1;
+  keep.sort((a, b) => dir * cmp(a, b) || a - b);
+  view = Uint32Array.from(keep);
+  for (const th of ui.resultsTable.querySelectorAll('th[data-key]')) {
+    if (th.dataset.key === sortKey) th.setAttribute('aria-sort', sortDesc ? 'descending' : 'ascending');
+    else th.removeAttribute('aria-sort');
+  }
+  ui.resultsTable.setAttribute('aria-rowcount', String(view.length + 1));
+  const filtered = view.length !== rows.length;
+  ui.resultsNote.textContent = filtered ? `${count(view.length)} of ${count(rows.length)} accounts match.` : `All ${count(rows.length)} accounts. Choose a name for the account's details.`;
+  ui.resultsNote.dataset.count = String(view.length);
+  ui.viewport.scrollTop = 0;
+  renderWindow();
+}
+
+function spacer(height) {
+  const tr = el('tr', 'spacer');
+  tr.setAttribute('aria-hidden', 'true');
+  const td = el('td');
+  td.colSpan = 7;
+  tr.append(td);
+  tr.style.height = `${height}px`;
+  return tr;
+}
+
+let lastWindow = '';
+function renderWindow(force = true) {
+  const total = view.length;
+  const visible = Math.ceil((ui.viewport.clientHeight || 600) / ROW_HEIGHT) + 1;
+  const overscan = 8;
+  const first = Math.max(0, Math.floor(ui.viewport.scrollTop / ROW_HEIGHT) - overscan);
+  const last = Math.min(total, first + visible + overscan * 2);
+  const key = `${first}:${last}:${total}`;
+  if (!force && key === lastWindow) return;
+  lastWindow = key;
+  const frag = document.createDocumentFragment();
+  frag.append(spacer(first * ROW_HEIGHT));
+  for (let v = first; v < last; v++) frag.append(rowElement(view[v], v));
+  frag.append(spacer((total - last) * ROW_HEIGHT));
+  ui.resultsBody.replaceChildren(frag);
+}
+
+function rowElement(i, position) {
+  const r = rows[i];
+  const tr = el('tr');
+  tr.dataset.testid = 'result-row';
+  tr.dataset.accountId = r.account_id ?? '';
+  tr.dataset.probability = String(r.churn_probability);
+  tr.dataset.row = String(i);
+  tr.dataset.line = String(r.line ?? '');
+  tr.setAttribute('aria-rowindex', String(position + 2));
+  const id = el('td', 'account-id', r.account_id ?? '');
+  const nameCell = el('td', 'account-name');
+  const open = el('button', 'link', r.account_name || r.account_id || `line ${r.line}`);
+  open.type = 'button';
+  open.dataset.testid = 'open-detail';
+  open.setAttribute('aria-label', `Details for ${r.account_name || r.account_id}`);
+  nameCell.append(open);
+  const seg = el('td', 'segment', r.segment ?? '');
+  const p = el('td', 'num', percent(r.churn_probability));
+  const tier = el('td');
+  tier.append(tierChip(r.risk_tier));
+  const revenue = el('td', 'num', money(r.revenue_at_risk));
+  const reasonText = (r.top_reasons || [])[0] || '';
+  const warnings = (r.warnings || []).length;
+  const reasons = el('td', 'reasons', reasonText);
+  if (warnings) {
+    tr.dataset.warnings = String(warnings);
+    reasons.append(el('span', 'row-warning', ` ⚠ ${warnings}`));
+  }
+  reasons.title = [...(r.top_reasons || []), ...(r.warnings || [])].join('\n');
+  tr.append(id, nameCell, seg, p, tier, revenue, reasons);
+  return tr;
+}
+
+// --- Account detail, what-if and next best actions -----------------------------------------
+let detailRow = -1;
+let detailData = null;
+let whatifTimer = 0;
+
+async function openDetail(row) {
+  let e;
+  try {
+    e = await call('explain', { row });
+  } catch (err) {
+    setStatus(`The account's details could not be computed: ${messageOf(err)}`, 'error');
+    return;
+  }
+  detailRow = row;
+  detailData = e;
+  const r = rows[row];
+  ui.detailHeading.textContent = `${e.account_name || e.account_id} (${e.account_id || `line ${e.line}`})`;
+  ui.detailFigures.replaceChildren(
+    el('span', '', `Churn probability ${percent(e.probability)} · `),
+    tierChip(e.risk_tier),
+    el('span', '', ` · revenue at risk ${money(r?.revenue_at_risk)}${e.segment ? ` · segment ${e.segment}` : ''}`),
+  );
+  ui.detailFigures.dataset.probability = String(e.probability);
+  ui.waterfall.replaceChildren(waterfallChart(e));
+  ui.contribBody.replaceChildren(
+    ...e.steps.map((s) => {
+      const tr = el('tr');
+      tr.dataset.feature = s.feature;
+      tr.dataset.contribution = String(s.contribution);
+      const eff = Math.exp(s.contribution);
+      const effect = Math.abs(s.contribution) < 1e-9 ? 'none' : `×${eff.toFixed(2)} ${s.contribution > 0 ? '(raises risk)' : '(lowers risk)'}`;
+      tr.append(el('td', '', s.label), el('td', '', `${s.shown}${s.clipped ? ' (outside training range)' : ''}`), el('td', '', s.portfolio_typical || '—'), el('td', 'num', effect));
+      return tr;
+    }),
+  );
+  ui.actions.replaceChildren(
+    ...(e.actions.length
+      ? e.actions.slice(0, 5).map((a) => {
+          const li = el('li', '', `${a.text} `);
+          li.dataset.testid = 'action';
+          li.dataset.feature = a.feature;
+          li.dataset.probability = String(a.probability_after);
+          const b = el('button', 'small', 'Try it');
+          b.type = 'button';
+          b.addEventListener('click', () => {
+            const input = ui.whatifFields.querySelector(`[data-feature="${CSS.escape(a.feature)}"]`);
+            if (input) {
+              input.value = String(a.value);
+              runWhatIf();
+              input.focus();
+            }
+          });
+          li.append(b);
+          return li;
+        })
+      : [el('li', 'muted', 'None of the levers would lower this account\'s risk.')]),
+  );
+  ui.whatifFields.replaceChildren(
+    ...e.levers.map((l) => {
+      const wrap = el('div', 'field');
+      const id = `whatif-${l.feature}`;
+      const label = el('label', '', `${l.label}${l.unit && l.unit !== '%' ? ` (${l.unit})` : l.unit === '%' ? ' (%)' : ''}`);
+      label.htmlFor = id;
+      let input;
+      if (l.boolean) {
+        input = el('select');
+        input.append(new Option('yes', '1'), new Option('no', '0'), new Option('not recorded', ''));
+        input.value = l.value === null ? '' : String(l.value >= 0.5 ? 1 : 0);
+      } else {
+        input = el('input');
+        input.type = 'number';
+        input.step = 'any';
+        input.value = l.value === null ? '' : String(l.value);
+        input.placeholder = `not recorded (${l.imputed} used)`;
+      }
+      input.id = id;
+      input.dataset.testid = `whatif-${l.feature}`;
+      input.dataset.feature = l.feature;
+      input.dataset.original = input.value;
+      wrap.append(label, input);
+      return wrap;
+    }),
+  );
+  ui.whatifResult.textContent = 'Change a value to see the new probability.';
+  delete ui.whatifResult.dataset.probability;
+  ui.detailWarnings.replaceChildren(...((r?.warnings || []).length ? r.warnings.map((w) => el('li', '', w)) : [el('li', 'muted', 'None.')]));
+  if (!ui.detail.open) ui.detail.showModal();
+  ui.detail.dataset.row = String(row);
+  body.dataset.detail = 'open';
+}
+
+async function runWhatIf() {
+  if (detailRow < 0) return;
+  const features = [];
+  const values = [];
+  for (const input of ui.whatifFields.querySelectorAll('[data-feature]')) {
+    if (input.value === input.dataset.original) continue;
+    features.push(input.dataset.feature);
+    const v = input.value === '' ? NaN : Number(input.value);
+    values.push(v);
+  }
+  if (!features.length) {
+    ui.whatifResult.textContent = 'Change a value to see the new probability.';
+    delete ui.whatifResult.dataset.probability;
+    return;
+  }
+  try {
+    const w = await call('whatif', { row: detailRow, features, values });
+    ui.whatifResult.replaceChildren(el('span', '', `New churn probability ${percent(w.probability)} (was ${percent(w.probability_before)}), tier `), tierChip(w.risk_tier));
+    ui.whatifResult.dataset.probability = String(w.probability);
+  } catch (err) {
+    ui.whatifResult.textContent = `That value cannot be scored: ${messageOf(err)}`;
+  }
+}
+
+function waterfallChart(e) {
+  const steps = e.steps.filter((s) => Math.abs(s.contribution) >= 1e-9);
+  const W = 700;
+  const rowH = 24;
+  const labelW = 270;
+  const plotW = W - labelW - 70;
+  const H = (steps.length + 2) * rowH + 30;
+  const x = (p) => labelW + p * plotW;
+  const root = chartBox(W, H, `Waterfall from the typical account's ${percent(e.base_probability)} to this account's ${percent(e.probability)}: ${steps.map((s) => `${s.label} ${s.contribution > 0 ? 'raises' : 'lowers'}`).join(', ')}`);
+  const bar = (i, from, to, cls, label, value) => {
+    const yy = 4 + i * rowH;
+    root.append(svg('text', { x: labelW - 6, y: yy + 15, 'text-anchor': 'end', class: 'bar-label' }, label));
+    const a = Math.min(from, to);
+    const b = Math.max(from, to);
+    root.append(svg('rect', { x: x(a), y: yy + 4, width: Math.max(1.5, x(b) - x(a)), height: rowH - 8, class: cls }));
+    root.append(svg('text', { x: x(b) + 4, y: yy + 15, class: 'bar-value' }, value));
+  };
+  bar(0, 0, e.base_probability, 'bar bar-base', 'Typical account', percent(e.base_probability));
+  let prev = e.base_probability;
+  steps.forEach((s, i) => {
+    const next = s.probability_after;
+    const pts = (next - prev) * 100;
+    const text = `${s.label}: ${s.shown}`;
+    bar(i + 1, prev, next, s.contribution > 0 ? 'bar bar-up' : 'bar bar-down', text.length > 40 ? `${text.slice(0, 39)}…` : text, `${pts >= 0 ? '+' : '−'}${Math.abs(pts).toFixed(1)} pts`);
+    prev = next;
+  });
+  bar(steps.length + 1, 0, e.probability, 'bar bar-total', 'This account', percent(e.probability));
+  const axisY = (steps.length + 2) * rowH + 8;
+  root.append(svg('line', { x1: x(0), y1: axisY, x2: x(1), y2: axisY, class: 'axis' }));
+  for (const p of [0, 0.25, 0.5, 0.75, 1]) root.append(svg('text', { x: x(p), y: axisY + 16, 'text-anchor': 'middle', class: 'tick' }, `${p * 100}%`));
+  return root;
+}
+
+// --- Step 5: export and report --------------------------------------------------------------
+function download(text, name) {
+  const blob = new Blob([text], { type: 'text/csv;charset=utf-8' });
+  const url = URL.createObjectURL(blob);
+  const a = el('a');
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+async function exportCsv(excel) {
+  try {
+    const text = await call('export', { excel });
+    const base = (result?.file || 'accounts').replace(/\.[^.]*$/, '');
+    download(text, `${base}-churn-audit${excel ? '-excel' : ''}.csv`);
+    setStatus(`Saved ${base}-churn-audit${excel ? '-excel' : ''}.csv to your downloads.`, 'ok');
+  } catch (err) {
+    setStatus(`The export could not be made: ${messageOf(err)}`, 'error');
+  }
+}
+
+function buildReport(r) {
+  const s = r.summary;
+  const frag = document.createDocumentFragment();
+  frag.append(el('h1', '', 'Churn-risk audit'));
+  const meta = el('dl', 'facts');
+  const add = (k, v) => meta.append(el('dt', '', k), el('dd', '', v));
+  add('Account file', r.file);
+  add('File SHA-256', r.file_sha256);
+  add('Dates counted up to', r.as_of);
+  add('Model', model.version || r.model);
+  add('Report made', new Date().toISOString().slice(0, 10));
+  add('Privacy', 'Scored in the browser on this device; the file was not uploaded anywhere.');
+  frag.append(meta);
+  frag.append(el('h2', '', 'Summary'));
+  const stats = el('dl', 'stats');
+  for (const [k, v] of [
+    ['Accounts scored', count(s.accounts_scored)],
+    ['Expected churners', churnersFormat.format(s.expected_churners)],
+    ['Revenue at risk', money(s.revenue_at_risk)],
+    ['Rows with warnings', count(s.rows_with_warnings)],
+  ]) {
+    const d = el('div', 'stat');
+    d.append(el('dt', '', k), el('dd', '', v));
+    stats.append(d);
+  }
+  frag.append(stats);
+  const tiers = el('div', 'tier-cards');
+  tiers.append(...tierCards(s));
+  frag.append(tiers);
+  frag.append(el('h2', '', 'Risk distribution'), histogramChart(r));
+  frag.append(el('h2', '', 'What drives risk up'), driversChart(r));
+  if ((r.portfolio.segments || []).length) frag.append(el('h2', '', 'Revenue at risk by segment'), segmentsChart(r));
+  const order = Array.from(rows.keys()).sort((a, b) => probs[b] - probs[a] || a - b).slice(0, REPORT_TOP_ACCOUNTS);
+  frag.append(el('h2', '', `The ${order.length} accounts most at risk`));
+  const table = el('table', 'report-accounts');
+  const head = el('tr');
+  for (const h of ['Account', 'Churn probability', 'Tier', 'Revenue at risk', 'Reasons']) head.append(el('th', '', h));
+  const thead = el('thead');
+  thead.append(head);
+  const tbody = el('tbody');
+  for (const i of order) {
+    const x = rows[i];
+    const tr = el('tr');
+    tr.dataset.testid = 'report-row';
+    const reasons = el('td');
+    const ul = el('ul');
+    for (const reason of x.top_reasons || []) ul.append(el('li', '', reason));
+    reasons.append(ul);
+    const tier = el('td');
+    tier.append(tierChip(x.risk_tier));
+    tr.append(el('td', '', `${x.account_name} (${x.account_id})`), el('td', 'num', percent(x.churn_probability)), tier, el('td', 'num', money(x.revenue_at_risk)), reasons);
+    tbody.append(tr);
+  }
+  table.append(thead, tbody);
+  frag.append(table);
+  if ((r.file_warnings || []).length || s.rows_with_warnings) {
+    frag.append(el('h2', '', 'Data quality'));
+    const ul = el('ul');
+    for (const w of r.file_warnings || []) ul.append(el('li', '', w));
+    ul.append(el('li', '', `${count(s.rows_with_warnings)} rows have warnings (listed in the scored CSV).`));
+    frag.append(ul);
+  }
+  frag.append(el('h2', '', 'Model card'));
+  const card = el('div', 'report-card');
+  renderModelCard(card, model, undefined);
+  frag.append(card);
+  frag.append(el('p', 'report-foot', 'Probabilities are model estimates to guide attention, not certainties: review the reasons with the account team before acting.'));
+  ui.report.replaceChildren(frag);
+}
+
+// --- Controls -----------------------------------------------------------------------------
+function setControlsEnabled(on) {
+  for (const c of [ui.fileInput, ui.asOf, ui.modelInput, ui.modelDefault, ui.tiersApply]) c.disabled = !on;
+  ui.sampleButton.disabled = !on || !sampleBytes;
 }
 
 async function useFile(file) {
   if (!file) return;
   const token = ++readToken;
   body.dataset.state = 'reading';
+  busy(true);
   setStatus(`Reading ${file.name}…`);
   let buffer;
   try {
@@ -328,59 +1117,36 @@ async function useFile(file) {
   } catch (err) {
     if (token !== readToken) return;
     current = null;
-    onError(`${file.name}: the file could not be read by the browser (${err && err.message ? err.message : err}).`, file.name);
+    clearResults();
+    showIssues(`${file.name}: the browser could not read the file (${messageOf(err)}). Check that it is not open in another program and try again.`);
+    setStatus(`Could not read ${file.name}.`, 'error');
+    finishRun('error');
     return;
   }
   if (token !== readToken) return; // a newer file was picked meanwhile
-  current = { bytes: new Uint8Array(buffer), name: file.name };
-  scoreCurrent();
+  await readAndInspect(new Uint8Array(buffer), file.name);
 }
 
-function startWorker() {
-  return new Promise((resolve, reject) => {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-    let started = false;
-    worker.addEventListener('message', (event) => {
-      const msg = event.data || {};
-      switch (msg.type) {
-        case 'ready':
-          started = true;
-          resolve(msg.model);
-          break;
-        case 'fatal':
-          reject(new Error(msg.message));
-          break;
-        case 'result':
-          if (msg.id === latestRequest) onResult(msg.result);
-          break;
-        case 'error':
-          if (msg.id === latestRequest) onError(msg.message, current ? current.name : 'the file');
-          break;
-        default:
-          break;
-      }
-    });
-    worker.addEventListener('error', (event) => {
-      const detail = event.message ? ` (${event.message})` : '';
-      if (!started) {
-        reject(new Error(`The scoring engine could not be loaded${detail}.`));
-      } else {
-        body.dataset.engine = 'failed';
-        setControlsEnabled(false);
-        setStatus(`The scoring engine stopped${detail}. Reload the page to continue.`, 'error');
-        if (body.dataset.state === 'scoring') finishRun('error');
-      }
-    });
-  });
-}
-
-// --- Controls -------------------------------------------------------------------------
-let sampleBytes = null;
-
-function setControlsEnabled(on) {
-  ui.fileInput.disabled = !on;
-  ui.asOf.disabled = !on;
-  ui.sampleButton.disabled = !on || !sampleBytes;
+async function useModel(file) {
+  let text;
+  try {
+    text = await file.text();
+  } catch (err) {
+    setStatus(`The model file could not be read (${messageOf(err)}).`, 'error');
+    return;
+  }
+  try {
+    const info = await call('loadModel', { text });
+    customModelText = text;
+    customThresholds = null;
+    learnModel(info);
+    setStatus(`Using the model ${info.model.name} from ${file.name}.`, 'ok');
+    body.dataset.model = 'custom';
+    if (current) await readAndInspect(current.bytes, current.name);
+  } catch (err) {
+    setStatus(`${file.name} is not a model this page can use: ${messageOf(err)}`, 'error');
+    showIssues(`${file.name}: ${messageOf(err)}`);
+  }
 }
 
 function wireControls() {
@@ -389,16 +1155,121 @@ function wireControls() {
     if (file) useFile(file);
     ui.fileInput.value = ''; // picking the same file again still triggers a change
   });
-
   ui.sampleButton.addEventListener('click', () => {
     if (!sampleBytes) return;
     readToken += 1;
-    current = { bytes: sampleBytes, name: 'sample-accounts.csv' };
-    ui.asOf.value = SAMPLE_AS_OF;
-    scoreCurrent();
+    readAndInspect(sampleBytes, SAMPLE_NAME, SAMPLE_AS_OF);
+  });
+  ui.asOf.addEventListener('change', () => scoreCurrent());
+  ui.cancel.addEventListener('click', () => cancelRun());
+
+  ui.mappingBody.addEventListener('change', (e) => {
+    const select = e.target.closest('select[data-header]');
+    if (select) onMappingChange(select.dataset.header, select.value);
+  });
+  ui.mappingScore.addEventListener('click', async () => {
+    if (!current) return;
+    inspection = await inspectWith(userMapping);
+    renderMapping();
+    if (inspection.problem) {
+      showIssues(inspection.problem);
+      setStatus('Some columns still need your help: see step 2.', 'error');
+      finishRun('mapping');
+    } else await scoreCurrent();
+  });
+  ui.mappingReset.addEventListener('click', async () => {
+    if (!current) return;
+    userMapping = {};
+    saveMapping();
+    await readAndInspect(current.bytes, current.name);
   });
 
-  ui.asOf.addEventListener('change', () => scoreCurrent());
+  for (const b of ui.resultsTable.querySelectorAll('button.sort')) {
+    b.addEventListener('click', () => {
+      const key = b.closest('th').dataset.key;
+      if (key === sortKey) sortDesc = !sortDesc;
+      else {
+        sortKey = key;
+        sortDesc = key === 'churn_probability' || key === 'revenue_at_risk' || key === 'risk_tier';
+      }
+      applyView();
+    });
+  }
+  let searchTimer = 0;
+  ui.search.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(applyView, 120);
+  });
+  ui.tierFilter.addEventListener('change', applyView);
+  ui.segmentFilter.addEventListener('change', applyView);
+  let frame = 0;
+  ui.viewport.addEventListener('scroll', () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      renderWindow(false);
+    });
+  });
+  window.addEventListener('resize', () => renderWindow(false));
+  ui.resultsBody.addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-testid=open-detail]');
+    if (b) openDetail(Number(b.closest('tr').dataset.row));
+  });
+
+  ui.detailClose.addEventListener('click', () => ui.detail.close());
+  ui.detail.addEventListener('close', () => {
+    detailRow = -1;
+    body.dataset.detail = 'closed';
+  });
+  ui.whatifFields.addEventListener('input', () => {
+    clearTimeout(whatifTimer);
+    whatifTimer = setTimeout(runWhatIf, 120);
+  });
+  ui.whatifFields.addEventListener('change', () => {
+    clearTimeout(whatifTimer);
+    runWhatIf();
+  });
+  ui.whatifReset.addEventListener('click', () => {
+    for (const input of ui.whatifFields.querySelectorAll('[data-feature]')) input.value = input.dataset.original;
+    runWhatIf();
+  });
+
+  ui.exportCsv.addEventListener('click', () => exportCsv(false));
+  ui.exportExcel.addEventListener('click', () => exportCsv(true));
+  ui.printReport.addEventListener('click', () => window.print());
+
+  ui.modelInput.addEventListener('change', () => {
+    const file = ui.modelInput.files && ui.modelInput.files[0];
+    if (file) useModel(file);
+    ui.modelInput.value = '';
+  });
+  ui.modelDefault.addEventListener('click', async () => {
+    const info = await call('defaultModel');
+    customModelText = null;
+    customThresholds = null;
+    learnModel(info);
+    body.dataset.model = 'bundled';
+    setStatus('Using the bundled model.', 'ok');
+    if (current) await readAndInspect(current.bytes, current.name);
+  });
+  ui.tiersForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const inputs = [...ui.tiersFields.querySelectorAll('input')];
+    const thresholds = inputs.map((i) => Number(i.value) / 100);
+    if (thresholds.some((t) => !Number.isFinite(t))) {
+      setStatus('Each tier threshold must be a number between 0 and 100.', 'error');
+      return;
+    }
+    try {
+      const info = await call('setTiers', { thresholds });
+      customThresholds = thresholds;
+      learnModel(info);
+      setStatus('New tier thresholds applied.', 'ok');
+      if (current && result) await scoreCurrent();
+    } catch (err) {
+      setStatus(`These thresholds cannot be used: each tier must start below the one above it, between 0% and 100% (${messageOf(err)}).`, 'error');
+    }
+  });
 
   // Drag and drop: the zone highlights while a file is dragged over the page, and a file
   // dropped anywhere on the page is used (the browser would otherwise open it).
@@ -430,28 +1301,34 @@ function wireControls() {
   });
 }
 
-// --- Start-up -------------------------------------------------------------------------
+// --- Start-up -----------------------------------------------------------------------------
 async function start() {
   body.dataset.engine = 'loading';
+  body.dataset.mode = EMBED ? 'single-file' : 'served';
   ui.asOf.value = todayLocal();
   wireControls();
+  busy(true);
 
   // The sample is fetched now, during start-up, so that using it later is not a request.
-  const sample = fetch(new URL('./sample-accounts.csv', import.meta.url))
-    .then((res) => (res.ok ? res.arrayBuffer() : null))
-    .then((buf) => (buf ? new Uint8Array(buf) : null))
-    .catch(() => null);
+  const sample = EMBED
+    ? Promise.resolve(new TextEncoder().encode(EMBED.sample))
+    : fetch('sample-accounts.csv')
+        .then((res) => (res.ok ? res.arrayBuffer() : null))
+        .then((buf) => (buf ? new Uint8Array(buf) : null))
+        .catch(() => null);
 
   let info;
   try {
-    [info, sampleBytes] = await Promise.all([startWorker(), sample]);
+    [info, sampleBytes] = await Promise.all([EMBED ? startInPage() : startWorker(), sample]);
   } catch (err) {
     body.dataset.engine = 'failed';
-    setStatus(`${err && err.message ? err.message : err} Reload the page to try again.`, 'error');
+    busy(false);
+    setStatus(`${messageOf(err)} Reload the page to try again.`, 'error');
     return;
   }
   learnModel(info);
   setControlsEnabled(true);
+  busy(false);
   body.dataset.engine = 'ready';
   setStatus('Ready. Choose or drop an account file, or try the sample data.', 'ok');
 }

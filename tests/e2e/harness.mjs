@@ -151,3 +151,42 @@ export function shownRows(page) {
     rows.map((r) => ({ id: r.dataset.accountId, p: Number(r.dataset.probability), raw: r.dataset.probability })),
   );
 }
+
+/**
+ * Every row of the virtualised results table, in table order: scrolls the viewport from
+ * top to bottom collecting the rendered rows. Returns [{ row, id, p, raw, tier, name }].
+ */
+export async function allRows(page) {
+  return page.evaluate(async () => {
+    const vp = document.querySelector('[data-testid=results-viewport]');
+    const seen = new Map();
+    const order = [];
+    const collect = () => {
+      for (const tr of document.querySelectorAll('[data-testid=result-row]')) {
+        const key = Number(tr.getAttribute('aria-rowindex'));
+        if (seen.has(key)) continue;
+        seen.set(key, {
+          row: Number(tr.dataset.row),
+          id: tr.dataset.accountId,
+          p: Number(tr.dataset.probability),
+          raw: tr.dataset.probability,
+          tier: tr.querySelector('.tier-name')?.textContent,
+          name: tr.querySelector('.account-name')?.textContent,
+        });
+        order.push(key);
+      }
+    };
+    const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    vp.scrollTop = 0;
+    await frame();
+    collect();
+    while (vp.scrollTop + vp.clientHeight < vp.scrollHeight - 1) {
+      vp.scrollTop += Math.max(40, vp.clientHeight - 80);
+      await frame();
+      collect();
+    }
+    vp.scrollTop = 0;
+    await frame();
+    return order.sort((a, b) => a - b).map((k) => seen.get(k));
+  });
+}

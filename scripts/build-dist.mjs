@@ -1,0 +1,68 @@
+// `make dist`: writes ONE self-contained HTML file (target/dist/churn-audit.html) that
+// works opened from disk (file://) with no server and no network: the page's CSS and
+// scripts inline, the wasm engine inline as base64 (wasm-bindgen --target no-modules),
+// the sample data inline, and a Content-Security-Policy that allows nothing but these
+// exact inline blocks (by SHA-256) and compiling the embedded wasm.
+//
+// The page's own modules are written so that this needs no bundler: engine-core.js and
+// app.js import only from each other with single-line imports, which are dropped here,
+// and their `export` keywords are removed; both then share one inline module script.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const WWW = path.join(ROOT, 'www');
+const PKG = path.join(ROOT, 'target', 'dist-pkg');
+const OUT = path.join(ROOT, 'target', 'dist', 'churn-audit.html');
+
+const read = (p) => readFile(p, 'utf8');
+const sha = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+// Inline script text must never contain "</script": escape the slash inside strings/regexps too.
+const safe = (js) => js.replace(/<\/(script)/gi, '<\\/$1');
+
+function unmodule(js, file) {
+  const out = js
+    .split('\n')
+    .filter((line) => !/^import\s.*from\s+['"]\.\/[^'"]+['"];?\s*$/.test(line))
+    .join('\n')
+    .replace(/^export\s+(?=(async\s+)?function|const|let|class)/gm, '');
+  if (/^\s*(import|export)\s/m.test(out)) throw new Error(`${file}: an import/export the single-file build cannot inline`);
+  return out;
+}
+
+const [html, css, core, app, sample, glue, wasm] = await Promise.all([
+  read(path.join(WWW, 'index.html')),
+  read(path.join(WWW, 'style.css')),
+  read(path.join(WWW, 'engine-core.js')),
+  read(path.join(WWW, 'app.js')),
+  read(path.join(WWW, 'sample-accounts.csv')),
+  read(path.join(PKG, 'churn_audit.js')),
+  readFile(path.join(PKG, 'churn_audit_bg.wasm')),
+]);
+
+const embed = `${safe(glue)}\nglobalThis.CHURN_AUDIT_EMBED = ${safe(JSON.stringify({ wasm: wasm.toString('base64'), sample }))};\n`;
+const page = safe(`${unmodule(core, 'engine-core.js')}\n${unmodule(app, 'app.js')}`);
+const csp = [
+  "default-src 'none'",
+  `script-src ${sha(embed)} ${sha(page)} 'wasm-unsafe-eval'`,
+  `style-src ${sha(css)}`,
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+  "object-src 'none'",
+].join('; ');
+
+let out = html;
+const replace = (pattern, text) => {
+  if (!pattern.test(out)) throw new Error(`index.html no longer has ${pattern}`);
+  out = out.replace(pattern, () => text);
+};
+replace(/<meta http-equiv="Content-Security-Policy" content="[^"]*">/, `<meta http-equiv="Content-Security-Policy" content="${csp}">`);
+replace(/<link rel="stylesheet" href="style.css">/, `<style>${css}</style>`);
+replace(/<script type="module" src="app.js"><\/script>/, `<script>${embed}</script>\n<script type="module">${page}</script>`);
+
+await mkdir(path.dirname(OUT), { recursive: true });
+await writeFile(OUT, out);
+console.log(`wrote ${path.relative(ROOT, OUT)} (${(out.length / 1024).toFixed(0)} KiB)`);

@@ -1,0 +1,864 @@
+//! Why an account scores as it does, what would change it, and the portfolio's picture.
+//!
+//! Everything here is the model itself, not an approximation: a logistic model's
+//! log-odds is `intercept + Σ contribution(feature)` (see [`crate::model`]), so an
+//! account's explanation is the exact list of those terms, a what-if is the same
+//! [`Model::score`] on edited values, and a next best action is a what-if on one lever.
+//! The page and the command line both get these through this module; the page never
+//! recomputes a number.
+
+use serde::Serialize;
+
+use crate::features::Prepared;
+use crate::model::{format_value, sigmoid, Basis, Kind, Model, Value};
+use crate::schema::Group;
+
+/// Bins of the risk histogram (each 5 percentage points wide).
+pub const HISTOGRAM_BINS: usize = 20;
+
+/// One bar of the risk histogram: accounts with `from <= p < to` (the last bin includes 1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistogramBin {
+    /// Lower edge, a probability.
+    pub from: f64,
+    /// Upper edge, a probability.
+    pub to: f64,
+    /// Accounts in the bin.
+    pub accounts: usize,
+}
+
+/// How much one group of features pushes risk up across the portfolio.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupDriver {
+    /// The group.
+    pub group: Group,
+    /// The group's name as shown to people.
+    pub label: String,
+    /// Sum over accounts of the group's total contribution to the log-odds where that
+    /// total is positive (raises risk above the typical account).
+    pub log_odds_added: f64,
+    /// Accounts whose risk the group raises.
+    pub accounts_raised: usize,
+}
+
+/// One feature's share of the portfolio's added risk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeatureDriver {
+    /// Feature name.
+    pub feature: String,
+    /// Feature label.
+    pub label: String,
+    /// The feature's group.
+    pub group: Group,
+    /// Sum over accounts of the feature's positive contributions.
+    pub log_odds_added: f64,
+    /// Accounts whose risk the feature raises.
+    pub accounts_raised: usize,
+}
+
+/// Revenue at risk in one segment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentSummary {
+    /// The segment as written in the file ("(none)" for rows without one).
+    pub segment: String,
+    /// Accounts in the segment.
+    pub accounts: usize,
+    /// Sum of churn probabilities.
+    pub expected_churners: f64,
+    /// Sum of revenue at risk over accounts with a known contract value.
+    pub revenue_at_risk: f64,
+}
+
+/// Portfolio-wide figures beyond the summary: distribution, drivers, segments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Portfolio {
+    /// [`HISTOGRAM_BINS`] equal-width bins of churn probability.
+    pub histogram: Vec<HistogramBin>,
+    /// Per feature group, strongest first; groups that raise no account are left out.
+    pub drivers: Vec<GroupDriver>,
+    /// Per feature, strongest first; features that raise no account are left out.
+    pub feature_drivers: Vec<FeatureDriver>,
+    /// Per segment, most revenue at risk first; empty when the file has no segment column.
+    pub segments: Vec<SegmentSummary>,
+    /// Per model feature, the portfolio's median value (None for categorical features and
+    /// features with no recorded value).
+    pub typical: Vec<Option<f64>>,
+}
+
+/// The median of the finite values, or None when there are none.
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    xs.retain(|x| x.is_finite());
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    let mid = n / 2;
+    if n % 2 == 1 {
+        xs.get(mid).copied()
+    } else {
+        Some((xs.get(mid - 1)? + xs.get(mid)?) / 2.0)
+    }
+}
+
+/// Computes the portfolio figures. `probabilities`, `revenue_at_risk` and `segments` are
+/// per row, in the order of `prepared.rows`; `has_segment` says whether the file had a
+/// segment column at all.
+pub fn portfolio(
+    model: &Model,
+    prepared: &Prepared,
+    revenue_at_risk: &[Option<f64>],
+    has_segment: bool,
+) -> Portfolio {
+    let n = prepared.rows.len();
+    let p = model.features.len();
+    let mut histogram: Vec<HistogramBin> = (0..HISTOGRAM_BINS)
+        .map(|b| HistogramBin {
+            from: b as f64 / HISTOGRAM_BINS as f64,
+            to: (b + 1) as f64 / HISTOGRAM_BINS as f64,
+            accounts: 0,
+        })
+        .collect();
+    let mut groups: Vec<Group> = model.features.iter().map(|f| f.group).collect();
+    groups.sort();
+    groups.dedup();
+    let mut group_added = vec![0.0; groups.len()];
+    let mut group_raised = vec![0usize; groups.len()];
+    let mut feature_added = vec![0.0; p];
+    let mut feature_raised = vec![0usize; p];
+    let mut segments: Vec<SegmentSummary> = Vec::new();
+    let mut segment_index = std::collections::HashMap::<String, usize>::new();
+    let mut group_sum = vec![0.0; groups.len()];
+
+    for r in 0..n {
+        let score = model.score(prepared.row(r));
+        let bin =
+            ((score.probability * HISTOGRAM_BINS as f64).floor() as usize).min(HISTOGRAM_BINS - 1);
+        if let Some(b) = histogram.get_mut(bin) {
+            b.accounts += 1;
+        }
+        group_sum.iter_mut().for_each(|g| *g = 0.0);
+        for (f, c) in score.contributions.iter().enumerate() {
+            if *c > 0.0 {
+                feature_added[f] += c;
+                feature_raised[f] += 1;
+            }
+            let g = groups.binary_search(&model.features[f].group).unwrap_or(0);
+            if let Some(s) = group_sum.get_mut(g) {
+                *s += c;
+            }
+        }
+        for (g, s) in group_sum.iter().enumerate() {
+            if *s > 0.0 {
+                group_added[g] += s;
+                group_raised[g] += 1;
+            }
+        }
+        if has_segment {
+            let name = prepared
+                .rows
+                .get(r)
+                .map(|m| m.segment.trim())
+                .filter(|s| !s.is_empty())
+                .unwrap_or("(none)");
+            let i = *segment_index.entry(name.to_string()).or_insert_with(|| {
+                segments.push(SegmentSummary {
+                    segment: name.to_string(),
+                    accounts: 0,
+                    expected_churners: 0.0,
+                    revenue_at_risk: 0.0,
+                });
+                segments.len() - 1
+            });
+            if let Some(s) = segments.get_mut(i) {
+                s.accounts += 1;
+                s.expected_churners += score.probability;
+                s.revenue_at_risk += revenue_at_risk.get(r).copied().flatten().unwrap_or(0.0);
+            }
+        }
+    }
+
+    let mut drivers: Vec<GroupDriver> = groups
+        .iter()
+        .zip(group_added.iter().zip(&group_raised))
+        .filter(|(_, (_, &raised))| raised > 0)
+        .map(|(g, (&added, &raised))| GroupDriver {
+            group: *g,
+            label: g.label().to_string(),
+            log_odds_added: added,
+            accounts_raised: raised,
+        })
+        .collect();
+    drivers.sort_by(|a, b| b.log_odds_added.total_cmp(&a.log_odds_added));
+    let mut feature_drivers: Vec<FeatureDriver> = model
+        .features
+        .iter()
+        .enumerate()
+        .filter(|&(f, _)| feature_raised[f] > 0)
+        .map(|(f, spec)| FeatureDriver {
+            feature: spec.name.clone(),
+            label: spec.label.clone(),
+            group: spec.group,
+            log_odds_added: feature_added[f],
+            accounts_raised: feature_raised[f],
+        })
+        .collect();
+    feature_drivers.sort_by(|a, b| b.log_odds_added.total_cmp(&a.log_odds_added));
+    segments.sort_by(|a, b| {
+        b.revenue_at_risk
+            .total_cmp(&a.revenue_at_risk)
+            .then(b.accounts.cmp(&a.accounts))
+            .then(a.segment.cmp(&b.segment))
+    });
+    let typical = (0..p)
+        .map(|f| {
+            if model.features[f].kind == Kind::Categorical {
+                return None;
+            }
+            median(
+                (0..n)
+                    .filter_map(|r| prepared.row(r).get(f).copied())
+                    .collect(),
+            )
+        })
+        .collect();
+    Portfolio {
+        histogram,
+        drivers,
+        feature_drivers,
+        segments,
+        typical,
+    }
+}
+
+/// One term of an account's score, in the order the waterfall draws them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    /// Feature name.
+    pub feature: String,
+    /// Feature label.
+    pub label: String,
+    /// The feature's group.
+    pub group: Group,
+    /// The account's value as read (None = missing, imputed).
+    pub value: Option<f64>,
+    /// The value as people read it ("142 days", "yes", "Enterprise", "not recorded").
+    pub shown: String,
+    /// The portfolio's median, as people read it ("" when there is none).
+    pub portfolio_typical: String,
+    /// The model's typical (training median) value, as people read it.
+    pub model_typical: String,
+    /// Contribution to the log-odds.
+    pub contribution: f64,
+    /// Log-odds after adding this and every earlier step to the base.
+    pub log_odds_after: f64,
+    /// Probability at `log_odds_after`.
+    pub probability_after: f64,
+    /// The value was outside the training range and was scored at the range's edge.
+    pub clipped: bool,
+}
+
+/// An account's score taken apart: base rate, each feature's term, the result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// Row index in the scored file.
+    pub row: usize,
+    /// 1-based line of the record.
+    pub line: usize,
+    /// Account id.
+    pub account_id: String,
+    /// Account name.
+    pub account_name: String,
+    /// Segment.
+    pub segment: String,
+    /// The model's intercept: the log-odds of a typical account.
+    pub base_log_odds: f64,
+    /// The typical account's probability.
+    pub base_probability: f64,
+    /// Every feature's term, largest effect first.
+    pub steps: Vec<Step>,
+    /// The account's log-odds (exactly [`Model::score`]'s).
+    pub log_odds: f64,
+    /// The account's probability (exactly [`Model::score`]'s).
+    pub probability: f64,
+    /// Risk tier.
+    pub risk_tier: String,
+    /// The levers a what-if can move, with their current values.
+    pub levers: Vec<Lever>,
+    /// Single changes that lower this account's risk most, best first.
+    pub actions: Vec<Action>,
+}
+
+/// How a value is shown to people, with its unit.
+pub fn show(spec: &crate::model::FeatureSpec, x: Value) -> String {
+    if x.is_nan() {
+        return "not recorded".into();
+    }
+    if let Basis::Categorical { levels } = &spec.basis {
+        return levels
+            .get(x as usize)
+            .cloned()
+            .unwrap_or_else(|| "other".into());
+    }
+    if spec.kind == Kind::Boolean {
+        return if x >= 0.5 { "yes" } else { "no" }.into();
+    }
+    let v = format_value(x);
+    match spec.unit.as_str() {
+        "" => v,
+        "%" => format!("{v}%"),
+        u => format!("{v} {u}"),
+    }
+}
+
+/// Takes row `row` of `prepared` apart. `typical` is [`Portfolio::typical`] (may be empty).
+pub fn explain(
+    model: &Model,
+    prepared: &Prepared,
+    row: usize,
+    typical: &[Option<f64>],
+) -> Option<Explanation> {
+    let meta = prepared.rows.get(row)?;
+    let values = prepared.row(row);
+    let score = model.score(values);
+    let mut order: Vec<usize> = (0..model.features.len()).collect();
+    order.sort_by(|&a, &b| {
+        score.contributions[b]
+            .abs()
+            .total_cmp(&score.contributions[a].abs())
+            .then(a.cmp(&b))
+    });
+    let mut z = model.intercept;
+    let steps = order
+        .into_iter()
+        .map(|f| {
+            let spec = &model.features[f];
+            let x = values.get(f).copied().unwrap_or(f64::NAN);
+            let c = score.contributions[f];
+            z += c;
+            Step {
+                feature: spec.name.clone(),
+                label: spec.label.clone(),
+                group: spec.group,
+                value: if x.is_nan() { None } else { Some(x) },
+                shown: show(spec, x),
+                portfolio_typical: typical
+                    .get(f)
+                    .copied()
+                    .flatten()
+                    .map(|t| show(spec, t))
+                    .unwrap_or_default(),
+                model_typical: if spec.kind == Kind::Categorical {
+                    String::new()
+                } else {
+                    show(spec, spec.typical)
+                },
+                contribution: c,
+                log_odds_after: z,
+                probability_after: sigmoid(z),
+                clipped: score.clipped[f],
+            }
+        })
+        .collect();
+    Some(Explanation {
+        row,
+        line: meta.line,
+        account_id: meta.account_id.clone(),
+        account_name: meta.account_name.clone(),
+        segment: meta.segment.clone(),
+        base_log_odds: model.intercept,
+        base_probability: sigmoid(model.intercept),
+        steps,
+        log_odds: score.log_odds,
+        probability: score.probability,
+        risk_tier: model.tier(score.probability).to_string(),
+        levers: levers(model, values),
+        actions: next_best_actions(model, values),
+    })
+}
+
+/// The result of scoring an account with some values replaced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WhatIf {
+    /// Probability with the account's own values.
+    pub probability_before: f64,
+    /// Probability with the changes.
+    pub probability: f64,
+    /// Log-odds with the changes.
+    pub log_odds: f64,
+    /// Risk tier with the changes.
+    pub risk_tier: String,
+}
+
+/// Scores `values` with `changes` (feature index, new value) applied, through the same
+/// [`Model::score`] every other number comes from. Unknown indices are ignored.
+pub fn what_if(model: &Model, values: &[Value], changes: &[(usize, f64)]) -> WhatIf {
+    let before = model.score(values);
+    let mut edited = values.to_vec();
+    edited.resize(model.features.len(), f64::NAN);
+    for &(f, x) in changes {
+        if let Some(v) = edited.get_mut(f) {
+            *v = x;
+        }
+    }
+    let after = model.score(&edited);
+    WhatIf {
+        probability_before: before.probability,
+        probability: after.probability,
+        log_odds: after.log_odds,
+        risk_tier: model.tier(after.probability).to_string(),
+    }
+}
+
+/// How a lever's target value is found from the account's current value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Move {
+    /// Lower the value to at most this.
+    AtMost(f64),
+    /// Raise the value to at least this.
+    AtLeast(f64),
+    /// Add this much.
+    Add(f64),
+    /// Raise to at least the model's typical value.
+    AtLeastTypical,
+    /// Bring to the model's typical value (for features without a known good direction).
+    Typical,
+}
+
+/// The canonical actionable features, the plain-language action, and how it moves the
+/// value. These follow the early-warning signals of relationship marketing: recency of
+/// two-way contact, answered check-ins, events, escalations, payment, breadth of
+/// stakeholders, product use and content engagement.
+const RULES: &[(&str, &str, Move)] = &[
+    (
+        "days_since_last_engagement",
+        "Re-engage within 30 days",
+        Move::AtMost(14.0),
+    ),
+    (
+        "open_escalations",
+        "Resolve the open escalations",
+        Move::AtMost(0.0),
+    ),
+    (
+        "invoice_days_late",
+        "Get invoices paid on time",
+        Move::AtMost(0.0),
+    ),
+    (
+        "checkins_missed_90d",
+        "Get check-ins answered again",
+        Move::AtMost(0.0),
+    ),
+    (
+        "stakeholders_engaged",
+        "Engage one more stakeholder",
+        Move::Add(1.0),
+    ),
+    (
+        "events_attended_12m",
+        "Bring them to an event",
+        Move::Add(1.0),
+    ),
+    (
+        "logins_30d",
+        "Lift product use to the typical level",
+        Move::AtLeastTypical,
+    ),
+    (
+        "content_engagements_90d",
+        "Share content they engage with (3 more engagements)",
+        Move::Add(3.0),
+    ),
+    ("nps", "Follow up on their NPS feedback", Move::AtLeast(7.0)),
+];
+
+/// A value a what-if can change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lever {
+    /// Feature name.
+    pub feature: String,
+    /// Feature label.
+    pub label: String,
+    /// Unit ("days", "%" or empty).
+    pub unit: String,
+    /// Boolean features take 0 or 1.
+    pub boolean: bool,
+    /// The account's current value (None = missing).
+    pub value: Option<f64>,
+    /// The value scored when it is missing.
+    pub imputed: f64,
+    /// The training range: values outside are scored at its edge.
+    pub min: f64,
+    /// Upper end of the training range.
+    pub max: f64,
+}
+
+fn rule_for(name: &str) -> Option<(&'static str, Move)> {
+    RULES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, text, m)| (text, m))
+}
+
+/// Whether a feature is a lever: a canonical actionable feature, or, for models without
+/// canonical names, a numeric or boolean feature of the engagement or support groups.
+fn is_lever(spec: &crate::model::FeatureSpec) -> bool {
+    if spec.kind == Kind::Categorical {
+        return false;
+    }
+    rule_for(&spec.name).is_some() || matches!(spec.group, Group::Engagement | Group::Support)
+}
+
+/// The levers of `model` for an account with `values`, in the model's feature order.
+pub fn levers(model: &Model, values: &[Value]) -> Vec<Lever> {
+    model
+        .features
+        .iter()
+        .enumerate()
+        .filter(|(_, spec)| is_lever(spec))
+        .map(|(f, spec)| {
+            let x = values.get(f).copied().unwrap_or(f64::NAN);
+            Lever {
+                feature: spec.name.clone(),
+                label: spec.label.clone(),
+                unit: spec.unit.clone(),
+                boolean: spec.kind == Kind::Boolean,
+                value: if x.is_nan() { None } else { Some(x) },
+                imputed: spec.impute,
+                min: spec.range[0],
+                max: spec.range[1],
+            }
+        })
+        .collect()
+}
+
+/// One change to one lever and what it does to the account's risk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Action {
+    /// Feature changed.
+    pub feature: String,
+    /// The new value.
+    pub value: f64,
+    /// Plain language: "Re-engage within 30 days: 64% to 38%".
+    pub text: String,
+    /// Probability now.
+    pub probability_before: f64,
+    /// Probability after the change.
+    pub probability_after: f64,
+}
+
+/// A probability as a whole percentage for plain-language text ("64%").
+fn pct(p: f64) -> String {
+    let x = p * 100.0;
+    if x > 0.0 && x < 1.0 {
+        "<1%".into()
+    } else if x < 100.0 && x > 99.0 {
+        ">99%".into()
+    } else {
+        format!("{}%", x.round())
+    }
+}
+
+/// The single lever changes that lower this account's risk, biggest drop first.
+///
+/// Each candidate is a plausible target for one lever (see the rules in the source;
+/// other engagement and support features are tried at the model's typical value) scored
+/// with [`what_if`]; changes that would not lower the probability are left out.
+pub fn next_best_actions(model: &Model, values: &[Value]) -> Vec<Action> {
+    let before = model.score(values).probability;
+    let mut actions: Vec<Action> = Vec::new();
+    for (f, spec) in model.features.iter().enumerate() {
+        if !is_lever(spec) {
+            continue;
+        }
+        let x = values.get(f).copied().unwrap_or(f64::NAN);
+        let current = if x.is_nan() { spec.impute } else { x };
+        let (text, how) = match rule_for(&spec.name) {
+            Some((text, how)) => (text.to_string(), how),
+            None => (
+                format!(
+                    "Bring {} to the typical {}",
+                    lower_first(&spec.label),
+                    show(spec, spec.typical)
+                ),
+                Move::Typical,
+            ),
+        };
+        let target = match how {
+            Move::AtMost(t) => current.min(t),
+            Move::AtLeast(t) => current.max(t),
+            Move::Add(d) => current + d,
+            Move::AtLeastTypical => current.max(spec.typical),
+            Move::Typical => spec.typical,
+        };
+        let target = target.clamp(spec.range[0], spec.range[1]);
+        if !x.is_nan() && target == x {
+            continue;
+        }
+        let after = what_if(model, values, &[(f, target)]).probability;
+        // A drop smaller than a rounding error is no action worth proposing.
+        if after < before - 1e-9 {
+            actions.push(Action {
+                feature: spec.name.clone(),
+                value: target,
+                text: format!("{text}: {} to {}", pct(before), pct(after)),
+                probability_before: before,
+                probability_after: after,
+            });
+        }
+    }
+    actions.sort_by(|a, b| {
+        a.probability_after
+            .total_cmp(&b.probability_after)
+            .then(a.feature.cmp(&b.feature))
+    });
+    actions
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// What a report says about the model: what it predicts, from what, how well, and where
+/// it came from. (The training side may grow a richer card; this one needs only the
+/// model file, so it works for any model a user loads into the page.)
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelCard {
+    /// Model name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Model file format version.
+    pub format_version: u32,
+    /// What churn meant in training (the label column).
+    pub label: String,
+    /// Where it came from.
+    pub provenance: crate::model::Provenance,
+    /// Metrics recorded at training time.
+    pub metrics: crate::model::Metrics,
+    /// Features in model order.
+    pub features: Vec<CardFeature>,
+    /// Tiers, highest first.
+    pub tiers: Vec<crate::model::Tier>,
+    /// A short version string people can quote: name, training date and the first
+    /// characters of the training data's hash.
+    pub version: String,
+}
+
+/// One feature on the model card.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CardFeature {
+    /// Name.
+    pub name: String,
+    /// Label.
+    pub label: String,
+    /// Group.
+    pub group: Group,
+    /// Group label.
+    pub group_label: String,
+    /// Kind: numeric, boolean, categorical.
+    pub kind: Kind,
+    /// The typical training value, as people read it.
+    pub typical: String,
+    /// The training range, as people read it.
+    pub range: String,
+    /// Whether the page offers it as a what-if lever.
+    pub lever: bool,
+}
+
+/// The model card of `model`.
+pub fn model_card(model: &Model) -> ModelCard {
+    let hash: String = model.provenance.data_sha256.chars().take(12).collect();
+    ModelCard {
+        name: model.name.clone(),
+        description: model.description.clone(),
+        format_version: model.format_version,
+        label: model.label.clone(),
+        provenance: model.provenance.clone(),
+        metrics: model.metrics.clone(),
+        features: model
+            .features
+            .iter()
+            .map(|f| CardFeature {
+                name: f.name.clone(),
+                label: f.label.clone(),
+                group: f.group,
+                group_label: f.group.label().to_string(),
+                kind: f.kind,
+                typical: if f.kind == Kind::Categorical {
+                    String::new()
+                } else {
+                    show(f, f.typical)
+                },
+                range: match &f.basis {
+                    Basis::Categorical { levels } => levels.join(", "),
+                    _ => format!("{} to {}", show(f, f.range[0]), show(f, f.range[1])),
+                },
+                lever: is_lever(f),
+            })
+            .collect(),
+        tiers: model.tiers.clone(),
+        version: if hash.is_empty() {
+            format!("{} ({})", model.name, model.provenance.trained_at)
+        } else {
+            format!(
+                "{} ({}, data {hash})",
+                model.name, model.provenance.trained_at
+            )
+        },
+    }
+}
+
+/// A copy of `model` with new tier thresholds (highest tier first, one per tier; the
+/// last must be 0), validated like a model file.
+pub fn with_tier_thresholds(model: &Model, thresholds: &[f64]) -> crate::Result<Model> {
+    if thresholds.len() != model.tiers.len() {
+        return Err(crate::Error::model(
+            "the tier settings",
+            format!(
+                "{} thresholds were given for {} tiers",
+                thresholds.len(),
+                model.tiers.len()
+            ),
+        ));
+    }
+    let mut m = model.clone();
+    for (t, &x) in m.tiers.iter_mut().zip(thresholds) {
+        t.min_probability = x;
+    }
+    m.validate("the tier settings")?;
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest;
+    use crate::model::tests::tiny_model;
+
+    fn prepared(text: &str) -> (Model, Prepared) {
+        let mut m = tiny_model();
+        m.segment_column = Some(crate::model::ColumnSpec {
+            name: "seg".into(),
+            aliases: vec![],
+        });
+        let t = ingest::read_table(text.as_bytes(), "t.csv").unwrap();
+        let p = crate::features::prepare(&t, &m, 0, "t.csv").unwrap();
+        (m, p)
+    }
+
+    #[test]
+    fn the_waterfall_adds_up_to_the_score() {
+        let (m, p) = prepared("id,days,reference,segment\nA,120,,Enterprise\n");
+        let e = explain(&m, &p, 0, &[]).unwrap();
+        // Hand computation in model::tests: days 1.3, reference (missing) 0.75,
+        // segment (Enterprise) -0.33, intercept -1.
+        assert_eq!(e.base_log_odds, -1.0);
+        assert!((e.base_probability - 0.268_941_421_369_995_1).abs() < 1e-12);
+        let labels: Vec<&str> = e.steps.iter().map(|s| s.feature.as_str()).collect();
+        assert_eq!(labels, ["days", "reference", "segment"]);
+        assert!((e.steps[0].log_odds_after - 0.3).abs() < 1e-12);
+        assert!((e.steps[1].log_odds_after - 1.05).abs() < 1e-12);
+        assert!((e.steps[2].log_odds_after - 0.72).abs() < 1e-12);
+        assert!((e.probability - 0.672_607_017_067_760_4).abs() < 1e-12);
+        assert_eq!(e.steps[1].shown, "not recorded");
+        assert_eq!(e.steps[0].shown, "120 days");
+        assert_eq!(e.steps[2].shown, "Enterprise");
+        assert!(explain(&m, &p, 1, &[]).is_none());
+    }
+
+    #[test]
+    fn what_if_rescores_through_the_model() {
+        let m = tiny_model();
+        // days 120 -> 14: basis [14, 0] -> 0.01*(14-40) + 0.02*(0-5) = -0.26 - 0.1 = -0.36
+        // z = -1 - 0.36 + 0.75 (reference missing) + (-0.33) = -0.94
+        // 1/(1+e^0.94) = 0.2809003425836161 (Python: 1/(1+math.exp(0.94)))
+        let w = what_if(&m, &[120.0, f64::NAN, 1.0], &[(0, 14.0)]);
+        assert!((w.log_odds - -0.94).abs() < 1e-12);
+        assert!((w.probability - 0.280_900_342_583_616_1).abs() < 1e-12);
+        assert!((w.probability_before - 0.672_607_017_067_760_4).abs() < 1e-12);
+        assert_eq!(w.risk_tier, "Low");
+        // An unknown feature index changes nothing.
+        let same = what_if(&m, &[120.0, f64::NAN, 1.0], &[(9, 0.0)]);
+        assert_eq!(same.probability, same.probability_before);
+    }
+
+    #[test]
+    fn next_best_actions_rank_by_the_drop_in_probability() {
+        let mut m = tiny_model();
+        m.features[0].name = "days_since_last_engagement".into();
+        m.features[1].group = Group::Engagement;
+        let a = next_best_actions(&m, &[120.0, 0.0, 1.0]);
+        // reference = 0 (recorded): -1.5*(0-0.2) = 0.3; missing term 0.5*(0-0.1) = -0.05.
+        // before: z = -1 + 1.3 + 0.25 - 0.33 = 0.22; p = 0.5547792351072148 (Python)
+        // after:  z = -1 - 0.36 + 0.25 - 0.33 = -1.44; p = 0.19154534856146752
+        assert_eq!(a[0].feature, "days_since_last_engagement");
+        assert_eq!(a[0].value, 14.0);
+        assert!((a[0].probability_before - 0.554_779_235_107_214_8).abs() < 1e-12);
+        assert!((a[0].probability_after - 0.191_545_348_561_467_52).abs() < 1e-12);
+        assert_eq!(a[0].text, "Re-engage within 30 days: 55% to 19%");
+        // The boolean engagement feature has no rule: tried at its typical value 0, which
+        // is where it already is, so it is not proposed.
+        assert_eq!(a.len(), 1);
+        // Already engaged recently: no action.
+        assert!(next_best_actions(&m, &[10.0, 0.0, 1.0]).is_empty());
+    }
+
+    #[test]
+    fn portfolio_figures_match_a_hand_count() {
+        let (m, p) = prepared(
+            "id,days,reference,segment,seg\nA,120,,Enterprise,East\nB,0,yes,SMB,East\nC,60,no,,West\n",
+        );
+        let probs: Vec<f64> = (0..3).map(|r| m.score(p.row(r)).probability).collect();
+        let rev: Vec<Option<f64>> = vec![Some(100.0), None, Some(10.0)];
+        let pf = portfolio(&m, &p, &rev, true);
+        assert_eq!(pf.histogram.len(), HISTOGRAM_BINS);
+        assert_eq!(pf.histogram.iter().map(|b| b.accounts).sum::<usize>(), 3);
+        // A: p = 0.6726 -> bin 13 (0.65..0.70).
+        assert_eq!(pf.histogram[13].accounts, 1);
+        // Segments: East = A + B, revenue 100 (B unknown); West = C, revenue 10.
+        assert_eq!(pf.segments[0].segment, "East");
+        assert_eq!(pf.segments[0].accounts, 2);
+        assert!((pf.segments[0].revenue_at_risk - 100.0).abs() < 1e-12);
+        assert!((pf.segments[0].expected_churners - probs[0] - probs[1]).abs() < 1e-12);
+        // Medians: days [0, 60, 120] -> 60; reference [1, 0] -> 0.5; segment categorical.
+        assert_eq!(pf.typical, vec![Some(60.0), Some(0.5), None]);
+        // Engagement (days): A +1.3, B 0.01*(0-40) + 0.02*(0-5) = -0.5,
+        // C 0.01*(60-40) + 0.02*(0-5) = 0.1 -> positive parts 1.3 + 0.1 = 1.4
+        let eng = pf
+            .drivers
+            .iter()
+            .find(|d| d.group == Group::Engagement)
+            .unwrap();
+        assert!((eng.log_odds_added - 1.4).abs() < 1e-12);
+        assert_eq!(eng.accounts_raised, 2);
+        // No segment column: no segment figures.
+        assert!(portfolio(&m, &p, &rev, false).segments.is_empty());
+    }
+
+    #[test]
+    fn tier_thresholds_are_validated() {
+        let m = tiny_model();
+        let t = with_tier_thresholds(&m, &[0.3, 0.0]).unwrap();
+        assert_eq!(t.tier(0.35), "High");
+        assert!(with_tier_thresholds(&m, &[0.3]).is_err());
+        assert!(with_tier_thresholds(&m, &[0.3, 0.1]).is_err());
+        assert!(with_tier_thresholds(&m, &[1.5, 0.0]).is_err());
+    }
+
+    #[test]
+    fn the_model_card_names_version_and_features() {
+        let card = model_card(&tiny_model());
+        assert_eq!(card.version, "tiny (2026-01-01)");
+        assert_eq!(card.features[0].range, "0 days to 365 days");
+        assert!(card.features[0].lever);
+        assert!(!card.features[2].lever);
+        assert_eq!(median(vec![3.0, f64::NAN, 1.0, 2.0, 10.0]), Some(2.5));
+        assert_eq!(median(vec![]), None);
+    }
+}
