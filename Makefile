@@ -8,7 +8,7 @@ WASM := target/wasm32-unknown-unknown/release/churn_audit.wasm
 CLI := target/release/churn-audit
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: serve test wasm dist cli model model-check setup setup-test lint unit wasm-test e2e clean
+.PHONY: serve test wasm dist cli model model-check setup setup-test lint unit wasm-test e2e clean fuzz
 
 serve: setup wasm
 	@echo "serving http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
@@ -69,6 +69,20 @@ model-check: cli
 # the CLI on the same file.
 e2e: cli wasm dist
 	node --test tests/e2e/
+
+# Fuzzes the account-list reader and the model-file loader with cargo-fuzz (fuzz/, its
+# own workspace, so `cargo test` never builds it), FUZZ_SECONDS per target, one job.
+# Not part of `make test`. Needs nightly, or stable with RUSTC_BOOTSTRAP=1; the new
+# corpus grows in fuzz/corpus/, crashes land in fuzz/artifacts/.
+FUZZ_SECONDS ?= 600
+FUZZ_CARGO = $(if $(shell rustup toolchain list 2>/dev/null | grep nightly),cargo +nightly,RUSTC_BOOTSTRAP=1 cargo)
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+	cd fuzz && mkdir -p corpus/ingest corpus/model && \
+	$(FUZZ_CARGO) fuzz run -O ingest corpus/ingest ../tests/fixtures/hostile ../tests/fixtures \
+	  -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 && \
+	$(FUZZ_CARGO) fuzz run -O model corpus/model ../models ../tests/fixtures/hostile \
+	  -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096
 
 clean:
 	cargo clean

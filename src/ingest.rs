@@ -12,8 +12,10 @@
 //! * Without a BOM, a file where a quarter or more of the byte pairs have a zero byte
 //!   on the same side (and almost none on the other) is read as UTF-16LE or UTF-16BE.
 //! * Otherwise valid UTF-8 is UTF-8 (a multi-byte character cut off at the very end of
-//!   the file becomes `�`), and anything else is Windows-1252 ("Latin-1", with
-//!   0x80–0x9F read as `€ ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š › œ ž Ÿ`).
+//!   the file becomes `�`). Bytes that are not UTF-8 make the file Windows-1252
+//!   ("Latin-1", with 0x80–0x9F read as `€ ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š
+//!   › œ ž Ÿ`), unless valid multi-byte UTF-8 characters outnumber them: then the file
+//!   is UTF-8 with a few broken bytes, each read as `�`.
 //! * Broken UTF-16 (a lone surrogate, an odd number of bytes) becomes `�`.
 //! * Binary files are refused with a message: Excel workbooks (`.xlsx` is a zip file,
 //!   `.xls` an OLE file), PDFs, PNG/GIF/JPEG images, and any file whose first 8 KB
@@ -65,7 +67,13 @@
 //!   that would overflow.
 //! * Thousands may be grouped with `,`, `.`, a space (also no-break and thin spaces) or
 //!   an apostrophe (`1'234.50`): the first group has 1–3 digits, the others exactly 3,
-//!   and one number uses one kind of grouping.
+//!   and one number uses one kind of grouping. The Indian lakh/crore grouping with
+//!   commas is read too (`₹ 1,50,000`, `12,34,567.50`: the last group 3 digits, the
+//!   ones before it 2, the first 1–2).
+//! * Digits of other scripts are read like ASCII digits: Arabic-Indic (`١٢٣`, with `٫`
+//!   and `٬` as decimal and thousands separators), Persian, the Indic scripts
+//!   (Devanagari, Bengali, Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada,
+//!   Malayalam), Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian and fullwidth (`１２３`).
 //! * Which of `.` and `,` is the decimal separator:
 //!   - when both appear, the last one (`1,234.56`, `1.234,56`);
 //!   - when one appears several times, it groups thousands (`1.234.567`);
@@ -316,8 +324,25 @@ fn decode<'a>(bytes: &'a [u8], file: &str) -> Result<(Cow<'a, str>, Encoding)> {
         Ok(text) => Ok((Cow::Borrowed(text), Encoding::Utf8)),
         // Only the end is broken: a file cut off in the middle of a character.
         Err(e) if e.error_len().is_none() => Ok((String::from_utf8_lossy(bytes), Encoding::Utf8)),
+        // A UTF-8 file with a stray bad byte (a cut-and-paste accident) would turn every
+        // accented name into mojibake if read as Windows-1252: keep it UTF-8.
+        Err(_) if mostly_utf8(bytes) => Ok((String::from_utf8_lossy(bytes), Encoding::Utf8)),
         Err(_) => Ok((Cow::Owned(decode_windows_1252(bytes)), Encoding::Latin1)),
     }
+}
+
+/// True when valid multi-byte UTF-8 characters outnumber the bytes that are not UTF-8.
+///
+/// Windows-1252 text almost never contains a valid multi-byte sequence (it would take
+/// an `Ã` followed by a byte in 0x80–0xBF), while every accented letter in it is an
+/// invalid byte; a UTF-8 file with a few broken bytes is the other way round.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multibyte, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += chunk.invalid().len();
+    }
+    multibyte > invalid
 }
 
 /// The refusal message for a file that starts like a known binary format, if any.
@@ -465,7 +490,9 @@ fn sniff(text: &str) -> Option<u8> {
                 break;
             }
             if is_blank(&buf) {
-                blank += 1;
+                // Blank lines before the header cost nothing to skip and say nothing;
+                // only those after it count towards giving up.
+                blank += usize::from(header.is_some());
                 continue;
             }
             let width = *header.get_or_insert(buf.len());
@@ -757,6 +784,9 @@ pub fn parse_number(
     if let Some(v) = fast_number(s, style) {
         return Ok(Some(v));
     }
+    if let Some(folded) = fold_digits(s) {
+        return parse_number(&folded, style);
+    }
     let lexed = lex_number(s)?;
     let decimal = match shape(lexed.mantissa, lexed.exponent.is_some())? {
         Shape::Decided(d) => d,
@@ -766,6 +796,37 @@ pub fn parse_number(
         }
     };
     build_number(&lexed, decimal).map(Some)
+}
+
+/// Code points of the digit zero in the scripts whose digits are read as numbers
+/// (Arabic-Indic, Persian, Devanagari, Bengali, Gurmukhi, Gujarati, Oriya, Tamil,
+/// Telugu, Kannada, Malayalam, Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian, and the
+/// fullwidth digits of East Asian spreadsheets); each is followed by 1 to 9.
+const DIGIT_ZEROS: [u32; 18] = [
+    0x0660, 0x06F0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0E50,
+    0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1810, 0xFF10,
+];
+
+/// The cell with other scripts' digits (and the Arabic decimal and thousands
+/// separators `٫` `٬`) turned into ASCII; `None` when it has none.
+fn fold_digits(s: &str) -> Option<String> {
+    let ascii_digit = |c: char| -> Option<char> {
+        let u = u32::from(c);
+        let zero = DIGIT_ZEROS.iter().find(|&&z| (z..z + 10).contains(&u))?;
+        char::from_digit(u - zero, 10)
+    };
+    if s.is_ascii() || !s.chars().any(|c| ascii_digit(c).is_some()) {
+        return None;
+    }
+    Some(
+        s.chars()
+            .map(|c| match c {
+                '\u{066B}' => '.',
+                '\u{066C}' => ',',
+                c => ascii_digit(c).unwrap_or(c),
+            })
+            .collect(),
+    )
 }
 
 /// The common case, plain `-123` or `45.6`, without building a copy.
@@ -1011,6 +1072,9 @@ fn build_number(lexed: &Lexed<'_>, decimal: Option<u8>) -> std::result::Result<f
     // A leading 0 makes ".5" readable and changes nothing else.
     buf.push('0');
     let (mut kind, mut grouped, mut run, mut in_fraction) = (None, false, 0usize, false);
+    // Two groupings are accepted: thousands (1,234,567) and, with commas only, the
+    // Indian lakh/crore one (12,34,567: the last group 3 digits, the others 2).
+    let (mut thousands, mut lakh) = (true, true);
     for c in lexed.mantissa.chars() {
         if c.is_ascii_digit() {
             buf.push(c);
@@ -1033,12 +1097,15 @@ fn build_number(lexed: &Lexed<'_>, decimal: Option<u8>) -> std::result::Result<f
             return Err(BAD_GROUPS);
         }
         kind = Some(k);
-        let ok = if grouped {
-            run == 3
+        if grouped {
+            thousands &= run == 3;
+            lakh &= run == 2;
         } else {
-            (1..=3).contains(&run)
-        };
-        if !ok {
+            thousands &= (1..=3).contains(&run);
+            lakh &= (1..=2).contains(&run);
+        }
+        lakh &= c == ',';
+        if !thousands && !lakh {
             return Err(BAD_GROUPS);
         }
         grouped = true;
@@ -1927,7 +1994,7 @@ mod tests {
         assert_eq!(parse_number("abc", US), Err("is not a number"));
         assert_eq!(parse_number("12k", US), Err(SUFFIX));
         assert_eq!(parse_number("1.5M", US), Err(SUFFIX));
-        assert_eq!(parse_number("1,23,456", US), Err(BAD_GROUPS));
+        assert_eq!(parse_number("12,3,456", US), Err(BAD_GROUPS));
         assert_eq!(parse_number("1,2.5", US), Err(BAD_GROUPS));
         assert_eq!(parse_number("1.234,5,6", US), Err("is not a number"));
         assert_eq!(parse_number("1 234.567,8", US), Err(BAD_GROUPS));
@@ -1940,6 +2007,51 @@ mod tests {
         assert_eq!(parse_number("$", US), Err("is not a number"));
         assert_eq!(parse_number("1e", US), Err("is not a number"));
         assert_eq!(parse_number("5 eur", US), Err("is not a number"));
+    }
+
+    #[test]
+    fn indian_grouping_and_other_scripts_digits() {
+        assert_eq!(num("1,50,000", US), Some(150_000.0));
+        assert_eq!(num("₹ 1,00,00,000", US), Some(10_000_000.0));
+        assert_eq!(num("12,34,567.50", US), Some(1_234_567.5));
+        assert_eq!(num("BDT 12,34,567", EU), Some(1_234_567.0));
+        // Neither grouping: refused as before.
+        assert_eq!(parse_number("1,234,56,789", US), Err(BAD_GROUPS));
+        assert_eq!(parse_number("123,45,678", US), Err(BAD_GROUPS));
+        assert_eq!(parse_number("1.50.000", US), Err(BAD_GROUPS));
+        assert_eq!(parse_number("1,50,00", US), Err(BAD_GROUPS));
+        // Arabic-Indic with its own separators, Persian, Bengali, Devanagari, fullwidth.
+        assert_eq!(num("١٢٣", US), Some(123.0));
+        assert_eq!(num("١٬٢٣٤٫٥", US), Some(1234.5));
+        assert_eq!(num("۴۵", US), Some(45.0));
+        assert_eq!(num("৳ ৫০০", US), Some(500.0));
+        assert_eq!(num("-९.५", US), Some(-9.5));
+        assert_eq!(num("１２３", US), Some(123.0));
+        assert_eq!(parse_number("١٢x", US), Err("is not a number"));
+    }
+
+    #[test]
+    fn mostly_utf8_files_with_a_broken_byte_stay_utf8() {
+        let t = read_table("a,b\nZoë,Café\nx\u{ff}".as_bytes(), "f").unwrap();
+        assert_eq!(t.encoding, Encoding::Utf8);
+        let mut bytes = "a,b\nZoë,Café\n".as_bytes().to_vec();
+        bytes.extend_from_slice(b"bad\xff,1\n");
+        let t = read_table(&bytes, "f").unwrap();
+        assert_eq!(t.encoding, Encoding::Utf8);
+        assert_eq!(t.records[0].fields, vec!["Zoë", "Café"]);
+        assert_eq!(t.records[1].fields, vec!["bad\u{fffd}", "1"]);
+        // One accented UTF-8 letter against one Latin-1 byte: Latin-1, as before.
+        let t = read_table(b"a,b\nZo\xc3\xab,Caf\xe9\n", "f").unwrap();
+        assert_eq!(t.encoding, Encoding::Latin1);
+    }
+
+    #[test]
+    fn blank_lines_before_the_header_do_not_stop_sniffing() {
+        let text = format!("{}id;mrr\n1;2,5\n", "\n".repeat(5000));
+        let t = table(&text);
+        assert_eq!(t.delimiter, b';');
+        assert_eq!(t.header_line, 5001);
+        assert_eq!(t.records[0].fields, vec!["1", "2,5"]);
     }
 
     #[test]
@@ -2270,6 +2382,44 @@ mod tests {
             prop_assert_eq!(parse_number(&format!("{sign}{}", group(int, ',')), US), Ok(Some(whole)));
             prop_assert_eq!(parse_number(&format!("{sign}{}", group(int, '.')), EU), Ok(Some(whole)));
             prop_assert_eq!(parse_number(&format!("{sign}{}", group(int, ' ')), EU), Ok(Some(whole)));
+        }
+
+        #[test]
+        fn indian_grouped_numbers_parse_back(int in 0u64..100_000_000_000, cents in 0u64..100) {
+            // Lakh/crore grouping by its definition: the last three digits, then pairs.
+            let digits = int.to_string();
+            let split = digits.len().saturating_sub(3);
+            let (head, tail) = digits.split_at(split);
+            let mut pairs: Vec<String> = Vec::new();
+            let mut rest = head;
+            while rest.len() > 2 {
+                let (h, t) = rest.split_at(rest.len() - 2);
+                pairs.insert(0, t.to_string());
+                rest = h;
+            }
+            if !rest.is_empty() {
+                pairs.insert(0, rest.to_string());
+            }
+            pairs.push(tail.to_string());
+            let text = format!("₹ {}.{cents:02}", pairs.join(","));
+            let want = int as f64 + cents as f64 / 100.0;
+            prop_assert_eq!(parse_number(&text, US), Ok(Some(want)));
+            prop_assert_eq!(parse_number(&text, EU), Ok(Some(want)));
+        }
+
+        #[test]
+        fn other_scripts_digits_read_like_ascii(
+            cell in "-?[0-9]{1,9}(\\.[0-9]{1,4})?",
+            zero in proptest::sample::select(DIGIT_ZEROS.to_vec()),
+        ) {
+            let shifted: String = cell
+                .chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) => char::from_u32(zero + d).unwrap_or(c),
+                    None => c,
+                })
+                .collect();
+            prop_assert_eq!(parse_number(&shifted, US), parse_number(&cell, US));
         }
 
         #[test]

@@ -1,6 +1,8 @@
 //! The library compiled to wasm32 and run in headless Chromium (`make wasm-test`):
 //! the engine the page uses must read the same files and give the same numbers as the
-//! native build, and must not panic on junk.
+//! native build, and must not panic on junk. The hostile-input corpus, the malicious
+//! model files and the 100k-account bit-identity digest of `tests/hostile.rs` run here
+//! too, with the same expectations.
 #![cfg(target_arch = "wasm32")]
 
 use churn_audit::{audit::audit, default_model, ingest::parse_iso_date, model::Model};
@@ -73,4 +75,337 @@ fn junk_is_an_error_value_not_a_panic() {
     assert!(audit(&junk, "junk.bin", &model, 0).is_err());
     assert!(audit(b"", "empty.csv", &model, 0).is_err());
     assert!(audit(b"\"", "quote.csv", &model, 0).is_err());
+}
+
+#[path = "fixtures/hostile/corpus.rs"]
+mod corpus;
+
+/// The committed corpus files; `the_corpus_in_the_browser` checks the list against the
+/// manifest so a new file cannot be left out here.
+const CORPUS: &[(&str, &[u8])] = &[
+    (
+        "enc-utf8-bom.csv",
+        include_bytes!("fixtures/hostile/enc-utf8-bom.csv"),
+    ),
+    (
+        "enc-utf16le-excel.txt",
+        include_bytes!("fixtures/hostile/enc-utf16le-excel.txt"),
+    ),
+    (
+        "enc-utf16be-semicolon.csv",
+        include_bytes!("fixtures/hostile/enc-utf16be-semicolon.csv"),
+    ),
+    (
+        "enc-utf16le-no-bom.csv",
+        include_bytes!("fixtures/hostile/enc-utf16le-no-bom.csv"),
+    ),
+    (
+        "enc-windows-1252.csv",
+        include_bytes!("fixtures/hostile/enc-windows-1252.csv"),
+    ),
+    (
+        "enc-utf8-cut-at-end.csv",
+        include_bytes!("fixtures/hostile/enc-utf8-cut-at-end.csv"),
+    ),
+    (
+        "enc-utf8-one-bad-byte.csv",
+        include_bytes!("fixtures/hostile/enc-utf8-one-bad-byte.csv"),
+    ),
+    (
+        "enc-utf16-odd-length.txt",
+        include_bytes!("fixtures/hostile/enc-utf16-odd-length.txt"),
+    ),
+    (
+        "delim-excel-sep-line.csv",
+        include_bytes!("fixtures/hostile/delim-excel-sep-line.csv"),
+    ),
+    (
+        "delim-semicolon-decimal-comma.csv",
+        include_bytes!("fixtures/hostile/delim-semicolon-decimal-comma.csv"),
+    ),
+    (
+        "delim-tab.txt",
+        include_bytes!("fixtures/hostile/delim-tab.txt"),
+    ),
+    (
+        "delim-sep-pipe.csv",
+        include_bytes!("fixtures/hostile/delim-sep-pipe.csv"),
+    ),
+    (
+        "delim-pipe-no-sep-line.csv",
+        include_bytes!("fixtures/hostile/delim-pipe-no-sep-line.csv"),
+    ),
+    (
+        "quote-rfc4180.csv",
+        include_bytes!("fixtures/hostile/quote-rfc4180.csv"),
+    ),
+    (
+        "quote-unclosed-in-data.csv",
+        include_bytes!("fixtures/hostile/quote-unclosed-in-data.csv"),
+    ),
+    (
+        "quote-unclosed-in-header.csv",
+        include_bytes!("fixtures/hostile/quote-unclosed-in-header.csv"),
+    ),
+    (
+        "quote-mid-field.csv",
+        include_bytes!("fixtures/hostile/quote-mid-field.csv"),
+    ),
+    (
+        "lines-cr-only.csv",
+        include_bytes!("fixtures/hostile/lines-cr-only.csv"),
+    ),
+    (
+        "lines-mixed-endings.csv",
+        include_bytes!("fixtures/hostile/lines-mixed-endings.csv"),
+    ),
+    (
+        "rows-ragged.csv",
+        include_bytes!("fixtures/hostile/rows-ragged.csv"),
+    ),
+    (
+        "rows-blank-and-empty.csv",
+        include_bytes!("fixtures/hostile/rows-blank-and-empty.csv"),
+    ),
+    (
+        "rows-trailing-delimiters.csv",
+        include_bytes!("fixtures/hostile/rows-trailing-delimiters.csv"),
+    ),
+    (
+        "rows-spaces-around.csv",
+        include_bytes!("fixtures/hostile/rows-spaces-around.csv"),
+    ),
+    ("num-us.csv", include_bytes!("fixtures/hostile/num-us.csv")),
+    ("num-eu.csv", include_bytes!("fixtures/hostile/num-eu.csv")),
+    (
+        "num-grouping.csv",
+        include_bytes!("fixtures/hostile/num-grouping.csv"),
+    ),
+    (
+        "num-currencies.csv",
+        include_bytes!("fixtures/hostile/num-currencies.csv"),
+    ),
+    (
+        "num-huge-and-tiny.csv",
+        include_bytes!("fixtures/hostile/num-huge-and-tiny.csv"),
+    ),
+    (
+        "num-k-suffix.csv",
+        include_bytes!("fixtures/hostile/num-k-suffix.csv"),
+    ),
+    (
+        "num-unicode-digits.csv",
+        include_bytes!("fixtures/hostile/num-unicode-digits.csv"),
+    ),
+    (
+        "missing-tokens.csv",
+        include_bytes!("fixtures/hostile/missing-tokens.csv"),
+    ),
+    (
+        "bool-languages.csv",
+        include_bytes!("fixtures/hostile/bool-languages.csv"),
+    ),
+    (
+        "segment-levels.csv",
+        include_bytes!("fixtures/hostile/segment-levels.csv"),
+    ),
+    (
+        "date-day-first.csv",
+        include_bytes!("fixtures/hostile/date-day-first.csv"),
+    ),
+    (
+        "date-month-first.csv",
+        include_bytes!("fixtures/hostile/date-month-first.csv"),
+    ),
+    (
+        "date-mixed-forms.csv",
+        include_bytes!("fixtures/hostile/date-mixed-forms.csv"),
+    ),
+    (
+        "hdr-no-id-column.csv",
+        include_bytes!("fixtures/hostile/hdr-no-id-column.csv"),
+    ),
+    (
+        "hdr-no-feature-column.csv",
+        include_bytes!("fixtures/hostile/hdr-no-feature-column.csv"),
+    ),
+    (
+        "hdr-only-header.csv",
+        include_bytes!("fixtures/hostile/hdr-only-header.csv"),
+    ),
+    (
+        "hdr-only-header-and-blank-rows.csv",
+        include_bytes!("fixtures/hostile/hdr-only-header-and-blank-rows.csv"),
+    ),
+    (
+        "hdr-duplicate-columns.csv",
+        include_bytes!("fixtures/hostile/hdr-duplicate-columns.csv"),
+    ),
+    (
+        "hdr-synonyms.csv",
+        include_bytes!("fixtures/hostile/hdr-synonyms.csv"),
+    ),
+    (
+        "ids-duplicate.csv",
+        include_bytes!("fixtures/hostile/ids-duplicate.csv"),
+    ),
+    (
+        "ids-missing.csv",
+        include_bytes!("fixtures/hostile/ids-missing.csv"),
+    ),
+    (
+        "bin-empty.csv",
+        include_bytes!("fixtures/hostile/bin-empty.csv"),
+    ),
+    (
+        "bin-whitespace-only.csv",
+        include_bytes!("fixtures/hostile/bin-whitespace-only.csv"),
+    ),
+    (
+        "bin-bom-only.csv",
+        include_bytes!("fixtures/hostile/bin-bom-only.csv"),
+    ),
+    (
+        "bin-xlsx-renamed.csv",
+        include_bytes!("fixtures/hostile/bin-xlsx-renamed.csv"),
+    ),
+    (
+        "bin-xls-ole.xls",
+        include_bytes!("fixtures/hostile/bin-xls-ole.xls"),
+    ),
+    (
+        "bin-pdf.csv",
+        include_bytes!("fixtures/hostile/bin-pdf.csv"),
+    ),
+    (
+        "bin-png.csv",
+        include_bytes!("fixtures/hostile/bin-png.csv"),
+    ),
+    (
+        "bin-jpeg.csv",
+        include_bytes!("fixtures/hostile/bin-jpeg.csv"),
+    ),
+    (
+        "bin-random.bin",
+        include_bytes!("fixtures/hostile/bin-random.bin"),
+    ),
+    (
+        "bin-nul-heavy.csv",
+        include_bytes!("fixtures/hostile/bin-nul-heavy.csv"),
+    ),
+    (
+        "nul-stray.csv",
+        include_bytes!("fixtures/hostile/nul-stray.csv"),
+    ),
+    (
+        "inject-names.csv",
+        include_bytes!("fixtures/hostile/inject-names.csv"),
+    ),
+    (
+        "inject-headers.csv",
+        include_bytes!("fixtures/hostile/inject-headers.csv"),
+    ),
+    (
+        "odd-control-and-bidi.csv",
+        include_bytes!("fixtures/hostile/odd-control-and-bidi.csv"),
+    ),
+];
+
+fn hostile_as_of() -> i64 {
+    parse_iso_date("2026-01-15").unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_corpus_in_the_browser() {
+    let model = corpus::model();
+    let manifest = corpus::manifest();
+    let cases = manifest["cases"].as_array().unwrap();
+    assert_eq!(
+        cases.len(),
+        CORPUS.len(),
+        "tests/wasm.rs lists every corpus file"
+    );
+    let mut failures = Vec::new();
+    for expect in cases {
+        let name = expect["file"].as_str().unwrap();
+        let Some((_, bytes)) = CORPUS.iter().find(|(n, _)| *n == name) else {
+            failures.push(format!("{name}: not included in tests/wasm.rs"));
+            continue;
+        };
+        let outcome = audit(bytes, name, &model, hostile_as_of())
+            .map(|r| serde_json::to_value(&r).unwrap())
+            .map_err(|e| e.to_string());
+        if let Err(e) = corpus::check(name, expect, outcome) {
+            failures.push(e);
+        }
+        if let Err(e) = corpus::check_values(name, expect, bytes, &model, hostile_as_of()) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[wasm_bindgen_test]
+fn the_generated_hostile_inputs_in_the_browser() {
+    let model = corpus::model();
+    let mut failures = Vec::new();
+    for case in corpus::generated() {
+        let outcome = audit(&case.bytes, &case.name, &model, hostile_as_of())
+            .map(|r| serde_json::to_value(&r).unwrap())
+            .map_err(|e| e.to_string());
+        if let Err(e) = corpus::check(&case.name, &case.expect, outcome) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[wasm_bindgen_test]
+fn malicious_model_files_are_refused_in_the_browser() {
+    for (what, text, needle) in corpus::hostile_models() {
+        match Model::from_json(&text, "evil.json") {
+            Ok(_) => panic!("{what}: accepted"),
+            Err(e) => assert!(e.to_string().contains(&needle), "{what}: {e}"),
+        }
+    }
+}
+
+/// The same 100k simulated accounts and model as the native test, to the same pinned
+/// digest: the browser's probabilities are bit-identical to the command line's.
+#[wasm_bindgen_test]
+fn hundred_thousand_simulated_accounts_score_bit_identically_in_the_browser() {
+    use churn_audit::simulate::{simulate, SimConfig};
+    use sha2::{Digest, Sha256};
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let (csv_digest, scores_digest) = corpus::determinism_digests();
+    let csv = simulate(&SimConfig {
+        accounts: corpus::DETERMINISM_ACCOUNTS,
+        seed: corpus::DETERMINISM_SEED,
+        as_of: hostile_as_of(),
+    });
+    assert_eq!(
+        hex(&Sha256::digest(csv.as_bytes())),
+        csv_digest,
+        "simulated CSV"
+    );
+    let model = Model::from_json(corpus::DETERMINISM_MODEL_JSON, "determinism-model.json").unwrap();
+    let first = audit(csv.as_bytes(), "simulated.csv", &model, hostile_as_of()).unwrap();
+    let mut h = Sha256::new();
+    for row in &first.rows {
+        h.update(row.churn_probability.to_bits().to_le_bytes());
+        h.update(row.log_odds.to_bits().to_le_bytes());
+        h.update(
+            row.revenue_at_risk
+                .unwrap_or(f64::NAN)
+                .to_bits()
+                .to_le_bytes(),
+        );
+    }
+    assert_eq!(
+        hex(&h.finalize()),
+        scores_digest,
+        "probabilities differ from native"
+    );
+    let second = audit(csv.as_bytes(), "simulated.csv", &model, hostile_as_of()).unwrap();
+    assert!(first == second, "two runs differ");
 }
