@@ -8,7 +8,7 @@ WASM := target/wasm32-unknown-unknown/release/churn_audit.wasm
 CLI := target/release/churn-audit
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: serve test wasm dist cli model model-check setup setup-test lint unit wasm-test e2e clean fuzz
+.PHONY: serve test wasm dist cli model model-check compare bench-train setup setup-test lint unit wasm-test e2e clean fuzz
 
 serve: setup wasm
 	@echo "serving http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
@@ -54,21 +54,36 @@ wasm-test:
 	CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_USE_BROWSER=1 \
 	cargo test --release --target wasm32-unknown-unknown --test wasm
 
-# Rebuilds the bundled model from the simulator: same seed, same bytes.
+# Rebuilds the bundled model and its card from the simulator: same seed, same bytes.
 model: cli
 	$(CLI) simulate --accounts $(SIM_ACCOUNTS) --seed $(SIM_SEED) --as-of $(AS_OF_MODEL) --out target/simulated-history.csv
 	$(CLI) train --data target/simulated-history.csv --label churned --seed $(SIM_SEED) --as-of $(AS_OF_MODEL) --out models/default.json
+	$(CLI) card --model models/default.json --out models/default.card.md
 
-# Fails when models/default.json is not what `make model` produces.
+# Fails when models/default.json or its card is not what `make model` produces.
 model-check: cli
 	$(CLI) simulate --accounts $(SIM_ACCOUNTS) --seed $(SIM_SEED) --as-of $(AS_OF_MODEL) --out target/simulated-history.csv
 	$(CLI) train --data target/simulated-history.csv --label churned --seed $(SIM_SEED) --as-of $(AS_OF_MODEL) --out target/rebuilt-model.json
+	$(CLI) card --model target/rebuilt-model.json --out target/rebuilt-model.card.md
 	cmp models/default.json target/rebuilt-model.json
+	cmp models/default.card.md target/rebuilt-model.card.md
+
+# Evidence, not tests (heavy, run by hand): our train/eval against scikit-learn on
+# simulated and public churn tables, and the training speed on 100k accounts.
+compare:
+	benches/compare.sh
+
+bench-train:
+	benches/bench_train.sh
 
 # The page (served, and as the single file from file://) in headless Chromium against
 # the CLI on the same file.
 e2e: cli wasm dist
 	node --test tests/e2e/
+
+clean:
+	cargo clean
+	rm -rf www/pkg node_modules
 
 # Fuzzes the account-list reader and the model-file loader with cargo-fuzz (fuzz/, its
 # own workspace, so `cargo test` never builds it), FUZZ_SECONDS per target, one job.
@@ -83,7 +98,3 @@ fuzz:
 	  -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 && \
 	$(FUZZ_CARGO) fuzz run -O model corpus/model ../models ../tests/fixtures/hostile \
 	  -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096
-
-clean:
-	cargo clean
-	rm -rf www/pkg node_modules

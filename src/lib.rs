@@ -28,6 +28,7 @@
 //! ```
 
 pub mod audit;
+pub mod card;
 pub mod error;
 pub mod explain;
 pub mod features;

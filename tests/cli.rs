@@ -229,3 +229,91 @@ fn simulate_and_train_build_a_model_that_scores() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn simulate_train_eval_and_card_work_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("churn-audit-cli-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("history.csv");
+    let model = dir.join("model.json");
+    let p = |path: &Path| path.to_str().unwrap().to_string();
+    let out = run(&[
+        "simulate",
+        "--accounts",
+        "1500",
+        "--seed",
+        "3",
+        "--as-of",
+        AS_OF,
+        "--out",
+        &p(&data),
+    ]);
+    assert!(out.status.success());
+    let out = run(&[
+        "train",
+        "--data",
+        &p(&data),
+        "--label",
+        "churned",
+        "--exclude",
+        "touches_90d",
+        "--as-of",
+        AS_OF,
+        "--out",
+        &p(&model),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    let names: Vec<&str> = m["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"touches_90d") && names.contains(&"nps"));
+    let out = run(&[
+        "eval",
+        "--model",
+        &p(&model),
+        "--data",
+        &p(&data),
+        "--label",
+        "churned",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "auc",
+        "brier",
+        "log_loss",
+        "lift_top_decile",
+        "rows",
+        "calibration",
+    ] {
+        assert!(!e[key].is_null(), "{key} missing from {e}");
+    }
+    assert_eq!(e["rows"], 1500);
+    let out = run(&["card", "--model", &p(&model)]);
+    assert!(out.status.success());
+    let card = String::from_utf8(out.stdout).unwrap();
+    assert!(card.contains("## Strongest drivers") && card.contains("history.csv"));
+    let out = run(&["eval", "--model", &p(&model), "--data", &p(&data)]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "missing --label is a usage error"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -2,7 +2,10 @@
 //!
 //! ```text
 //! churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json]
-//! churn-audit train    --data FILE --label COL [--out FILE] [--seed N] [--as-of YYYY-MM-DD] [--l2 X]
+//! churn-audit train    --data FILE --label COL [--id COL] [--exclude COLS] [--out FILE] [--seed N]
+//!                      [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
+//! churn-audit eval     --model FILE --data FILE --label COL [--as-of YYYY-MM-DD] [--format text|json]
+//! churn-audit card     [--model FILE] [--out FILE]
 //! churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
 //! ```
 //! Exit status: 0 on success, 1 when the input cannot be used, 2 on a usage error.
@@ -18,7 +21,10 @@ use churn_audit::{ingest, simulate, train};
 
 const USAGE: &str = "usage:
   churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json]
-  churn-audit train    --data FILE --label COL [--out FILE] [--seed N] [--as-of YYYY-MM-DD] [--l2 X]
+  churn-audit train    --data FILE --label COL [--id COL] [--exclude COL,COL] [--out FILE] [--seed N]
+                       [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
+  churn-audit eval     --model FILE --data FILE --label COL [--as-of YYYY-MM-DD] [--format text|json]
+  churn-audit card     [--model FILE] [--out FILE]
   churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
 
 Dates in the data are counted up to --as-of (default: today, UTC).
@@ -119,8 +125,15 @@ fn run(args: &[String]) -> Result<()> {
         )?),
         "train" => train_cmd(&Options::parse(
             rest,
-            &["data", "label", "out", "seed", "as-of", "l2"],
+            &[
+                "data", "label", "id", "exclude", "out", "seed", "as-of", "l2", "held-out",
+            ],
         )?),
+        "eval" => eval_cmd(&Options::parse(
+            rest,
+            &["model", "data", "label", "as-of", "format", "out"],
+        )?),
+        "card" => card_cmd(&Options::parse(rest, &["model", "out"])?),
         "simulate" => simulate_cmd(&Options::parse(
             rest,
             &["accounts", "seed", "out", "as-of"],
@@ -155,17 +168,22 @@ fn file_name(path: &str) -> &str {
         .unwrap_or(path)
 }
 
-fn score(opts: &Options) -> Result<()> {
-    let data = opts.required("data")?;
-    let model = match opts.get("model") {
+/// The model named by `--model`, or the bundled default.
+fn load_model(opts: &Options) -> Result<Model> {
+    match opts.get("model") {
         Some(path) => {
             let bytes = read(path)?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| Error::model(path, "the file is not UTF-8 text"))?;
-            Model::from_json(&text, path)?
+            Model::from_json(&text, path)
         }
-        None => churn_audit::default_model()?,
-    };
+        None => churn_audit::default_model(),
+    }
+}
+
+fn score(opts: &Options) -> Result<()> {
+    let data = opts.required("data")?;
+    let model = load_model(opts)?;
     let format = opts.get("format").unwrap_or("csv");
     if format != "csv" && format != "json" {
         return Err(Error::Usage(format!(
@@ -252,6 +270,17 @@ fn train_cmd(opts: &Options) -> Result<()> {
             .get("l2")
             .map(|_| opts.number("l2", None::<f64>))
             .transpose()?,
+        id: opts.get("id").map(String::from),
+        held_out_share: opts.number("held-out", Some(train::HELD_OUT_SHARE))?,
+        exclude: opts
+            .get("exclude")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     let bytes = read(data)?;
     let started = std::time::Instant::now();
@@ -272,6 +301,67 @@ fn train_cmd(opts: &Options) -> Result<()> {
             .unwrap_or_else(|| "n/a".into())
     );
     Ok(())
+}
+
+fn eval_cmd(opts: &Options) -> Result<()> {
+    opts.required("model")?;
+    let model = load_model(opts)?;
+    let data = opts.required("data")?;
+    let label = opts.required("label")?;
+    let format = opts.get("format").unwrap_or("text");
+    if format != "text" && format != "json" {
+        return Err(Error::Usage(format!(
+            "--format '{format}' is not one of text, json"
+        )));
+    }
+    let bytes = read(data)?;
+    let e = train::evaluate(&bytes, file_name(data), &model, label, opts.as_of()?)?;
+    let text = if format == "json" {
+        let mut s = serde_json::to_string_pretty(&e).map_err(|e| Error::io("json", e))?;
+        s.push('\n');
+        s
+    } else {
+        eval_text(&e)
+    };
+    write_out(opts.get("out"), &text)
+}
+
+/// The evaluation as a short human report.
+fn eval_text(e: &train::Evaluation) -> String {
+    let opt = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_else(|| "n/a".into());
+    let mut out = format!(
+        "rows:            {}\nchurn rate:      {}\nAUC:             {:.4}\nPR-AUC:          {}\n\
+         Brier score:     {:.4}\nlog loss:        {:.4}\ntop-decile lift: {}\n",
+        e.rows,
+        opt(e.base_rate),
+        e.auc,
+        opt(e.pr_auc),
+        e.brier,
+        e.log_loss,
+        opt(e.lift_top_decile)
+    );
+    if e.skipped_rows > 0 {
+        out.push_str(&format!("rows skipped (no label): {}\n", e.skipped_rows));
+    }
+    if !e.missing_features.is_empty() {
+        out.push_str(&format!(
+            "features absent from the file (imputed): {}\n",
+            e.missing_features.join(", ")
+        ));
+    }
+    out.push_str("\ncalibration      rows  predicted  observed\n");
+    for b in &e.calibration {
+        out.push_str(&format!(
+            "  {:.1}-{:.1}  {:>8}  {:>9.3}  {:>8.3}\n",
+            b.lo, b.hi, b.count, b.mean_predicted, b.observed_rate
+        ));
+    }
+    out
+}
+
+fn card_cmd(opts: &Options) -> Result<()> {
+    let model = load_model(opts)?;
+    write_out(opts.get("out"), &churn_audit::card::model_card(&model))
 }
 
 fn simulate_cmd(opts: &Options) -> Result<()> {
