@@ -160,20 +160,24 @@ fn looks_like_dates(table: &Table, col: usize) -> bool {
     dates > numbers
 }
 
-/// Matches headers to the model's columns: the user's mapping first, then the automatic
-/// rules described in the module docs for everything the mapping leaves open.
-fn match_headers(table: &Table, model: &Model, mapping: &Mapping, file: &str) -> Result<Matched> {
-    let normalized: Vec<String> = table.headers.iter().map(|h| normalize_header(h)).collect();
-    let mut used = vec![false; normalized.len()];
-    let mut columns: Vec<ColumnMatch> = table
-        .headers
+/// Every header, matched to nothing yet.
+fn unmatched(headers: &[String]) -> Vec<ColumnMatch> {
+    headers
         .iter()
         .map(|h| ColumnMatch {
             header: h.clone(),
             feature: None,
             how: None,
         })
-        .collect();
+        .collect()
+}
+
+/// Matches headers to the model's columns: the user's mapping first, then the automatic
+/// rules described in the module docs for everything the mapping leaves open.
+fn match_headers(table: &Table, model: &Model, mapping: &Mapping, file: &str) -> Result<Matched> {
+    let normalized: Vec<String> = table.headers.iter().map(|h| normalize_header(h)).collect();
+    let mut used = vec![false; normalized.len()];
+    let mut columns = unmatched(&table.headers);
     let mut claim = |i: usize, used: &mut Vec<bool>, feature: &str, how: MatchKind| {
         used[i] = true;
         columns[i].feature = Some(feature.to_string());
@@ -388,15 +392,7 @@ pub fn inspect(table: &Table, model: &Model, mapping: &Mapping, file: &str) -> I
             (m.columns, missing, problem)
         }
         Err(e) => (
-            table
-                .headers
-                .iter()
-                .map(|h| ColumnMatch {
-                    header: h.clone(),
-                    feature: None,
-                    how: None,
-                })
-                .collect(),
+            unmatched(&table.headers),
             model.features.iter().map(|f| f.name.clone()).collect(),
             Some(e.to_string()),
         ),

@@ -35,7 +35,8 @@
 //!    otherwise). The L2 penalty therefore acts on the spread of each feature's
 //!    contribution, treating every feature alike whatever its units or basis width. The
 //!    strength is chosen from [`L2_GRID`] by stratified 3-fold cross-validated log loss
-//!    on the training split (warm-started from the strongest penalty down), unless
+//!    on the training split (from the strongest penalty down, warm-started along that
+//!    path and from fold to fold, stopping once the loss stops improving), unless
 //!    given. The coefficients are then mapped back, so the model file's contribution
 //!    `Σ coef·(basis − center)` reproduces the fitted log-odds exactly (checked on every
 //!    training row before the model is returned), and the intercept is the log-odds of
@@ -1821,13 +1822,15 @@ fn predict(x: ArrayView2<'_, f64>, fitted: &Fitted) -> Vec<f64> {
 struct CrossValidation {
     l2: f64,
     metrics: MetricSet,
-    /// A solution at the chosen strength, to warm-start the final fit.
+    /// A solution at the chosen strength (the mean of the folds' solutions), to
+    /// warm-start the final fit.
     warm: Fitted,
 }
 
 /// Chooses the L2 strength from [`L2_GRID`] by stratified [`CV_FOLDS`]-fold
-/// cross-validated log loss (ties go to the stronger penalty); `None` when a class has
-/// fewer rows than folds.
+/// cross-validated log loss (ties go to the stronger penalty), trying strengths from the
+/// strongest down and stopping at the first that does no better than the best so far;
+/// `None` when a class has fewer rows than folds.
 fn cross_validate(
     z: ArrayView2<'_, f64>,
     y: &[bool],
@@ -1845,56 +1848,77 @@ fn cross_validate(
             fold_of[i] = position % CV_FOLDS;
         }
     }
-    // Out-of-fold probabilities per strength.
-    let mut oof = vec![vec![0.0; y.len()]; L2_GRID.len()];
-    // Warm starts along the path from the strongest penalty down, within each fold,
-    // the first from the intercept-only model (a fold's solution is a poor start for
-    // another fold: its residuals are those of different rows).
+    // Out-of-fold probabilities per strength, strongest first; the search stops at the
+    // first strength whose cross-validated log loss is worse than the best so far (the
+    // loss along the grid is U-shaped: weaker penalties only fit the folds' noise).
+    //
+    // Warm starts: fold 0 walks the path from the intercept-only model down the grid;
+    // every later fold starts from the previous fold's solution at the same strength
+    // (the folds share half their rows, so that solution is close, far closer than
+    // the intercept-only model).
     let rate = y.iter().filter(|&&b| b).count() as f64 / y.len().max(1) as f64;
     let intercept_only = Fitted {
         w: vec![0.0; z.ncols()],
         b: (rate / (1.0 - rate)).ln(),
     };
-    let mut warm_at: Vec<Fitted> = vec![intercept_only.clone(); L2_GRID.len()];
+    let mut folds = Vec::with_capacity(CV_FOLDS);
     for fold in 0..CV_FOLDS {
         let fit_rows: Vec<usize> = (0..y.len()).filter(|&i| fold_of[i] != fold).collect();
         let val_rows: Vec<usize> = (0..y.len()).filter(|&i| fold_of[i] == fold).collect();
         let x_fit = gather_rows(z, &fit_rows);
         let x_val = gather_rows(z, &val_rows);
         let y_fit: Vec<bool> = fit_rows.iter().map(|&i| y[i]).collect();
-        let mut previous = intercept_only.clone();
-        for (g, &alpha) in L2_GRID.iter().enumerate() {
+        folds.push((val_rows, x_fit, x_val, y_fit));
+    }
+    let mut path_start = intercept_only;
+    let mut best: Option<(f64, f64, Vec<f64>, Fitted)> = None;
+    for &alpha in L2_GRID.iter() {
+        let mut oof = vec![0.0; y.len()];
+        let mut previous = path_start.clone();
+        let mut solutions = Vec::with_capacity(CV_FOLDS);
+        for (val_rows, x_fit, x_val, y_fit) in &folds {
             let fitted = fit_logistic(
                 x_fit.view(),
-                &y_fit,
+                y_fit,
                 alpha,
                 CV_GRADIENT_TOLERANCE_PER_ROW,
                 Some(&previous),
                 file,
             )?;
             for (&i, p) in val_rows.iter().zip(predict(x_val.view(), &fitted)) {
-                oof[g][i] = p;
+                oof[i] = p;
             }
-            if fold == 0 {
-                warm_at[g] = fitted.clone();
-            }
-            previous = fitted;
+            previous = fitted.clone();
+            solutions.push(fitted);
         }
-    }
-    let mut best = 0;
-    let mut best_loss = f64::INFINITY;
-    for (g, p) in oof.iter().enumerate() {
-        let loss = crate::metrics::log_loss(y, p);
+        path_start = solutions[0].clone();
+        let loss = crate::metrics::log_loss(y, &oof);
         // Strictly better only: on a tie the stronger penalty (earlier) stays.
-        if loss < best_loss - 1e-12 {
-            best = g;
-            best_loss = loss;
+        // (A NaN loss never counts as better.)
+        let improves = match &best {
+            None => true,
+            Some(b) => loss < b.1 - 1e-12,
+        };
+        if !improves {
+            break;
         }
+        // The mean of the folds' solutions starts the final fit on all the rows.
+        let k = solutions.len() as f64;
+        let mean = Fitted {
+            w: (0..z.ncols())
+                .map(|j| solutions.iter().map(|s| s.w[j]).sum::<f64>() / k)
+                .collect(),
+            b: solutions.iter().map(|s| s.b).sum::<f64>() / k,
+        };
+        best = Some((alpha, loss, oof, mean));
     }
+    let Some((l2, _, oof, warm)) = best else {
+        return Ok(None);
+    };
     Ok(Some(CrossValidation {
-        l2: L2_GRID[best],
-        metrics: metric_set(y, &oof[best]),
-        warm: warm_at.swap_remove(best),
+        l2,
+        metrics: metric_set(y, &oof),
+        warm,
     }))
 }
 
