@@ -155,6 +155,11 @@ pub struct Trained {
     pub warnings: Vec<String>,
 }
 
+/// The cell of `record` in column `col`, empty when the record is short.
+fn field(record: &crate::ingest::Record, col: usize) -> &str {
+    record.fields.get(col).map(String::as_str).unwrap_or("")
+}
+
 /// Trains a churn model from the labelled account list in `bytes` (`file` names it in
 /// messages and provenance).
 ///
@@ -192,12 +197,7 @@ pub fn train_with_report(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<
     let mut labels = Vec::new();
     let mut skipped_lines = Vec::new();
     for (r, record) in table.records.iter().enumerate() {
-        let cell = record
-            .fields
-            .get(label_col)
-            .map(String::as_str)
-            .unwrap_or("");
-        match parse_label(cell) {
+        match parse_label(field(record, label_col)) {
             Some(y) => {
                 rows.push(r);
                 labels.push(y);
@@ -431,12 +431,7 @@ pub fn evaluate(
     let mut p = Vec::new();
     let mut skipped_rows = 0;
     for (r, record) in table.records.iter().enumerate() {
-        let cell = record
-            .fields
-            .get(label_col)
-            .map(String::as_str)
-            .unwrap_or("");
-        match parse_label(cell) {
+        match parse_label(field(record, label_col)) {
             Some(label) => {
                 y.push(label);
                 p.push(model.score(prepared.row(r)).probability);

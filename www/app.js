@@ -452,10 +452,7 @@ async function readAndInspect(bytes, name, asOfOverride) {
   }
   renderMapping();
   if (inspection.problem) {
-    clearResults();
-    showIssues(inspection.problem);
-    setStatus('Some columns need your help before scoring: see step 2.', 'error');
-    finishRun('mapping');
+    stopForMapping();
     ui.mapping.scrollIntoView({ block: 'start' });
     return;
   }
@@ -592,10 +589,7 @@ async function onMappingChange(header, target) {
   inspection = await inspectWith(userMapping);
   renderMapping();
   if (inspection.problem) {
-    clearResults();
-    showIssues(inspection.problem);
-    setStatus('Some columns need your help before scoring: see step 2.', 'error');
-    finishRun('mapping');
+    stopForMapping();
   } else {
     await scoreCurrent();
   }
@@ -1334,3 +1328,11 @@ async function start() {
 }
 
 start();
+
+/** Stops a run at the mapping step because the columns need the user's help. */
+function stopForMapping() {
+  clearResults();
+  showIssues(inspection.problem);
+  setStatus('Some columns need your help before scoring: see step 2.', 'error');
+  finishRun('mapping');
+}
