@@ -8,7 +8,7 @@ WASM := target/wasm32-unknown-unknown/release/churn_audit.wasm
 CLI := target/release/churn-audit
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: serve test wasm dist cli model model-check compare bench-train setup setup-test lint unit wasm-test e2e clean fuzz
+.PHONY: serve test wasm dist cli model model-check compare bench-train setup setup-test lint unit wasm-test e2e clean fuzz bench
 
 serve: setup wasm
 	@echo "serving http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
@@ -75,6 +75,12 @@ compare:
 
 bench-train:
 	benches/bench_train.sh
+
+# Speed and size against the targets (benches/browser/bench.mjs): 1M simulated accounts,
+# file-to-summary in headless Chromium for our page and a PapaParse + JS page, the CLI's
+# rows/s, gzipped sizes, peak JS heap. Prints PASS/MISS; exits 0 when targets are missed.
+bench: setup-test wasm cli
+	node benches/browser/bench.mjs
 
 # The page (served, and as the single file from file://) in headless Chromium against
 # the CLI on the same file.
