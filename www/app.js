@@ -1363,6 +1363,7 @@ function wireControls() {
 
 // --- Offline copy -------------------------------------------------------------------------
 const OFFLINE_WAIT_MS = 15_000;
+const UPDATE_RELOAD_KEY = 'churn-audit:reloaded-for-update';
 
 /** Resolves when `worker` is activated (or has been replaced), or after `ms`. */
 function settled(worker, ms) {
@@ -1381,23 +1382,46 @@ function settled(worker, ms) {
  * page offline, and waits until it holds them: its fetches (and the check for a newer
  * build on a later visit) happen while the page starts, never after it says it is ready.
  * Only for the served page: the single-file build, opened from disk, needs no copy.
- * Returns 'ready' when the offline copy is in place, else 'unavailable'.
+ * Returns 'ready' when the offline copy is in place, 'updated' when a newer build has
+ * just replaced the copy this page was loaded from, else 'unavailable'.
  */
 async function registerOfflineCopy() {
   if (EMBED || !('serviceWorker' in navigator) || !/^https?:$/.test(location.protocol)) return 'unavailable';
   try {
     const registration = await navigator.serviceWorker.register('sw.js', { updateViaCache: 'none' });
-    if (registration.active) {
+    const hadCopy = Boolean(registration.active);
+    if (hadCopy) {
       // Offline, the check fails and the copy in place serves the next reload.
       await registration.update().catch(() => {});
     }
     const pending = registration.installing || registration.waiting;
     if (pending) await settled(pending, OFFLINE_WAIT_MS);
+    if (hadCopy && pending?.state === 'activated') return 'updated';
     return registration.active ? 'ready' : 'unavailable';
   } catch {
     // Storage turned off, or a browser without service workers: the page works online.
     return 'unavailable';
   }
+}
+
+/**
+ * Reloads the page when a newer build has just replaced the offline copy: this page runs
+ * the old build's files while the worker now serves the new build's, and the two must not
+ * mix (a cancelled run restarts the engine from the worker). Once in a row only, should a
+ * server change its files on every load. Returns true when the page is reloading.
+ */
+function reloadForUpdate(updated) {
+  try {
+    if (!updated || sessionStorage.getItem(UPDATE_RELOAD_KEY)) {
+      sessionStorage.removeItem(UPDATE_RELOAD_KEY);
+      return false;
+    }
+    sessionStorage.setItem(UPDATE_RELOAD_KEY, '1');
+  } catch {
+    return false; // storage turned off: keep this build until the next load
+  }
+  location.reload();
+  return true;
 }
 
 // --- Start-up -----------------------------------------------------------------------------
@@ -1428,6 +1452,7 @@ async function start() {
   // After the engine and the sample: this page has then fetched all of its files, so a
   // newer build installed meanwhile cannot mix its files into this one.
   body.dataset.offline = await registerOfflineCopy();
+  if (reloadForUpdate(body.dataset.offline === 'updated')) return;
   learnModel(info);
   setControlsEnabled(true);
   busy(false);

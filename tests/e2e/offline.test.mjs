@@ -133,8 +133,12 @@ describe('a new build replaces the offline copy', { timeout: 90_000 }, () => {
     await appendFile(path.join(tmp, 'app.js'), `\n${marker}\n`);
     await writeFile(path.join(tmp, 'pkg', 'build.js'), 'self.CHURN_AUDIT_BUILD = "0123456789abcdef";\n');
 
+    let loads = 0;
+    page.on('load', () => (loads += 1));
     await page.reload({ waitUntil: 'load' });
-    await waitReady(page);
+    // The page finds the new build while it starts, installs it, and loads it at once.
+    await page.waitForFunction(() => document.body.dataset.engine === 'ready' && document.body.dataset.offline === 'ready', null, { timeout: 20_000 });
+    assert.equal(loads, 2, 'the page did not load the new build right after installing it');
     assert.deepEqual(await keys(), ['churn-audit-0123456789abcdef'], 'the old cache was not replaced');
     const cached = await page.evaluate(async () => (await (await caches.match('app.js')).text()).slice(-40));
     assert.ok(cached.includes(marker), 'the new cache holds the old app.js');
