@@ -25,9 +25,12 @@ setup-test:
 
 # The scoring engine for the page: cargo + the pinned wasm-bindgen-cli, --target web.
 # The name section is ~70 KB of debugging names the page never needs: removed.
+# www/pkg/build.js names the build after a hash of every file of the page, so the
+# service worker (www/sw.js) caches each build's files apart and replaces the old ones.
 wasm:
 	cargo build --release --target wasm32-unknown-unknown --lib
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg $(WASM)
+	printf 'self.CHURN_AUDIT_BUILD = "%s";\n' "$$(cat www/*.html www/*.js www/*.css www/*.csv www/pkg/churn_audit* | sha256sum | cut -c1-16)" > www/pkg/build.js
 
 # One self-contained HTML file (target/dist/churn-audit.html) that works from disk with
 # no server and no network: the no-modules engine inlined as base64 (scripts/build-dist.mjs).

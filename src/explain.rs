@@ -725,96 +725,6 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-/// What a report says about the model: what it predicts, from what, how well, and where
-/// it came from. (The training side may grow a richer card; this one needs only the
-/// model file, so it works for any model a user loads into the page.)
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelCard {
-    /// Model name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// Model file format version.
-    pub format_version: u32,
-    /// What churn meant in training (the label column).
-    pub label: String,
-    /// Where it came from.
-    pub provenance: crate::model::Provenance,
-    /// Metrics recorded at training time.
-    pub metrics: crate::model::Metrics,
-    /// Features in model order.
-    pub features: Vec<CardFeature>,
-    /// Tiers, highest first.
-    pub tiers: Vec<crate::model::Tier>,
-    /// A short version string people can quote: name, training date and the first
-    /// characters of the training data's hash.
-    pub version: String,
-}
-
-/// One feature on the model card.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CardFeature {
-    /// Name.
-    pub name: String,
-    /// Label.
-    pub label: String,
-    /// Group.
-    pub group: Group,
-    /// Group label.
-    pub group_label: String,
-    /// Kind: numeric, boolean, categorical.
-    pub kind: Kind,
-    /// The typical training value, as people read it.
-    pub typical: String,
-    /// The training range, as people read it.
-    pub range: String,
-    /// Whether the page offers it as a what-if lever.
-    pub lever: bool,
-}
-
-/// The model card of `model`.
-pub fn model_card(model: &Model) -> ModelCard {
-    let hash: String = model.provenance.data_sha256.chars().take(12).collect();
-    ModelCard {
-        name: model.name.clone(),
-        description: model.description.clone(),
-        format_version: model.format_version,
-        label: model.label.clone(),
-        provenance: model.provenance.clone(),
-        metrics: model.metrics.clone(),
-        features: model
-            .features
-            .iter()
-            .map(|f| CardFeature {
-                name: f.name.clone(),
-                label: f.label.clone(),
-                group: f.group,
-                group_label: f.group.label().to_string(),
-                kind: f.kind,
-                typical: if f.kind == Kind::Categorical {
-                    String::new()
-                } else {
-                    show(f, f.typical)
-                },
-                range: match &f.basis {
-                    Basis::Categorical { levels } => levels.join(", "),
-                    _ => format!("{} to {}", show(f, f.range[0]), show(f, f.range[1])),
-                },
-                lever: is_lever(f),
-            })
-            .collect(),
-        tiers: model.tiers.clone(),
-        version: if hash.is_empty() {
-            format!("{} ({})", model.name, model.provenance.trained_at)
-        } else {
-            format!(
-                "{} ({}, data {hash})",
-                model.name, model.provenance.trained_at
-            )
-        },
-    }
-}
-
 /// A copy of `model` with new tier thresholds (highest tier first, one per tier; the
 /// last must be 0), validated like a model file.
 pub fn with_tier_thresholds(model: &Model, thresholds: &[f64]) -> crate::Result<Model> {
@@ -953,12 +863,7 @@ mod tests {
     }
 
     #[test]
-    fn the_model_card_names_version_and_features() {
-        let card = model_card(&tiny_model());
-        assert_eq!(card.version, "tiny (2026-01-01)");
-        assert_eq!(card.features[0].range, "0 days to 365 days");
-        assert!(card.features[0].lever);
-        assert!(!card.features[2].lever);
+    fn median_of_the_values() {
         assert_eq!(median(&mut [3.0, 1.0, 2.0, 10.0]), Some(2.5));
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&mut []), None);

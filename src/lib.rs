@@ -14,7 +14,9 @@
 //! - [`model`]: the model file format and the scoring of one account;
 //! - [`audit`]: a whole list, its summary and its scored CSV;
 //! - [`explain`]: an account's score taken apart, what-ifs, next best actions, the
-//!   portfolio's drivers and segments, the model card;
+//!   portfolio's drivers and segments;
+//! - [`card`]: the model card (one structured card, printed as markdown by the command
+//!   line and shown by the page);
 //! - [`simulate`], [`train`], [`metrics`]: the offline side that builds the models;
 //! - `wasm` (on wasm32 only): the thin browser adapter.
 //!

@@ -86,10 +86,10 @@ impl Engine {
         })
     }
 
-    /// The model card ([`explain::ModelCard`]): name, version, provenance, metrics,
-    /// features and tiers.
+    /// The model card ([`crate::card::ModelCard`]): the same card `churn-audit card`
+    /// prints, as structured sections, with name, version, tiers and features.
     pub fn model_info(&self) -> Result<JsValue, JsError> {
-        to_js(&explain::model_card(&self.model))
+        to_js(&crate::card::model_card(&self.model))
     }
 
     /// Replaces the tier thresholds (highest tier first, the last 0); forgets the last

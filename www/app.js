@@ -40,7 +40,6 @@ const countFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 
 const churnersFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const thresholdFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
-const metricFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 const money = (v) => (isNum(v) ? moneyFormat.format(v) : '—');
@@ -288,47 +287,59 @@ function tierChip(name) {
   return chip;
 }
 
-function renderModelCard(target, card, bundled) {
-  const frag = document.createDocumentFragment();
-  frag.append(el('h3', '', `${card.name}${bundled === false ? ' (your model)' : ''}`));
-  if (card.description) frag.append(el('p', '', card.description));
-  const facts = el('dl', 'facts');
-  const add = (k, v) => {
-    if (v === undefined || v === null || v === '') return;
-    facts.append(el('dt', '', k), el('dd', '', v));
-  };
-  const prov = card.provenance || {};
-  add('Version', card.version);
-  add('Predicts', `whether an account churns (training column '${card.label}')`);
-  add('Trained', `${prov.trained_at || '?'} with ${prov.tool || '?'}`);
-  add('Training data', `${prov.data_file || '?'}: ${count(prov.rows)} accounts, churn rate ${percent(prov.churn_rate)}`);
-  add('Training data SHA-256', prov.data_sha256);
-  const m = (card.metrics && (card.metrics.held_out || card.metrics.cross_validated)) || null;
-  if (m) {
-    const parts = [`AUC ${metricFormat.format(m.auc)}`, `Brier ${metricFormat.format(m.brier)}`, `log loss ${metricFormat.format(m.log_loss)}`];
-    if (isNum(m.lift_top_decile)) parts.push(`top-decile lift ${metricFormat.format(m.lift_top_decile)}`);
-    add(card.metrics.held_out ? `Held-out accuracy (${count(m.rows)} accounts)` : 'Cross-validated accuracy', parts.join(', '));
+/** Appends a card text (a list of styled spans, see src/card.rs) to `node`. */
+function appendSpans(node, spans) {
+  for (const span of spans || []) {
+    if (span.style === 'code') node.append(el('code', '', span.text));
+    else if (span.style === 'strong') node.append(el('strong', '', span.text));
+    else node.append(document.createTextNode(String(span.text ?? '')));
   }
-  add('Risk tiers', (card.tiers || []).map((t) => `${t.name} from ${thresholdFormat.format(t.min_probability)}`).join(', '));
-  frag.append(facts);
-  const table = el('table', 'card-features');
-  table.append(el('caption', '', 'Inputs'));
+  return node;
+}
+
+/** One block of a card section: a paragraph, a list or a table, as the CLI's markdown has it. */
+function cardBlock(block) {
+  if (block.type === 'paragraph') return appendSpans(el('p'), block.text);
+  if (block.type === 'list') {
+    const ul = el('ul');
+    for (const item of block.items || []) ul.append(appendSpans(el('li'), item));
+    return ul;
+  }
+  const columns = block.columns || [];
+  const table = el('table', 'card-table');
   const head = el('tr');
-  for (const h of ['Input', 'Data source', 'Typical value', 'Training range']) {
-    const th = el('th', '', h);
+  for (const c of columns) {
+    const th = el('th', c.numeric ? 'num' : '', c.title);
     th.scope = 'col';
     head.append(th);
   }
   const thead = el('thead');
   thead.append(head);
   const tbody = el('tbody');
-  for (const f of card.features || []) {
+  for (const row of block.rows || []) {
     const tr = el('tr');
-    tr.append(el('td', '', f.label), el('td', '', f.group_label), el('td', '', f.typical), el('td', '', f.range));
+    row.forEach((cell, i) => tr.append(el('td', columns[i]?.numeric ? 'num' : '', cell)));
     tbody.append(tr);
   }
   table.append(thead, tbody);
-  frag.append(table);
+  const wrap = el('div', 'table-wrap');
+  wrap.append(table);
+  return wrap;
+}
+
+// The card is the one `churn-audit card` prints (src/card.rs builds both): the same
+// sections with the same figures, laid out here instead of as markdown.
+function renderModelCard(target, card, bundled) {
+  const frag = document.createDocumentFragment();
+  frag.append(el('h3', '', `Model card: ${card.name}${bundled === false ? ' (your model)' : ''}`));
+  if (card.description) frag.append(el('p', 'card-description', card.description));
+  for (const section of card.sections || []) {
+    const part = el('div', 'card-section');
+    part.dataset.testid = 'card-section';
+    part.append(el('h4', '', section.title));
+    for (const block of section.blocks || []) part.append(cardBlock(block));
+    frag.append(part);
+  }
   target.replaceChildren(frag);
 }
 
@@ -1008,34 +1019,89 @@ async function runWhatIf() {
   }
 }
 
+// Chart labels are measured in the page's own font so that long ones wrap onto more
+// lines instead of being cut (SVG text does not wrap by itself).
+let measureContext = null;
+function textWidth(text, px) {
+  measureContext ??= document.createElement('canvas').getContext('2d');
+  if (!measureContext) return text.length * px * 0.65; // a generous average glyph width
+  measureContext.font = `${px}px ${getComputedStyle(body).fontFamily}`;
+  return measureContext.measureText(text).width;
+}
+
+/** `text` broken into lines no wider than `width` at `px`: at spaces, inside a word only when it is wider than a line. */
+function wrapText(text, width, px) {
+  const lines = [];
+  let line = '';
+  for (const word of String(text).split(/\s+/).filter(Boolean)) {
+    const candidate = line ? `${line} ${word}` : word;
+    if (textWidth(candidate, px) <= width) {
+      line = candidate;
+      continue;
+    }
+    if (line) lines.push(line);
+    line = '';
+    let rest = word;
+    while (textWidth(rest, px) > width && rest.length > 1) {
+      let n = rest.length - 1;
+      while (n > 1 && textWidth(rest.slice(0, n), px) > width) n -= 1;
+      lines.push(rest.slice(0, n));
+      rest = rest.slice(n);
+    }
+    line = rest;
+  }
+  if (line || !lines.length) lines.push(line);
+  return lines;
+}
+
 function waterfallChart(e) {
   const steps = e.steps.filter((s) => Math.abs(s.contribution) >= 1e-9);
   const W = 700;
-  const rowH = 24;
   const labelW = 270;
+  const labelPx = 12; // .bar-label's font size in style.css
+  const lineH = 14;
   const plotW = W - labelW - 70;
-  const H = (steps.length + 2) * rowH + 30;
   const x = (p) => labelW + p * plotW;
-  const root = chartBox(W, H, `Waterfall from the typical account's ${percent(e.base_probability)} to this account's ${percent(e.probability)}: ${steps.map((s) => `${s.label} ${s.contribution > 0 ? 'raises' : 'lowers'}`).join(', ')}`);
-  const bar = (i, from, to, cls, label, value) => {
-    const yy = 4 + i * rowH;
-    root.append(svg('text', { x: labelW - 6, y: yy + 15, 'text-anchor': 'end', class: 'bar-label' }, label));
-    const a = Math.min(from, to);
-    const b = Math.max(from, to);
-    root.append(svg('rect', { x: x(a), y: yy + 4, width: Math.max(1.5, x(b) - x(a)), height: rowH - 8, class: cls }));
-    root.append(svg('text', { x: x(b) + 4, y: yy + 15, class: 'bar-value' }, value));
-  };
-  bar(0, 0, e.base_probability, 'bar bar-base', 'Typical account', percent(e.base_probability));
+  const rows = [
+    { label: 'Typical account', from: 0, to: e.base_probability, cls: 'bar bar-base', value: percent(e.base_probability) },
+  ];
   let prev = e.base_probability;
-  steps.forEach((s, i) => {
+  for (const s of steps) {
     const next = s.probability_after;
     const pts = (next - prev) * 100;
-    const text = `${s.label}: ${s.shown}`;
-    bar(i + 1, prev, next, s.contribution > 0 ? 'bar bar-up' : 'bar bar-down', text.length > 40 ? `${text.slice(0, 39)}…` : text, `${pts >= 0 ? '+' : '−'}${Math.abs(pts).toFixed(1)} pts`);
+    rows.push({
+      label: `${s.label}: ${s.shown}`,
+      from: prev,
+      to: next,
+      cls: s.contribution > 0 ? 'bar bar-up' : 'bar bar-down',
+      value: `${pts >= 0 ? '+' : '−'}${Math.abs(pts).toFixed(1)} pts`,
+      feature: s.feature,
+    });
     prev = next;
-  });
-  bar(steps.length + 1, 0, e.probability, 'bar bar-total', 'This account', percent(e.probability));
-  const axisY = (steps.length + 2) * rowH + 8;
+  }
+  rows.push({ label: 'This account', from: 0, to: e.probability, cls: 'bar bar-total', value: percent(e.probability) });
+  // Each row is as tall as its label's lines; the bar sits in the middle of the row.
+  let yy = 4;
+  for (const r of rows) {
+    r.lines = wrapText(r.label, labelW - 12, labelPx);
+    r.y = yy;
+    r.h = Math.max(24, r.lines.length * lineH + 10);
+    yy += r.h;
+  }
+  const axisY = yy + 4;
+  const H = axisY + 22;
+  const root = chartBox(W, H, `Waterfall from the typical account's ${percent(e.base_probability)} to this account's ${percent(e.probability)}: ${steps.map((s) => `${s.label} ${s.contribution > 0 ? 'raises' : 'lowers'}`).join(', ')}`);
+  for (const r of rows) {
+    const mid = r.y + r.h / 2;
+    const text = svg('text', { x: labelW - 6, y: mid - ((r.lines.length - 1) * lineH) / 2 + 4, 'text-anchor': 'end', class: 'bar-label' });
+    if (r.feature) text.dataset.feature = r.feature;
+    r.lines.forEach((line, i) => text.append(svg('tspan', { x: labelW - 6, dy: i === 0 ? 0 : lineH }, line)));
+    root.append(text);
+    const a = Math.min(r.from, r.to);
+    const b = Math.max(r.from, r.to);
+    root.append(svg('rect', { x: x(a), y: mid - 8, width: Math.max(1.5, x(b) - x(a)), height: 16, class: r.cls }));
+    root.append(svg('text', { x: x(b) + 4, y: mid + 4, class: 'bar-value' }, r.value));
+  }
   root.append(svg('line', { x1: x(0), y1: axisY, x2: x(1), y2: axisY, class: 'axis' }));
   for (const p of [0, 0.25, 0.5, 0.75, 1]) root.append(svg('text', { x: x(p), y: axisY + 16, 'text-anchor': 'middle', class: 'tick' }, `${p * 100}%`));
   return root;
@@ -1328,6 +1394,69 @@ function wireControls() {
   });
 }
 
+// --- Offline copy -------------------------------------------------------------------------
+const OFFLINE_WAIT_MS = 15_000;
+const UPDATE_RELOAD_KEY = 'churn-audit:reloaded-for-update';
+
+/** Resolves when `worker` is activated (or has been replaced), or after `ms`. */
+function settled(worker, ms) {
+  return new Promise((resolve) => {
+    const done = () => {
+      if (worker.state === 'activated' || worker.state === 'redundant') resolve();
+    };
+    worker.addEventListener('statechange', done);
+    setTimeout(resolve, ms);
+    done();
+  });
+}
+
+/**
+ * Registers the service worker (sw.js) that keeps this build's files for reloading the
+ * page offline, and waits until it holds them: its fetches (and the check for a newer
+ * build on a later visit) happen while the page starts, never after it says it is ready.
+ * Only for the served page: the single-file build, opened from disk, needs no copy.
+ * Returns 'ready' when the offline copy is in place, 'updated' when a newer build has
+ * just replaced the copy this page was loaded from, else 'unavailable'.
+ */
+async function registerOfflineCopy() {
+  if (EMBED || !('serviceWorker' in navigator) || !/^https?:$/.test(location.protocol)) return 'unavailable';
+  try {
+    const registration = await navigator.serviceWorker.register('sw.js', { updateViaCache: 'none' });
+    const hadCopy = Boolean(registration.active);
+    if (hadCopy) {
+      // Offline, the check fails and the copy in place serves the next reload.
+      await registration.update().catch(() => {});
+    }
+    const pending = registration.installing || registration.waiting;
+    if (pending) await settled(pending, OFFLINE_WAIT_MS);
+    if (hadCopy && pending?.state === 'activated') return 'updated';
+    return registration.active ? 'ready' : 'unavailable';
+  } catch {
+    // Storage turned off, or a browser without service workers: the page works online.
+    return 'unavailable';
+  }
+}
+
+/**
+ * Reloads the page when a newer build has just replaced the offline copy: this page runs
+ * the old build's files while the worker now serves the new build's, and the two must not
+ * mix (a cancelled run restarts the engine from the worker). Once in a row only, should a
+ * server change its files on every load. Returns true when the page is reloading.
+ */
+function reloadForUpdate(updated) {
+  try {
+    if (!updated || sessionStorage.getItem(UPDATE_RELOAD_KEY)) {
+      sessionStorage.removeItem(UPDATE_RELOAD_KEY);
+      return false;
+    }
+    sessionStorage.setItem(UPDATE_RELOAD_KEY, '1');
+  } catch {
+    return false; // storage turned off: keep this build until the next load
+  }
+  location.reload();
+  return true;
+}
+
 // --- Start-up -----------------------------------------------------------------------------
 async function start() {
   body.dataset.engine = 'loading';
@@ -1353,6 +1482,10 @@ async function start() {
     setStatus(`${messageOf(err)} Reload the page to try again.`, 'error');
     return;
   }
+  // After the engine and the sample: this page has then fetched all of its files, so a
+  // newer build installed meanwhile cannot mix its files into this one.
+  body.dataset.offline = await registerOfflineCopy();
+  if (reloadForUpdate(body.dataset.offline === 'updated')) return;
   learnModel(info);
   setControlsEnabled(true);
   busy(false);

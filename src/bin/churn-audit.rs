@@ -361,7 +361,10 @@ fn eval_text(e: &train::Evaluation) -> String {
 
 fn card_cmd(opts: &Options) -> Result<()> {
     let model = load_model(opts)?;
-    write_out(opts.get("out"), &churn_audit::card::model_card(&model))
+    write_out(
+        opts.get("out"),
+        &churn_audit::card::model_card(&model).to_markdown(),
+    )
 }
 
 fn simulate_cmd(opts: &Options) -> Result<()> {

@@ -39,3 +39,14 @@ export function byId(list) {
   for (const v of m.values()) v.sort((a, b) => b - a);
   return m;
 }
+
+/** The model card `churn-audit card` prints for `model` (markdown text). */
+export async function cliCard(model) {
+  if (!existsSync(CLI)) throw new Error(`CLI not found at ${CLI}: build it with 'cargo build --release' or set CHURN_AUDIT_BIN.`);
+  try {
+    const { stdout } = await promisify(execFile)(CLI, ['card', '--model', model], { cwd: ROOT });
+    return stdout;
+  } catch (err) {
+    throw new Error(`the CLI failed on card --model ${model}: ${err.stderr || err.message}`);
+  }
+}

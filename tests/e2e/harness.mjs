@@ -32,11 +32,11 @@ export const CHROMIUM_ARGS = [
 export function checkBuilt() {
   const pkg = path.join(WWW, 'pkg', 'churn_audit.js');
   const wasm = path.join(WWW, 'pkg', 'churn_audit_bg.wasm');
-  if (!existsSync(pkg) || !existsSync(wasm)) {
+  const build = path.join(WWW, 'pkg', 'build.js');
+  if (!existsSync(pkg) || !existsSync(wasm) || !existsSync(build)) {
     throw new Error(
-      `The WebAssembly engine is not built (${path.relative(ROOT, pkg)} or its .wasm is missing). Build it with:\n` +
-        '  cargo build --release --target wasm32-unknown-unknown --lib\n' +
-        '  wasm-bindgen --target web --no-typescript --out-dir www/pkg target/wasm32-unknown-unknown/release/churn_audit.wasm',
+      `The WebAssembly engine is not built (${path.relative(ROOT, pkg)}, its .wasm or build.js is missing). Build it with:\n` +
+        '  make wasm   (cargo build for wasm32, wasm-bindgen into www/pkg, and www/pkg/build.js)',
     );
   }
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH).`);
@@ -69,18 +69,28 @@ function answers(url) {
 }
 
 /**
- * Starts `python3 -m http.server` on a free loopback port serving www/.
- * Returns { url, stop }; stop() always ends the process (and is safe to call twice).
+ * Starts `python3 -m http.server` on a free loopback port serving `dir` (www/).
+ * Returns { url, stop, log, served }; stop() always ends the process (and is safe to call
+ * twice); served() lists the requests answered so far ("GET /path"), including those the
+ * browser makes for a service worker, which the browser's request events do not show.
  */
-export async function startServer() {
+export async function startServer(dir = WWW) {
   const port = await freePort();
-  const proc = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '-d', WWW], {
+  const proc = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', String(port), '-d', dir], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
+  let partial = '';
+  const served = []; // "GET /path" for every request answered (the log has one line each)
   proc.stderr.on('data', (d) => {
     log = (log + d).slice(-4000);
+    const lines = (partial + d).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
+      const m = /"([A-Z]+ \S+) HTTP\//.exec(line);
+      if (m) served.push(m[1]);
+    }
   });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   const stop = async () => {
@@ -100,16 +110,20 @@ export async function startServer() {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, stop, log: () => log };
+  return { url, stop, log: () => log, served: () => [...served] };
 }
 
 export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
-/** Opens the page in a fresh context and waits until the engine says it is ready. */
-export async function openReadyPage(browser, url, { viewport = { width: 1280, height: 900 } } = {}) {
-  const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
+/**
+ * Opens the page in a fresh context and waits until the engine says it is ready. The
+ * page's service worker is allowed, as in a user's browser: the page is ready only once
+ * its offline copy is in place, so "no request after load" covers the worker too.
+ */
+export async function openReadyPage(browser, url, { viewport = { width: 1280, height: 900 }, serviceWorkers = 'allow' } = {}) {
+  const context = await browser.newContext({ viewport, serviceWorkers });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

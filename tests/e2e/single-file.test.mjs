@@ -22,7 +22,18 @@ describe('single-file build from file://', { timeout: 60_000 }, () => {
   before(async () => {
     if (!existsSync(DIST)) throw new Error(`${path.relative(ROOT, DIST)} is missing: run 'make dist'.`);
     browser = await launchBrowser();
-    context = await browser.newContext({ serviceWorkers: 'block' });
+    // Service workers allowed, as in a user's browser: the page must not try to register
+    // one from file:// (there is nothing to cache, and it would fail with an error).
+    context = await browser.newContext({ serviceWorkers: 'allow' });
+    await context.addInitScript(() => {
+      const container = globalThis.ServiceWorkerContainer?.prototype;
+      if (!container) return;
+      const register = container.register;
+      container.register = function (...args) {
+        globalThis.serviceWorkerRegistrations = (globalThis.serviceWorkerRegistrations || 0) + 1;
+        return register.apply(this, args);
+      };
+    });
     await context.setOffline(true); // no network at all, from the start
     context.on('request', (r) => requests.push(r.url()));
     page = await context.newPage();
@@ -62,6 +73,8 @@ describe('single-file build from file://', { timeout: 60_000 }, () => {
   test('no request but the file itself, no error, no CSP violation', async () => {
     await page.waitForTimeout(200);
     assert.deepEqual(requests, [pathToFileURL(DIST).href]);
+    assert.equal(await page.evaluate(() => document.body.dataset.offline), 'unavailable');
+    assert.equal(await page.evaluate(() => globalThis.serviceWorkerRegistrations || 0), 0, 'the page tried to register a service worker from file://');
     assert.deepEqual(problems, []);
     assert.equal(await page.evaluate(() => document.body.dataset.cspViolations || '0'), '0');
     const csp = await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
