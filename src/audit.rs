@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::explain::{self, Portfolio, PortfolioBuilder};
 use crate::features::{self, ColumnMatch, Inspection, Mapping};
 use crate::ingest;
-use crate::metrics::ExactSum;
+use crate::metrics::FixedSum;
 use crate::model::{format_value, top_reasons, Model, Score};
 
 /// How many reasons each account gets.
@@ -718,14 +718,14 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     haystack.to_lowercase().contains(needle)
 }
 
-/// Collects the [`Summary`] one account at a time, with exact sums (see [`ExactSum`]).
+/// Collects the [`Summary`] one account at a time, with exact sums (see [`FixedSum`]).
 #[derive(Debug, Clone)]
 pub struct SummaryBuilder {
     accounts: usize,
     warned: usize,
-    churners: ExactSum,
-    revenue: ExactSum,
-    tiers: Vec<(String, usize, ExactSum)>,
+    churners: FixedSum,
+    revenue: FixedSum,
+    tiers: Vec<(String, usize, FixedSum)>,
 }
 
 impl SummaryBuilder {
@@ -734,12 +734,12 @@ impl SummaryBuilder {
         SummaryBuilder {
             accounts: 0,
             warned: 0,
-            churners: ExactSum::default(),
-            revenue: ExactSum::default(),
+            churners: FixedSum::fine(),
+            revenue: FixedSum::money(),
             tiers: model
                 .tiers
                 .iter()
-                .map(|t| (t.name.clone(), 0, ExactSum::default()))
+                .map(|t| (t.name.clone(), 0, FixedSum::money()))
                 .collect(),
         }
     }

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::features::{Prepared, RowText};
-use crate::metrics::ExactSum;
+use crate::metrics::FixedSum;
 use crate::model::{format_value, sigmoid, Basis, Kind, Model, Score, Value};
 use crate::schema::Group;
 
@@ -126,19 +126,19 @@ pub fn portfolio(
 }
 
 /// Collects the portfolio figures one scored account at a time. Every sum is an
-/// [`ExactSum`], so builders of a file's parts merge into exactly the whole file's figures.
+/// [`FixedSum`], so builders of a file's parts merge into exactly the whole file's figures.
 #[derive(Debug, Clone)]
 pub struct PortfolioBuilder {
     histogram: [usize; HISTOGRAM_BINS],
     groups: Vec<Group>,
     group_of: Vec<usize>,
-    group_added: Vec<ExactSum>,
+    group_added: Vec<FixedSum>,
     group_raised: Vec<usize>,
     group_sum: Vec<f64>,
-    feature_added: Vec<ExactSum>,
+    feature_added: Vec<FixedSum>,
     feature_raised: Vec<usize>,
     has_segment: bool,
-    segments: Vec<(String, usize, ExactSum, ExactSum)>,
+    segments: Vec<(String, usize, FixedSum, FixedSum)>,
     segment_index: std::collections::HashMap<String, usize>,
 }
 
@@ -156,12 +156,12 @@ impl PortfolioBuilder {
         let p = model.features.len();
         PortfolioBuilder {
             histogram: [0; HISTOGRAM_BINS],
-            group_added: vec![ExactSum::default(); groups.len()],
+            group_added: vec![FixedSum::fine(); groups.len()],
             group_raised: vec![0; groups.len()],
             group_sum: vec![0.0; groups.len()],
             groups,
             group_of,
-            feature_added: vec![ExactSum::default(); p],
+            feature_added: vec![FixedSum::fine(); p],
             feature_raised: vec![0; p],
             has_segment,
             segments: Vec::new(),
@@ -202,12 +202,8 @@ impl PortfolioBuilder {
             let i = match self.segment_index.get(name) {
                 Some(&i) => i,
                 None => {
-                    self.segments.push((
-                        name.to_string(),
-                        0,
-                        ExactSum::default(),
-                        ExactSum::default(),
-                    ));
+                    self.segments
+                        .push((name.to_string(), 0, FixedSum::fine(), FixedSum::money()));
                     self.segment_index
                         .insert(name.to_string(), self.segments.len() - 1);
                     self.segments.len() - 1

@@ -233,6 +233,7 @@ async function startInPage() {
 /** Cancelling = terminating the worker (the only way to stop wasm mid-run) and starting a fresh one. */
 async function cancelRun() {
   if (!worker) return;
+  runToken += 1;
   busy(false);
   setStatus('Cancelled. Choose a file to start again.', '');
   finishRun('cancelled');
@@ -455,7 +456,12 @@ function friendly(message, name) {
   return message.startsWith(name) || message.includes(name) ? message : `${name}: ${message}`;
 }
 
+// Each file read or scoring run takes a new token; a run that finds a newer token after an
+// await was superseded (a new file, a second change event) and leaves the page alone.
+let runToken = 0;
+
 async function readAndInspect(blob, name, asOfOverride, sample = false) {
+  const token = ++runToken;
   current = { blob, name, sample };
   if (asOfOverride) ui.asOf.value = asOfOverride;
   body.dataset.state = 'inspecting';
@@ -464,6 +470,7 @@ async function readAndInspect(blob, name, asOfOverride, sample = false) {
   try {
     inspection = await call('inspect', { blob, name, mapping: null });
   } catch (err) {
+    if (token !== runToken) return;
     clearResults();
     ui.mapping.hidden = true;
     showIssues(friendly(messageOf(err), name));
@@ -471,9 +478,11 @@ async function readAndInspect(blob, name, asOfOverride, sample = false) {
     finishRun('error');
     return;
   }
+  if (token !== runToken) return;
   userMapping = loadSavedMapping(inspection.columns.map((c) => c.header));
   if (Object.keys(userMapping).length) {
     inspection = await inspectWith(userMapping);
+    if (token !== runToken) return;
   }
   renderMapping();
   if (inspection.problem) {
@@ -495,6 +504,7 @@ async function scoreCurrent() {
     setStatus('Choose the date up to which dates are counted, then the file is scored again.', 'error');
     return;
   }
+  const token = ++runToken;
   body.dataset.state = 'scoring';
   busy(true, !inPage);
   setStatus(`Scoring ${current.name}…`);
@@ -503,6 +513,7 @@ async function scoreCurrent() {
   ui.progress.removeAttribute('value');
   const started = performance.now();
   const onProgress = (done, total, rows) => {
+    if (token !== runToken) return;
     ui.progress.max = total;
     ui.progress.value = done;
     const seconds = (performance.now() - started) / 1000;
@@ -510,10 +521,11 @@ async function scoreCurrent() {
   };
   try {
     const r = await call('scoreFile', { blob, name, asOf, mapping: userMapping }, [], onProgress);
-    await onResult(r);
+    if (token !== runToken) return;
+    await onResult(r, token);
   } catch (err) {
     const message = messageOf(err);
-    if (message === 'cancelled') return;
+    if (message === 'cancelled' || token !== runToken) return;
     clearResults();
     showIssues(friendly(message, name));
     setStatus(`Could not score ${name}. See Issues below.`, 'error');
@@ -523,7 +535,7 @@ async function scoreCurrent() {
   }
 }
 
-async function onResult(r) {
+async function onResult(r, token) {
   result = r;
   prepareRows(r);
   renderSummary(r);
@@ -531,6 +543,7 @@ async function onResult(r) {
   showIssues(null, r.file_warnings, r.row_warnings, r.summary.rows_with_warnings);
   await applyView();
   await buildReport(r);
+  if (token !== runToken) return;
   ui.results.hidden = false;
   ui.exportSection.hidden = false;
   const n = r.summary.accounts_scored;
