@@ -16,7 +16,8 @@
 //! - [`explain`]: an account's score taken apart, what-ifs, next best actions, the
 //!   portfolio's drivers and segments, the model card;
 //! - [`simulate`], [`train`], [`metrics`]: the offline side that builds the models;
-//! - `wasm` (on wasm32 only): the thin browser adapter.
+//! - `wasm` (on wasm32 only): the thin browser adapter; with the `train-engine` feature
+//!   `wasm_train` replaces it, the adapter of the page's separate training engine.
 //!
 //! ```
 //! use churn_audit::{audit::audit, default_model, ingest::parse_iso_date};
@@ -39,8 +40,10 @@ pub mod schema;
 pub mod simulate;
 pub mod train;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "train-engine")))]
 mod wasm;
+#[cfg(all(target_arch = "wasm32", feature = "train-engine"))]
+mod wasm_train;
 
 pub use error::{Error, Result};
 

@@ -641,8 +641,8 @@ const LABEL_HEADERS: &[&str] = &[
 const LABEL_SHARE: f64 = 0.95;
 
 /// Whether column `col` reads as a churn label: most non-missing cells are churn labels
-/// ([`parse_label`]) and both outcomes occur.
-fn label_like(table: &ingest::Table, col: usize) -> bool {
+/// ([`parse_label`]) and, when `both` is set, both outcomes occur.
+fn label_like(table: &ingest::Table, col: usize, both: bool) -> bool {
     let (mut present, mut readable, mut churned) = (0usize, 0usize, 0usize);
     for record in &table.records {
         let cell = field(record, col);
@@ -657,14 +657,15 @@ fn label_like(table: &ingest::Table, col: usize) -> bool {
     }
     present > 0
         && readable as f64 >= LABEL_SHARE * present as f64
-        && churned > 0
-        && churned < readable
+        && (!both || (churned > 0 && churned < readable))
 }
 
 /// The column most likely to hold the churn label: the first header among the usual
 /// label names (churned, churn, exited, attrition, status...) whose cells read as churn
-/// labels with both outcomes, else a header naming churn, else the last column when its
-/// cells read so (labels usually come last); `None` when nothing looks like one.
+/// labels, else a header naming churn whose cells do, else the last column when its
+/// cells read as labels with both outcomes (labels usually come last), else a header
+/// naming churn whatever its cells hold (so that training can say what is wrong with
+/// them); `None` when nothing looks like one.
 ///
 /// ```
 /// use churn_audit::{ingest::read_table, train::suggest_label};
@@ -676,21 +677,25 @@ pub fn suggest_label(table: &ingest::Table) -> Option<usize> {
     for name in LABEL_HEADERS {
         let wanted = normalize_header(name);
         if let Some(c) = normalized.iter().position(|n| *n == wanted) {
-            if label_like(table, c) {
+            if label_like(table, c, false) {
                 return Some(c);
             }
         }
     }
-    let churn_named = (0..table.headers.len()).find(|&c| {
+    let names_churn = |c: usize| {
         header_words(&table.headers[c])
             .iter()
             .any(|w| w.starts_with("churn"))
-            && label_like(table, c)
-    });
-    churn_named.or_else(|| {
-        let last = table.headers.len().checked_sub(1)?;
-        (!id_like_header(&table.headers[last]) && label_like(table, last)).then_some(last)
-    })
+    };
+    let columns = 0..table.headers.len();
+    columns
+        .clone()
+        .find(|&c| names_churn(c) && label_like(table, c, false))
+        .or_else(|| {
+            let last = table.headers.len().checked_sub(1)?;
+            (!id_like_header(&table.headers[last]) && label_like(table, last, true)).then_some(last)
+        })
+        .or_else(|| columns.clone().find(|&c| names_churn(c)))
 }
 
 /// Whether column `col` holds one value (compared trimmed, ignoring case) in every one
@@ -788,9 +793,13 @@ pub fn preview_history(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<Hi
     let mut warnings = Vec::new();
     let label_col = if cfg.label.trim().is_empty() {
         if suggested.is_none() {
-            problem = Some(format!(
-                "{file}: no column looks like a churn label. Choose the column that says whether each account churned (yes/no, churned/retained...)"
-            ));
+            problem = Some(
+                Error::train(
+                    file,
+                    "no column looks like a churn label. Choose the column that says whether each account churned (yes/no, churned/retained...)",
+                )
+                .to_string(),
+            );
         }
         suggested
     } else {
@@ -3129,6 +3138,12 @@ mod tests {
         // last column with one outcome only.
         let t = read("id,status,tenure,paid\nA,Gold,3,yes\nB,Silver,4,yes\n");
         assert_eq!(suggest_label(&t), None);
+        // A usual label name with one outcome, or with unreadable values, is still the
+        // label: training then says what is wrong with it.
+        let t = read("id,tenure,churned,paid\nA,3,no,yes\nB,4,no,no\n");
+        assert_eq!(suggest_label(&t), Some(2));
+        let t = read("id,tenure,Churned?,paid\nA,3,maybe,yes\nB,4,,no\n");
+        assert_eq!(suggest_label(&t), Some(2));
         let t = read(&sim(200, 1));
         assert_eq!(t.headers[suggest_label(&t).unwrap()], "churned");
     }
