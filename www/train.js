@@ -143,7 +143,7 @@ function optionsProblem() {
 
 function busy(on) {
   ui.progressRow.hidden = !on;
-  body.toggleAttribute('aria-busy', on);
+  ui.section.toggleAttribute('aria-busy', on);
   for (const c of [ui.file, ui.label, ui.seed, ui.asOf, ui.start]) c.disabled = on;
   if (on) {
     ui.progress.removeAttribute('value');

@@ -277,6 +277,7 @@ describe('training on a history in the page', { timeout: 240_000 }, () => {
       });
       stops.push(f.testid);
       assert.ok(f.ring, `${f.testid} has focus but no visible focus ring`);
+      if (f.testid === 'train-start') break; // the last control of the page while nothing is trained
     }
     for (const id of ['train-label', 'train-seed', 'train-as-of', 'train-start']) assert.ok(stops.includes(id), `Tab skipped ${id}: ${stops.join(' ')}`);
   });
