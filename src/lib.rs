@@ -38,6 +38,9 @@ pub mod metrics;
 pub mod model;
 pub mod schema;
 pub mod simulate;
+// The trainer is left out of the scoring wasm by construction (not only by dead-code
+// elimination): the page's scoring engine stays exactly as small as without it.
+#[cfg(any(not(target_arch = "wasm32"), feature = "train-engine"))]
 pub mod train;
 
 #[cfg(all(target_arch = "wasm32", not(feature = "train-engine")))]
