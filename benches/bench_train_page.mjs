@@ -56,7 +56,8 @@ try {
     const finished = async (action) => {
       const before = await page.evaluate(() => document.body.dataset.trainRun || '0');
       await action();
-      await page.waitForFunction((prev) => (document.body.dataset.trainRun || '0') !== prev, before, { timeout: 600_000 });
+      const done = (prev) => (document.body.dataset.trainRun || '0') !== prev && !document.querySelector('[data-testid=train]').hasAttribute('aria-busy');
+      await page.waitForFunction(done, before, { timeout: 600_000 });
       const state = await page.evaluate(() => document.body.dataset.train);
       if (state === 'error') throw new Error(`the page failed: ${await page.textContent('[data-testid=train-status]')}`);
     };

@@ -78,7 +78,10 @@ describe('training on a history in the page', { timeout: 240_000 }, () => {
   async function run(action, timeout = 60_000) {
     const before = await page.evaluate(() => document.body.dataset.trainRun || '0');
     await action();
-    await page.waitForFunction((prev) => (document.body.dataset.trainRun || '0') !== prev, before, { timeout }).catch(async (err) => {
+    // Finished = the run counter moved and nothing is under way any more (a click that
+    // waited for a preview to end must not count that preview as its own run).
+    const done = (prev) => (document.body.dataset.trainRun || '0') !== prev && !document.querySelector('[data-testid=train]').hasAttribute('aria-busy');
+    await page.waitForFunction(done, before, { timeout }).catch(async (err) => {
       const status = await page.textContent('[data-testid=train-status]').catch(() => '?');
       throw new Error(`nothing finished within ${timeout} ms; the flow is '${await trainState()}' and says "${status}"`, { cause: err });
     });
