@@ -10,7 +10,7 @@ WASM := $(TARGET_DIR)/wasm32-unknown-unknown/release/churn_audit.wasm
 CLI := $(TARGET_DIR)/release/churn-audit
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: serve test wasm wasm-train dist cli model model-check compare bench-train bench-train-page setup setup-test lint unit wasm-test e2e clean fuzz
+.PHONY: serve test wasm wasm-train dist cli model model-check compare bench-train bench-train-page setup setup-test lint unit wasm-test e2e clean fuzz bench
 
 serve: setup wasm wasm-train
 	@echo "serving http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
@@ -92,6 +92,12 @@ bench-train:
 # prints the median of a few runs of each.
 bench-train-page: cli wasm-train
 	node benches/bench_train_page.mjs
+
+# Speed and size against the targets (benches/browser/bench.mjs): 1M simulated accounts,
+# file-to-summary in headless Chromium for our page and a PapaParse + JS page, the CLI's
+# rows/s, gzipped sizes, peak JS heap. Prints PASS/MISS; exits 0 when targets are missed.
+bench: setup-test wasm cli
+	node benches/browser/bench.mjs
 
 # The page (served, and as the single file from file://) in headless Chromium against
 # the CLI on the same file.

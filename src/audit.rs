@@ -9,10 +9,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
-use crate::explain::{self, Portfolio};
-use crate::features::{self, ColumnMatch, Inspection, Mapping, MatchKind, Prepared};
+use crate::explain::{self, Portfolio, PortfolioBuilder};
+use crate::features::{self, ColumnMatch, Inspection, Mapping};
 use crate::ingest;
-use crate::model::{format_value, top_reasons, Model};
+use crate::metrics::ExactSum;
+use crate::model::{format_value, top_reasons, Model, Score};
 
 /// How many reasons each account gets.
 pub const REASONS_PER_ACCOUNT: usize = 3;
@@ -102,7 +103,7 @@ pub struct AuditResult {
 /// Fails only when the file cannot be used at all; everything confined to a cell or a
 /// row becomes a warning on that row.
 pub fn audit(bytes: &[u8], file: &str, model: &Model, as_of: i64) -> Result<AuditResult> {
-    audit_mapped(bytes, file, model, as_of, &Mapping::new()).map(|(result, _)| result)
+    audit_mapped(bytes, file, model, as_of, &Mapping::new())
 }
 
 /// SHA-256 of `bytes` as lowercase hex.
@@ -120,65 +121,388 @@ pub fn inspect(bytes: &[u8], file: &str, model: &Model, mapping: &Mapping) -> Re
     Ok(features::inspect(&table, model, mapping, file))
 }
 
-/// [`audit`] with the user's column mapping, also returning the prepared inputs so that a
-/// caller (the page's engine) can explain and re-score single accounts later.
+/// [`audit`] with the user's column mapping.
 pub fn audit_mapped(
     bytes: &[u8],
     file: &str,
     model: &Model,
     as_of: i64,
     mapping: &Mapping,
-) -> Result<(AuditResult, Prepared)> {
-    let table = ingest::read_table(bytes, file)?;
-    let prepared = features::prepare_mapped(&table, model, as_of, file, mapping)?;
-    let value_index = model
-        .value_feature
-        .as_deref()
-        .and_then(|v| model.feature_index(v));
+) -> Result<AuditResult> {
+    let mut scorer = Scorer::new(model.clone(), file, as_of, mapping.clone());
+    scorer.push(bytes)?;
+    let scored = scorer.finish()?;
+    Ok(scored.to_result())
+}
 
-    let mut file_warnings = prepared.file_warnings.clone();
-    if !prepared.missing_features.is_empty() {
-        let labels: Vec<&str> = prepared
+/// Scores a file as its bytes arrive, keeping only the results: the command line feeds
+/// it the whole file, the page feeds it chunks read from disk. Chunk boundaries never
+/// change a figure (see [`ingest::HEAD_BYTES`]).
+///
+/// ```
+/// use churn_audit::{audit::Scorer, default_model, features::Mapping};
+/// let mut scorer = Scorer::new(default_model()?, "accounts.csv", 20_000, Mapping::new());
+/// scorer.push(b"account_id,open_escalations\nA-1,4\nA-")?;
+/// scorer.push(b"2,0\n")?;
+/// let scored = scorer.finish()?;
+/// assert_eq!(scored.len(), 2);
+/// assert!(scored.probability[0] > scored.probability[1]);
+/// # Ok::<(), churn_audit::Error>(())
+/// ```
+pub struct Scorer {
+    reader: ingest::Reader,
+    plan: Option<features::Plan>,
+    scored: Scored,
+    mapping: Mapping,
+    digest: Sha256,
+    summary: SummaryBuilder,
+    portfolio: Option<PortfolioBuilder>,
+    score: Score,
+    scratch: Vec<f64>,
+}
+
+/// A scored file, kept column by column: everything the page's table, account detail,
+/// what-if and export read, without a per-row object.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// The model the file was scored with.
+    pub model: Model,
+    /// The file's name.
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub file_sha256: String,
+    /// Encoding detected.
+    pub encoding: ingest::Encoding,
+    /// Delimiter detected.
+    pub delimiter: u8,
+    /// Days since 1970-01-01 used for date columns.
+    pub as_of: i64,
+    /// Every header and what it matched.
+    pub columns: Vec<ColumnMatch>,
+    /// Model features with no column in the file.
+    pub missing_features: Vec<String>,
+    /// Problems with the file as a whole that did not stop scoring.
+    pub file_warnings: Vec<String>,
+    /// Whether the file has a segment column.
+    pub has_segment: bool,
+    /// Per row: the 1-based line where its record starts.
+    pub lines: Vec<u32>,
+    /// Per row: the feature values, row-major ([`Model::features`] per row; NaN = missing).
+    pub values: Vec<f64>,
+    /// Per row: the churn probability.
+    pub probability: Vec<f64>,
+    /// Per row: the index of its tier in [`Model::tiers`].
+    pub tier: Vec<u8>,
+    /// Per row: the revenue at risk, NaN when the contract value is unknown.
+    pub revenue: Vec<f64>,
+    /// Per row: whether it has any warning.
+    pub warned: Vec<bool>,
+    /// Id, name and segment of every row, one after the other.
+    text: String,
+    /// Per row, where its id, name and segment end in `text`.
+    text_ends: Vec<u32>,
+    /// The warnings found while reading, for the rows that have any (sorted by row).
+    read_warnings: Vec<(u32, Vec<String>)>,
+    /// Figures for the whole list.
+    pub summary: Summary,
+    /// Distribution, drivers, segments; `typical` is filled by [`Scored::typical`].
+    pub portfolio: Portfolio,
+}
+
+fn too_large(file: &str) -> crate::Error {
+    crate::Error::unusable(
+        file,
+        "the file is too large to score in memory here; split it into smaller files",
+    )
+}
+
+impl Scorer {
+    /// A scorer for one file; `as_of` is days since 1970-01-01.
+    pub fn new(model: Model, file: &str, as_of: i64, mapping: Mapping) -> Scorer {
+        Scorer {
+            reader: ingest::Reader::new(file),
+            plan: None,
+            summary: SummaryBuilder::new(&model),
+            portfolio: None,
+            score: model.score(&[]),
+            scored: Scored {
+                file: file.to_string(),
+                file_sha256: String::new(),
+                encoding: ingest::Encoding::Utf8,
+                delimiter: b',',
+                as_of,
+                columns: Vec::new(),
+                missing_features: Vec::new(),
+                file_warnings: Vec::new(),
+                has_segment: false,
+                lines: Vec::new(),
+                values: Vec::new(),
+                probability: Vec::new(),
+                tier: Vec::new(),
+                revenue: Vec::new(),
+                warned: Vec::new(),
+                text: String::new(),
+                text_ends: Vec::new(),
+                read_warnings: Vec::new(),
+                summary: SummaryBuilder::new(&model).finish(),
+                portfolio: PortfolioBuilder::new(&model, false).finish(&model, Vec::new()),
+                model,
+            },
+            mapping,
+            digest: Sha256::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Reads and scores the next bytes of the file.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        self.digest.update(chunk);
+        self.reader.push(chunk)?;
+        self.drain()
+    }
+
+    /// Rows scored so far.
+    pub fn rows(&self) -> usize {
+        self.scored.lines.len()
+    }
+
+    /// Ends the file and returns the scored list. Fails when the file cannot be used at
+    /// all (see [`audit`]).
+    pub fn finish(mut self) -> Result<Scored> {
+        self.reader.finish()?;
+        self.drain()?;
+        if self.plan.is_none() {
+            return Err(crate::Error::unusable(
+                &self.scored.file,
+                "the file is empty",
+            ));
+        }
+        if self.scored.lines.is_empty() {
+            return Err(features::no_rows(&self.scored.file));
+        }
+        let mut scored = self.scored;
+        scored.encoding = self.reader.encoding();
+        scored.file_sha256 = self
+            .digest
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        scored.summary = self.summary.finish();
+        if let Some(portfolio) = self.portfolio {
+            scored.portfolio = portfolio.finish(&scored.model, Vec::new());
+        }
+        Ok(scored)
+    }
+
+    /// Plans the columns once the head is read, then scores every complete record.
+    fn drain(&mut self) -> Result<()> {
+        if self.plan.is_none() {
+            let Some(head) = self.reader.take_head() else {
+                return Ok(());
+            };
+            let model = &self.scored.model;
+            let file = self.scored.file.as_str();
+            let plan = features::Plan::new(&head, model, self.scored.as_of, file, &self.mapping)?;
+            let warnings = file_warnings(model, &plan);
+            self.portfolio = Some(PortfolioBuilder::new(model, plan.has_segment));
+            let s = &mut self.scored;
+            s.delimiter = head.delimiter;
+            s.columns = plan.columns.clone();
+            s.missing_features = plan.missing_features.clone();
+            s.has_segment = plan.has_segment;
+            s.file_warnings = warnings;
+            self.plan = Some(plan);
+            for record in &head.records {
+                self.add(&record.fields, record.line, record.warnings.clone())?;
+            }
+        }
+        let mut failed = None;
+        let mut reader = std::mem::replace(&mut self.reader, ingest::Reader::new(""));
+        reader.records(|fields, line, warnings| {
+            if failed.is_none() {
+                failed = self.add(fields, line, warnings).err();
+            }
+        });
+        self.reader = reader;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Reads, scores and stores one record.
+    fn add<S: AsRef<str>>(
+        &mut self,
+        fields: &[S],
+        line: usize,
+        record_warnings: Vec<String>,
+    ) -> Result<()> {
+        let (Some(plan), Some(portfolio)) = (&self.plan, &mut self.portfolio) else {
+            return Ok(());
+        };
+        let s = &mut self.scored;
+        let model = &s.model;
+        let p = plan.n_features;
+        let file = s.file.as_str();
+        // Memory is the one limit a huge file can hit: fail with a message, not an abort.
+        let grow = |len: usize, cap: usize, need: usize| len + need > cap;
+        if grow(s.values.len(), s.values.capacity(), p) {
+            s.values
+                .try_reserve(s.values.len().max(p * 1024))
+                .map_err(|_| too_large(file))?;
+            let rows = s.values.capacity() / p.max(1) - s.lines.len();
+            s.lines.try_reserve(rows).map_err(|_| too_large(file))?;
+            s.probability
+                .try_reserve(rows)
+                .map_err(|_| too_large(file))?;
+            s.tier.try_reserve(rows).map_err(|_| too_large(file))?;
+            s.revenue.try_reserve(rows).map_err(|_| too_large(file))?;
+            s.warned.try_reserve(rows).map_err(|_| too_large(file))?;
+            s.text_ends
+                .try_reserve(3 * rows)
+                .map_err(|_| too_large(file))?;
+        }
+        let start = s.values.len();
+        s.values.resize(start + p, f64::NAN);
+        let mut warnings = record_warnings;
+        let text = plan.read(model, fields, line, &mut s.values[start..], &mut warnings);
+        let values = &s.values[start..];
+        model.score_into(values, &mut self.score, &mut self.scratch);
+        let score = &self.score;
+        let warned = !warnings.is_empty()
+            || score.clipped.iter().any(|&c| c)
+            || imputed(model, values, &s.missing_features).next().is_some();
+        let revenue = revenue_at_risk(model, values, score.probability);
+        let tier = model.tier_index(score.probability);
+        self.summary.add(tier, score.probability, revenue, warned);
+        portfolio.add(score, text.segment, revenue);
+
+        let row = u32::try_from(s.lines.len()).map_err(|_| too_large(file))?;
+        if s.text.capacity() - s.text.len() < 256 {
+            s.text
+                .try_reserve(s.text.len().max(1 << 16))
+                .map_err(|_| too_large(file))?;
+        }
+        for part in [text.account_id, text.account_name, text.segment] {
+            s.text.push_str(part);
+            s.text_ends
+                .push(u32::try_from(s.text.len()).map_err(|_| too_large(file))?);
+        }
+        s.lines
+            .push(u32::try_from(line).map_err(|_| too_large(file))?);
+        s.probability.push(score.probability);
+        s.tier.push(u8::try_from(tier).unwrap_or(u8::MAX));
+        s.revenue.push(revenue.unwrap_or(f64::NAN));
+        s.warned.push(warned);
+        if !warnings.is_empty() {
+            s.read_warnings.push((row, warnings));
+        }
+        Ok(())
+    }
+}
+
+/// The file-level warnings about missing columns.
+fn file_warnings(model: &Model, plan: &features::Plan) -> Vec<String> {
+    let mut out = plan.file_warnings.clone();
+    if !plan.missing_features.is_empty() {
+        let labels: Vec<&str> = plan
             .missing_features
             .iter()
             .filter_map(|name| model.features.iter().find(|f| &f.name == name))
             .map(|f| f.label.as_str())
             .collect();
-        file_warnings.push(format!(
+        out.push(format!(
             "no column for {}: imputed with typical values for every account",
             labels.join(", ")
         ));
     }
-    if value_index.is_some_and(|i| prepared.missing_features.contains(&model.features[i].name)) {
-        file_warnings.push("no contract value column: revenue at risk cannot be computed".into());
+    let value_missing = model
+        .value_feature
+        .as_deref()
+        .is_some_and(|v| plan.missing_features.iter().any(|m| m == v));
+    if value_missing {
+        out.push("no contract value column: revenue at risk cannot be computed".into());
+    }
+    out
+}
+
+/// The features of a row that had a column but no value (imputed).
+fn imputed<'a>(
+    model: &'a Model,
+    values: &'a [f64],
+    missing_features: &'a [String],
+) -> impl Iterator<Item = &'a str> + 'a {
+    model
+        .features
+        .iter()
+        .zip(values)
+        .filter(move |(spec, x)| x.is_nan() && !missing_features.contains(&spec.name))
+        .map(|(spec, _)| spec.name.as_str())
+}
+
+/// Probability times the contract value, when the model has one and the row knows it.
+fn revenue_at_risk(model: &Model, values: &[f64], probability: f64) -> Option<f64> {
+    model
+        .value_feature
+        .as_deref()
+        .and_then(|v| model.feature_index(v))
+        .and_then(|i| values.get(i).copied())
+        .filter(|v| v.is_finite())
+        .map(|v| probability * v)
+}
+
+impl Scored {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.lines.len()
     }
 
-    let mut rows = Vec::with_capacity(prepared.rows.len());
-    for (r, meta) in prepared.rows.iter().enumerate() {
-        let values = prepared.row(r);
+    /// Whether there are no rows (never true for a finished scorer).
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Row `r`'s feature values.
+    pub fn row_values(&self, r: usize) -> &[f64] {
+        let p = self.model.features.len();
+        self.values.get(r * p..(r + 1) * p).unwrap_or(&[])
+    }
+
+    /// Row `r`'s id, name and segment.
+    pub fn row_text(&self, r: usize) -> features::RowText<'_> {
+        let end = |k: usize| self.text_ends.get(k).map_or(0, |&e| e as usize);
+        let start = if r == 0 { 0 } else { end(3 * r - 1) };
+        let (a, b, c) = (end(3 * r), end(3 * r + 1), end(3 * r + 2));
+        let part = |from: usize, to: usize| self.text.get(from..to).unwrap_or("");
+        features::RowText {
+            account_id: part(start, a),
+            account_name: part(a, b),
+            segment: part(b, c),
+        }
+    }
+
+    /// Row `r` in full: reasons and every warning.
+    pub fn row(&self, r: usize) -> Option<ScoredRow> {
+        let line = *self.lines.get(r)? as usize;
+        let model = &self.model;
+        let values = self.row_values(r);
         let score = model.score(values);
-        let mut warnings = prepared.warnings[r].clone();
-        let imputed: Vec<&str> = model
-            .features
-            .iter()
-            .enumerate()
-            .filter(|&(f, spec)| {
-                values[f].is_nan() && !prepared.missing_features.contains(&spec.name)
-            })
-            .map(|(_, spec)| spec.name.as_str())
-            .collect();
+        let mut warnings = self
+            .read_warnings
+            .binary_search_by_key(&(r as u32), |(row, _)| *row)
+            .ok()
+            .and_then(|i| self.read_warnings.get(i))
+            .map(|(_, w)| w.clone())
+            .unwrap_or_default();
+        let imputed: Vec<&str> = imputed(model, values, &self.missing_features).collect();
         if !imputed.is_empty() {
             warnings.push(format!(
-                "line {}: no value for {}; imputed",
-                meta.line,
+                "line {line}: no value for {}; imputed",
                 imputed.join(", ")
             ));
         }
         for (f, spec) in model.features.iter().enumerate() {
             if score.clipped[f] {
                 warnings.push(format!(
-                    "line {}: {} = {} is outside the training range [{}, {}]; scored as {}",
-                    meta.line,
+                    "line {line}: {} = {} is outside the training range [{}, {}]; scored as {}",
                     spec.name,
                     format_value(values[f]),
                     format_value(spec.range[0]),
@@ -187,75 +511,291 @@ pub fn audit_mapped(
                 ));
             }
         }
-        let revenue_at_risk = value_index
-            .map(|i| values[i])
-            .filter(|v| v.is_finite())
-            .map(|v| score.probability * v);
-        rows.push(ScoredRow {
-            line: meta.line,
-            account_id: meta.account_id.clone(),
-            account_name: meta.account_name.clone(),
-            segment: meta.segment.clone(),
+        let text = self.row_text(r);
+        Some(ScoredRow {
+            line,
+            account_id: text.account_id.to_string(),
+            account_name: text.account_name.to_string(),
+            segment: text.segment.to_string(),
             churn_probability: score.probability,
             log_odds: score.log_odds,
             risk_tier: model.tier(score.probability).to_string(),
-            revenue_at_risk,
+            revenue_at_risk: revenue_at_risk(model, values, score.probability),
             top_reasons: top_reasons(model, values, &score, REASONS_PER_ACCOUNT),
             warnings,
-        });
+        })
     }
 
-    let summary = summarize(model, &rows);
-    let revenue: Vec<Option<f64>> = rows.iter().map(|r| r.revenue_at_risk).collect();
-    let has_segment = prepared
-        .columns
-        .iter()
-        .any(|c| c.how == Some(MatchKind::Segment));
-    let portfolio = explain::portfolio(model, &prepared, &revenue, has_segment);
-    let result = AuditResult {
-        file: file.to_string(),
-        file_sha256: sha256_hex(bytes),
-        encoding: table.encoding.name().to_string(),
-        delimiter: match table.delimiter {
-            b'\t' => "\\t".to_string(),
-            d => (d as char).to_string(),
-        },
-        as_of: ingest::format_iso_date(as_of),
-        model: model.name.clone(),
-        columns: prepared.columns.clone(),
-        missing_features: prepared.missing_features.clone(),
-        rows,
-        summary,
-        portfolio,
-        file_warnings,
-    };
-    Ok((result, prepared))
+    /// The portfolio's median value per feature ([`Portfolio::typical`]).
+    pub fn typical(&self) -> Vec<Option<f64>> {
+        explain::typical_values(&self.model, &self.values, self.model.features.len())
+    }
+
+    /// The whole result with every row, as the command line prints it.
+    pub fn to_result(&self) -> AuditResult {
+        let mut result = self.result_without_rows();
+        result.portfolio.typical = self.typical();
+        result.rows = (0..self.len()).filter_map(|r| self.row(r)).collect();
+        result
+    }
+}
+
+/// Everything about a scored file except its rows: what the page shows first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overview {
+    /// The file's name.
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub file_sha256: String,
+    /// Encoding detected.
+    pub encoding: String,
+    /// Delimiter detected, as text.
+    pub delimiter: String,
+    /// The as-of date, YYYY-MM-DD.
+    pub as_of: String,
+    /// The model's name.
+    pub model: String,
+    /// Every header and what it matched.
+    pub columns: Vec<ColumnMatch>,
+    /// Model features with no column in the file.
+    pub missing_features: Vec<String>,
+    /// Figures for the whole list.
+    pub summary: Summary,
+    /// Distribution, drivers by group and feature, segments (`typical` left empty).
+    pub portfolio: Portfolio,
+    /// Problems with the file as a whole that did not stop scoring.
+    pub file_warnings: Vec<String>,
+    /// The first row warnings in file order (at most the number asked for).
+    pub row_warnings: Vec<String>,
+}
+
+/// Which rows to show and in what order (the page's table).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct ViewQuery {
+    /// `account_id`, `account_name`, `segment`, `churn_probability` (the default),
+    /// `risk_tier` or `revenue_at_risk`.
+    pub sort: String,
+    /// Largest first.
+    pub descending: bool,
+    /// Only this tier (empty: all).
+    pub tier: String,
+    /// Only this segment, "(none)" for rows without one (empty: all).
+    pub segment: String,
+    /// Only rows whose id or name contains this text, ignoring case (empty: all).
+    pub search: String,
+}
+
+impl Scored {
+    /// The file's figures without its rows, with up to `max_warnings` row warnings.
+    pub fn overview(&self, max_warnings: usize) -> Overview {
+        let mut row_warnings = Vec::new();
+        for r in (0..self.len()).filter(|&r| self.warned[r]) {
+            if row_warnings.len() >= max_warnings {
+                break;
+            }
+            if let Some(row) = self.row(r) {
+                row_warnings.extend(row.warnings);
+            }
+        }
+        row_warnings.truncate(max_warnings);
+        let result = AuditResult {
+            rows: Vec::new(),
+            ..self.result_without_rows()
+        };
+        Overview {
+            file: result.file,
+            file_sha256: result.file_sha256,
+            encoding: result.encoding,
+            delimiter: result.delimiter,
+            as_of: result.as_of,
+            model: result.model,
+            columns: result.columns,
+            missing_features: result.missing_features,
+            summary: result.summary,
+            portfolio: result.portfolio,
+            file_warnings: result.file_warnings,
+            row_warnings,
+        }
+    }
+
+    fn result_without_rows(&self) -> AuditResult {
+        AuditResult {
+            file: self.file.clone(),
+            file_sha256: self.file_sha256.clone(),
+            encoding: self.encoding.name().to_string(),
+            delimiter: match self.delimiter {
+                b'\t' => "\\t".to_string(),
+                d => (d as char).to_string(),
+            },
+            as_of: ingest::format_iso_date(self.as_of),
+            model: self.model.name.clone(),
+            columns: self.columns.clone(),
+            missing_features: self.missing_features.clone(),
+            rows: Vec::new(),
+            summary: self.summary.clone(),
+            portfolio: self.portfolio.clone(),
+            file_warnings: self.file_warnings.clone(),
+        }
+    }
+
+    /// The rows `q` selects, in its order; ties keep file order.
+    pub fn view(&self, q: &ViewQuery) -> Vec<u32> {
+        let needle = q.search.trim().to_lowercase();
+        let tier = self.model.tiers.iter().position(|t| t.name == q.tier);
+        let mut rows: Vec<u32> = (0..self.len())
+            .filter(|&r| {
+                if !q.tier.is_empty() && tier != Some(usize::from(self.tier[r])) {
+                    return false;
+                }
+                let text = self.row_text(r);
+                if !q.segment.is_empty() {
+                    let segment = Some(text.segment.trim()).filter(|s| !s.is_empty());
+                    if segment.unwrap_or("(none)") != q.segment {
+                        return false;
+                    }
+                }
+                needle.is_empty()
+                    || contains_ignoring_case(text.account_id, &needle)
+                    || contains_ignoring_case(text.account_name, &needle)
+            })
+            .filter_map(|r| u32::try_from(r).ok())
+            .collect();
+        let p = &self.probability;
+        let at = |r: u32| r as usize;
+        let by: Box<Compare> = match q.sort.as_str() {
+            "account_id" => Box::new(|a, b| {
+                self.row_text(at(*a))
+                    .account_id
+                    .cmp(self.row_text(at(*b)).account_id)
+            }),
+            "account_name" => Box::new(|a, b| {
+                self.row_text(at(*a))
+                    .account_name
+                    .cmp(self.row_text(at(*b)).account_name)
+            }),
+            "segment" => Box::new(|a, b| {
+                self.row_text(at(*a))
+                    .segment
+                    .cmp(self.row_text(at(*b)).segment)
+            }),
+            "revenue_at_risk" => {
+                let key = |r: u32| {
+                    Some(self.revenue[at(r)])
+                        .filter(|v| !v.is_nan())
+                        .unwrap_or(f64::NEG_INFINITY)
+                };
+                Box::new(move |a, b| key(*a).total_cmp(&key(*b)))
+            }
+            // Tiers in risk order (the model lists the highest first), then probability.
+            "risk_tier" => Box::new(|a, b| {
+                self.tier[at(*b)]
+                    .cmp(&self.tier[at(*a)])
+                    .then(p[at(*a)].total_cmp(&p[at(*b)]))
+            }),
+            _ => Box::new(|a, b| p[at(*a)].total_cmp(&p[at(*b)])),
+        };
+        if q.descending {
+            rows.sort_by(|a, b| by(b, a).then(a.cmp(b)));
+        } else {
+            rows.sort_by(|a, b| by(a, b).then(a.cmp(b)));
+        }
+        rows
+    }
+}
+
+/// Orders two row indices.
+type Compare<'a> = dyn Fn(&u32, &u32) -> std::cmp::Ordering + 'a;
+
+/// Whether `haystack` contains `needle` (already lower case), ignoring case.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    if haystack.is_ascii() && needle.is_ascii() {
+        return haystack
+            .as_bytes()
+            .windows(needle.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
+    }
+    haystack.to_lowercase().contains(needle)
+}
+
+/// Collects the [`Summary`] one account at a time, with exact sums (see [`ExactSum`]).
+#[derive(Debug, Clone)]
+pub struct SummaryBuilder {
+    accounts: usize,
+    warned: usize,
+    churners: ExactSum,
+    revenue: ExactSum,
+    tiers: Vec<(String, usize, ExactSum)>,
+}
+
+impl SummaryBuilder {
+    /// An empty summary for `model`'s tiers.
+    pub fn new(model: &Model) -> SummaryBuilder {
+        SummaryBuilder {
+            accounts: 0,
+            warned: 0,
+            churners: ExactSum::default(),
+            revenue: ExactSum::default(),
+            tiers: model
+                .tiers
+                .iter()
+                .map(|t| (t.name.clone(), 0, ExactSum::default()))
+                .collect(),
+        }
+    }
+
+    /// Adds one account: its tier's index, probability, revenue at risk, and whether it
+    /// has a warning.
+    pub fn add(&mut self, tier: usize, probability: f64, revenue: Option<f64>, warned: bool) {
+        self.accounts += 1;
+        self.warned += usize::from(warned);
+        self.churners.add(probability);
+        if let Some(v) = revenue {
+            self.revenue.add(v);
+        }
+        if let Some(t) = self.tiers.get_mut(tier) {
+            t.1 += 1;
+            t.2.add(revenue.unwrap_or(0.0));
+        }
+    }
+
+    /// The summary.
+    pub fn finish(&self) -> Summary {
+        Summary {
+            accounts_scored: self.accounts,
+            rows_with_warnings: self.warned,
+            expected_churners: self.churners.value(),
+            revenue_at_risk: self.revenue.value(),
+            tiers: self
+                .tiers
+                .iter()
+                .map(|(name, accounts, revenue)| TierSummary {
+                    name: name.clone(),
+                    accounts: *accounts,
+                    revenue_at_risk: revenue.value(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Totals over the scored rows.
 pub fn summarize(model: &Model, rows: &[ScoredRow]) -> Summary {
-    let mut tiers: Vec<TierSummary> = model
-        .tiers
-        .iter()
-        .map(|t| TierSummary {
-            name: t.name.clone(),
-            accounts: 0,
-            revenue_at_risk: 0.0,
-        })
-        .collect();
+    let mut builder = SummaryBuilder::new(model);
     for row in rows {
-        if let Some(t) = tiers.iter_mut().find(|t| t.name == row.risk_tier) {
-            t.accounts += 1;
-            t.revenue_at_risk += row.revenue_at_risk.unwrap_or(0.0);
-        }
+        let tier = model
+            .tiers
+            .iter()
+            .position(|t| t.name == row.risk_tier)
+            .unwrap_or(usize::MAX);
+        builder.add(
+            tier,
+            row.churn_probability,
+            row.revenue_at_risk,
+            !row.warnings.is_empty(),
+        );
     }
-    Summary {
-        accounts_scored: rows.len(),
-        rows_with_warnings: rows.iter().filter(|r| !r.warnings.is_empty()).count(),
-        expected_churners: rows.iter().map(|r| r.churn_probability).sum(),
-        revenue_at_risk: rows.iter().filter_map(|r| r.revenue_at_risk).sum(),
-        tiers,
-    }
+    builder.finish()
 }
 
 /// The scored CSV columns, as DESIGN.md fixes them.
@@ -382,12 +922,18 @@ mod tests {
         mapping.insert("Client".into(), "account_id".into());
         mapping.insert("Silence".into(), "days".into());
         mapping.insert("reference".into(), features::IGNORE.into());
-        let (r, p) = audit_mapped(text.as_bytes(), "t.csv", &m, 0, &mapping).unwrap();
+        let mut scorer = Scorer::new(m.clone(), "t.csv", 0, mapping.clone());
+        scorer.push(text.as_bytes()).unwrap();
+        let p = scorer.finish().unwrap();
+        let r = p.to_result();
         assert_eq!(r.rows[0].account_id, "A");
-        assert_eq!(p.row(0)[0], 120.0);
-        assert!(p.row(0)[1].is_nan(), "the ignored column must not be read");
+        assert_eq!(p.row_values(0)[0], 120.0);
+        assert!(
+            p.row_values(0)[1].is_nan(),
+            "the ignored column must not be read"
+        );
         assert_eq!(r.missing_features, vec!["reference", "segment"]);
-        assert_eq!(r.columns[1].how, Some(MatchKind::Manual));
+        assert_eq!(r.columns[1].how, Some(features::MatchKind::Manual));
         let i = inspect(text.as_bytes(), "t.csv", &m, &Mapping::new()).unwrap();
         assert!(i.problem.unwrap().contains("no account id column"));
         assert_eq!(i.examples[1], vec!["120", "3"]);

@@ -387,6 +387,7 @@ pub fn inspect(table: &Table, model: &Model, mapping: &Mapping, file: &str) -> I
         Ok(m) => {
             let problem = check_matched(table, model, &m, file)
                 .err()
+                .or_else(|| table.records.is_empty().then(|| no_rows(file)))
                 .map(|e| e.to_string());
             let missing = missing_of(model, &m.sources);
             (m.columns, missing, problem)
@@ -440,13 +441,14 @@ fn check_matched(table: &Table, model: &Model, m: &Matched, file: &str) -> Resul
             ),
         ));
     }
-    if table.records.is_empty() {
-        return Err(Error::unusable(
-            file,
-            "the file has column headers but no account rows",
-        ));
-    }
     Ok(id)
+}
+
+const NO_ROWS: &str = "the file has column headers but no account rows";
+
+/// The error for a file with a header and no data rows.
+pub fn no_rows(file: &str) -> Error {
+    Error::unusable(file, NO_ROWS)
 }
 
 /// Matches the table's headers to the model's columns and parses every cell.
@@ -465,160 +467,236 @@ pub fn prepare_mapped(
     file: &str,
     mapping: &Mapping,
 ) -> Result<Prepared> {
-    let matched = match_headers(table, model, mapping, file)?;
-    let id = check_matched(table, model, &matched, file)?;
-    let Matched {
-        columns,
-        sources,
-        name,
-        segment,
-        ..
-    } = matched;
-    let normalized: Vec<String> = table.headers.iter().map(|h| normalize_header(h)).collect();
-    let mut file_warnings = Vec::new();
-    for (i, col) in columns.iter().enumerate() {
-        if col.feature.is_none() && !normalized[i].is_empty() {
-            let twin =
-                (0..i).find(|&j| normalized[j] == normalized[i] && columns[j].feature.is_some());
-            if let Some(j) = twin {
-                file_warnings.push(format!(
-                    "column '{}' appears twice (columns {} and {}); the first is used",
-                    show_value(&col.header),
-                    j + 1,
-                    i + 1
-                ));
-            }
-        }
+    let plan = Plan::new(table, model, as_of, file, mapping)?;
+    if table.records.is_empty() {
+        return Err(no_rows(file));
     }
-    let missing_features = missing_of(model, &sources);
-
     let n = table.records.len();
-    let p = model.features.len();
+    let p = plan.n_features;
     let mut values = vec![f64::NAN; n * p];
-    let mut warnings: Vec<Vec<String>> = table.records.iter().map(|r| r.warnings.clone()).collect();
-    let cell = |r: usize, c: usize| -> &str {
-        table.records[r]
-            .fields
-            .get(c)
-            .map(String::as_str)
-            .unwrap_or("")
-    };
-    let day_first_hint = table.decimal_comma || table.delimiter == b';';
-
-    for (f, spec) in model.features.iter().enumerate() {
-        let Some(source) = sources[f] else { continue };
-        let col = match source {
-            Source::Direct(c) | Source::Date(c, _) => c,
-        };
-        let header = show_value(&table.headers[col]);
-        let imputed = |spec: &crate::model::FeatureSpec| match spec.kind {
-            Kind::Categorical => "left out".to_string(),
-            _ => format!("imputed {}", crate::model::format_value(spec.impute)),
-        };
-        match (source, spec.kind) {
-            (Source::Date(_, direction), _) => {
-                let order: DateOrder =
-                    ingest::infer_date_order((0..n).map(|r| cell(r, col)), day_first_hint);
-                for r in 0..n {
-                    let text = cell(r, col);
-                    match ingest::parse_date(text, order) {
-                        Ok(Some(day)) => {
-                            values[r * p + f] = match direction {
-                                DateDirection::Since => (as_of - day) as f64,
-                                DateDirection::Until => (day - as_of) as f64,
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(why) => warnings[r].push(cell_warning(
-                            table.records[r].line,
-                            &header,
-                            text,
-                            why,
-                            &imputed(spec),
-                        )),
-                    }
-                }
-            }
-            (Source::Direct(_), Kind::Numeric) => {
-                let style =
-                    ingest::infer_number_style((0..n).map(|r| cell(r, col)), table.decimal_comma);
-                for r in 0..n {
-                    let text = cell(r, col);
-                    match ingest::parse_number(text, style) {
-                        Ok(Some(x)) => values[r * p + f] = x,
-                        Ok(None) => {}
-                        Err(why) => warnings[r].push(cell_warning(
-                            table.records[r].line,
-                            &header,
-                            text,
-                            why,
-                            &imputed(spec),
-                        )),
-                    }
-                }
-            }
-            (Source::Direct(_), Kind::Boolean) => {
-                for r in 0..n {
-                    let text = cell(r, col);
-                    match ingest::parse_bool(text) {
-                        Ok(Some(b)) => values[r * p + f] = if b { 1.0 } else { 0.0 },
-                        Ok(None) => {}
-                        Err(why) => warnings[r].push(cell_warning(
-                            table.records[r].line,
-                            &header,
-                            text,
-                            why,
-                            &imputed(spec),
-                        )),
-                    }
-                }
-            }
-            (Source::Direct(_), Kind::Categorical) => {
-                for r in 0..n {
-                    let text = cell(r, col);
-                    if !ingest::is_missing(text) {
-                        if let Some(level) = spec.level_index(text) {
-                            values[r * p + f] = level as f64;
-                        }
-                    }
-                }
-            }
-        }
+    let mut warnings = Vec::with_capacity(n);
+    let mut rows = Vec::with_capacity(n);
+    for (record, out) in table.records.iter().zip(values.chunks_exact_mut(p.max(1))) {
+        let mut w = record.warnings.clone();
+        let meta = plan.read(model, &record.fields, record.line, out, &mut w);
+        rows.push(RowMeta {
+            line: record.line,
+            account_id: meta.account_id.to_string(),
+            account_name: meta.account_name.to_string(),
+            segment: meta.segment.to_string(),
+        });
+        warnings.push(w);
     }
-
-    let rows = (0..n)
-        .map(|r| RowMeta {
-            line: table.records[r].line,
-            account_id: cell(r, id).trim().to_string(),
-            account_name: name
-                .map(|c| cell(r, c).trim().to_string())
-                .unwrap_or_default(),
-            segment: segment
-                .map(|c| cell(r, c).trim().to_string())
-                .unwrap_or_default(),
-        })
-        .collect::<Vec<_>>();
-    for (r, row) in rows.iter().enumerate() {
-        if ingest::is_missing(&row.account_id) {
-            warnings[r].insert(
-                0,
-                format!(
-                    "line {}: no account id; the account is scored but cannot be matched back to the CRM",
-                    row.line
-                ),
-            );
-        }
-    }
-
     Ok(Prepared {
         rows,
         values,
         n_features: p,
         warnings,
-        columns,
-        missing_features,
-        file_warnings,
+        columns: plan.columns,
+        missing_features: plan.missing_features,
+        file_warnings: plan.file_warnings,
     })
+}
+
+/// How one feature's cells are read.
+#[derive(Debug, Clone, Copy)]
+enum CellReader {
+    Number(ingest::NumberStyle),
+    Boolean,
+    Categorical,
+    Date(DateOrder, DateDirection),
+}
+
+/// One feature fed by one column.
+#[derive(Debug, Clone)]
+struct FeatureReader {
+    feature: usize,
+    column: usize,
+    reader: CellReader,
+    /// The header as shown in warnings.
+    header: String,
+    /// What happens to an unreadable cell ("imputed 30", "left out").
+    action: String,
+}
+
+/// A row's id, name and segment, borrowed from its cells (trimmed).
+#[derive(Debug, Clone, Copy)]
+pub struct RowText<'a> {
+    /// The account id as written.
+    pub account_id: &'a str,
+    /// The account name, empty when the file has none.
+    pub account_name: &'a str,
+    /// The segment, empty when the file has none.
+    pub segment: &'a str,
+}
+
+/// How a file's records become model inputs: the header matching and, per column, the
+/// number style or date order, all decided from the file's head
+/// ([`Table::head_records`]), so records can then be read one at a time as they arrive.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Every header and what it matched.
+    pub columns: Vec<ColumnMatch>,
+    /// Model features with no column in the file (imputed for every row).
+    pub missing_features: Vec<String>,
+    /// Problems with the file as a whole that did not stop scoring.
+    pub file_warnings: Vec<String>,
+    /// Whether a header was matched to the segment column.
+    pub has_segment: bool,
+    /// Number of model features (the length of a row's values).
+    pub n_features: usize,
+    id: usize,
+    name: Option<usize>,
+    segment: Option<usize>,
+    readers: Vec<FeatureReader>,
+    as_of: i64,
+}
+
+impl Plan {
+    /// Matches `table`'s headers (with `mapping` applied) and decides how each column is
+    /// read from the table's head records. Fails when the file cannot be scored at all:
+    /// no account id column, or none of the model's features present.
+    pub fn new(
+        table: &Table,
+        model: &Model,
+        as_of: i64,
+        file: &str,
+        mapping: &Mapping,
+    ) -> Result<Plan> {
+        let matched = match_headers(table, model, mapping, file)?;
+        let id = check_matched(table, model, &matched, file)?;
+        let Matched {
+            columns,
+            sources,
+            name,
+            segment,
+            ..
+        } = matched;
+        let normalized: Vec<String> = table.headers.iter().map(|h| normalize_header(h)).collect();
+        let mut file_warnings = Vec::new();
+        for (i, col) in columns.iter().enumerate() {
+            if col.feature.is_none() && !normalized[i].is_empty() {
+                let twin = (0..i)
+                    .find(|&j| normalized[j] == normalized[i] && columns[j].feature.is_some());
+                if let Some(j) = twin {
+                    file_warnings.push(format!(
+                        "column '{}' appears twice (columns {} and {}); the first is used",
+                        show_value(&col.header),
+                        j + 1,
+                        i + 1
+                    ));
+                }
+            }
+        }
+        let missing_features = missing_of(model, &sources);
+        let head = table
+            .records
+            .get(..table.head_records.min(table.records.len()))
+            .unwrap_or(&[]);
+        let cells = |c: usize| {
+            head.iter()
+                .map(move |r| r.fields.get(c).map(String::as_str).unwrap_or(""))
+        };
+        let day_first_hint = table.decimal_comma || table.delimiter == b';';
+        let mut readers = Vec::new();
+        for (f, spec) in model.features.iter().enumerate() {
+            let Some(source) = sources[f] else { continue };
+            let (column, reader) = match (source, spec.kind) {
+                (Source::Date(c, direction), _) => (
+                    c,
+                    CellReader::Date(
+                        ingest::infer_date_order(cells(c), day_first_hint),
+                        direction,
+                    ),
+                ),
+                (Source::Direct(c), Kind::Numeric) => (
+                    c,
+                    CellReader::Number(ingest::infer_number_style(cells(c), table.decimal_comma)),
+                ),
+                (Source::Direct(c), Kind::Boolean) => (c, CellReader::Boolean),
+                (Source::Direct(c), Kind::Categorical) => (c, CellReader::Categorical),
+            };
+            readers.push(FeatureReader {
+                feature: f,
+                column,
+                reader,
+                header: show_value(&table.headers[column]),
+                action: match spec.kind {
+                    Kind::Categorical => "left out".to_string(),
+                    _ => format!("imputed {}", crate::model::format_value(spec.impute)),
+                },
+            });
+        }
+        Ok(Plan {
+            has_segment: segment.is_some(),
+            columns,
+            missing_features,
+            file_warnings,
+            n_features: model.features.len(),
+            id,
+            name,
+            segment,
+            readers,
+            as_of,
+        })
+    }
+
+    /// Reads one record (`fields` as wide as the header) into `out` (one value per
+    /// feature, NaN = missing), appending its cell warnings to `warnings` (after the
+    /// record's own); returns its id, name and segment.
+    pub fn read<'a, S: AsRef<str>>(
+        &self,
+        model: &Model,
+        fields: &'a [S],
+        line: usize,
+        out: &mut [f64],
+        warnings: &mut Vec<String>,
+    ) -> RowText<'a> {
+        let cell = |c: usize| fields.get(c).map_or("", |s| s.as_ref());
+        out.iter_mut().for_each(|v| *v = f64::NAN);
+        for r in &self.readers {
+            let text = cell(r.column);
+            let value = match r.reader {
+                CellReader::Number(style) => ingest::parse_number(text, style),
+                CellReader::Boolean => {
+                    ingest::parse_bool(text).map(|b| b.map(|b| if b { 1.0 } else { 0.0 }))
+                }
+                CellReader::Categorical => Ok((!ingest::is_missing(text))
+                    .then(|| model.features[r.feature].level_index(text))
+                    .flatten()
+                    .map(|level| level as f64)),
+                CellReader::Date(order, direction) => ingest::parse_date(text, order).map(|d| {
+                    d.map(|day| match direction {
+                        DateDirection::Since => (self.as_of - day) as f64,
+                        DateDirection::Until => (day - self.as_of) as f64,
+                    })
+                }),
+            };
+            match value {
+                Ok(Some(x)) => {
+                    if let Some(slot) = out.get_mut(r.feature) {
+                        *slot = x;
+                    }
+                }
+                Ok(None) => {}
+                Err(why) => warnings.push(cell_warning(line, &r.header, text, why, &r.action)),
+            }
+        }
+        let text = RowText {
+            account_id: cell(self.id).trim(),
+            account_name: self.name.map_or("", |c| cell(c).trim()),
+            segment: self.segment.map_or("", |c| cell(c).trim()),
+        };
+        if ingest::is_missing(text.account_id) {
+            warnings.insert(
+                0,
+                format!(
+                    "line {line}: no account id; the account is scored but cannot be matched back to the CRM"
+                ),
+            );
+        }
+        text
+    }
 }
 
 fn cell_warning(line: usize, header: &str, value: &str, why: &str, action: &str) -> String {

@@ -171,6 +171,10 @@ pub struct Table {
     pub delimiter: u8,
     /// File-level hint: the file looks like it comes from a decimal-comma locale.
     pub decimal_comma: bool,
+    /// How many of the first records end within the file's head ([`HEAD_BYTES`]); the
+    /// column-level choices (number style, date order) are made on these alone so that
+    /// a file read in chunks is read exactly like the whole file.
+    pub head_records: usize,
 }
 
 const BINARY_GENERIC: &str = "this looks like a binary file (an Excel workbook, a PDF or an image?), not a CSV or tab-separated text export; save it as CSV first";
@@ -185,149 +189,471 @@ const SNIFF_BYTES: usize = 8192;
 const HINT_RECORDS: usize = 1000;
 
 /// Decodes and splits `bytes` (the file's name is used only in messages).
+///
+/// The same as feeding the bytes to a [`Reader`] in one piece: whole files and files
+/// read in chunks are read by the same rules.
 pub fn read_table(bytes: &[u8], file: &str) -> Result<Table> {
-    let (text, encoding) = decode(bytes, file)?;
-    let text: &str = &text;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
+    let mut reader = Reader::new(file);
+    reader.push(bytes)?;
+    reader.finish()?;
+    let Some(mut table) = reader.take_head() else {
         return Err(Error::unusable(file, EMPTY));
-    }
-
-    let (forced, body_start, body_line) = match sep_directive(text, file)? {
-        Some((d, start)) => (Some(d), start, 2),
-        None => (None, 0, 1),
     };
-    let body = text.get(body_start..).unwrap_or("");
-    // A one-column file is not split at all, so commas in its values stay put.
-    let split = forced.or_else(|| sniff(body));
-    let delimiter = split.unwrap_or(b',');
-
-    let mut splitter = Splitter::new(body, split, body_line);
-    let mut buf = Vec::new();
-    let header = loop {
-        match splitter.next_record(&mut buf) {
-            None => return Err(Error::unusable(file, EMPTY)),
-            Some(raw) if raw.unclosed.is_some() || !is_blank(&buf) => break raw,
-            Some(_) => continue,
-        }
-    };
-    if let Some(open) = header.unclosed {
-        return Err(Error::unusable(
-            file,
-            format!("the header (line {open}) has a quoted field that is never closed"),
-        ));
-    }
-    let headers: Vec<String> = buf
-        .drain(..)
-        .map(|h| {
-            let h = h.trim();
-            h.strip_prefix('\u{feff}').unwrap_or(h).trim().to_string()
+    reader.records(|fields, line, warnings| {
+        table.records.push(Record {
+            line,
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            warnings,
         })
-        .collect();
-    let width = headers.len();
+    });
+    table.encoding = reader.encoding();
+    Ok(table)
+}
 
-    let mut records = Vec::new();
-    let mut fields = Vec::with_capacity(width);
+/// Raw bytes at the start of a file that decide its encoding and layout.
+///
+/// The encoding, the delimiter, the header, the file's decimal-comma hint and (in
+/// [`crate::features`]) every column's number style and date order are decided from
+/// the first `HEAD_BYTES` bytes and the records that end within them, so a file read
+/// in chunks of any size is read exactly like the whole file.
+pub const HEAD_BYTES: usize = 4 << 20;
+
+/// Reads a file chunk by chunk: [`Reader::push`] the bytes, [`Reader::finish`] at the
+/// end, take the head's [`Table`] with [`Reader::take_head`] once it is ready, then take
+/// the remaining records with [`Reader::records`] as they complete.
+///
+/// ```
+/// use churn_audit::ingest::Reader;
+/// let mut reader = Reader::new("accounts.csv");
+/// reader.push(b"id,days\nA,1\nB,")?;
+/// reader.push(b"2\n")?;
+/// reader.finish()?;
+/// let head = reader.take_head().unwrap();
+/// assert_eq!(head.headers, ["id", "days"]);
+/// assert_eq!(head.records.len(), 2);
+/// # Ok::<(), churn_audit::Error>(())
+/// ```
+pub struct Reader {
+    file: String,
+    /// Raw bytes of the head, until it is complete.
+    head: Vec<u8>,
+    decoder: Option<Decoder>,
+    /// Decoded text not yet split into records.
+    text: String,
+    layout: Option<Layout>,
+    /// The head's table, until taken.
+    head_table: Option<Table>,
+    eof: bool,
+}
+
+/// How records are split once the header has been read.
+struct Layout {
+    /// `None` for a one-column file.
+    split: Option<u8>,
+    width: usize,
+    /// Line where the next record starts.
+    line: usize,
+}
+
+impl Reader {
+    /// A reader for the file named `file` (used only in messages).
+    pub fn new(file: &str) -> Reader {
+        Reader {
+            file: file.to_string(),
+            head: Vec::new(),
+            decoder: None,
+            text: String::new(),
+            layout: None,
+            head_table: None,
+            eof: false,
+        }
+    }
+
+    /// Feeds the next bytes of the file. Fails when the file cannot be a table at all
+    /// (binary, empty, an unreadable `sep=` line or header).
+    pub fn push(&mut self, mut chunk: &[u8]) -> Result<()> {
+        if self.decoder.is_none() {
+            let need = HEAD_BYTES - self.head.len();
+            let (now, later) = chunk.split_at(need.min(chunk.len()));
+            self.head.extend_from_slice(now);
+            if self.head.len() < HEAD_BYTES {
+                return Ok(());
+            }
+            self.start()?;
+            chunk = later;
+        }
+        if let Some(decoder) = &mut self.decoder {
+            decoder.decode(chunk, false, &mut self.text);
+        }
+        Ok(())
+    }
+
+    /// Marks the end of the file.
+    pub fn finish(&mut self) -> Result<()> {
+        self.eof = true;
+        if self.decoder.is_none() {
+            return self.start();
+        }
+        if let Some(decoder) = &mut self.decoder {
+            decoder.decode(&[], true, &mut self.text);
+        }
+        Ok(())
+    }
+
+    /// The encoding the file is being read with.
+    pub fn encoding(&self) -> Encoding {
+        self.decoder
+            .as_ref()
+            .map_or(Encoding::Utf8, Decoder::encoding)
+    }
+
+    /// The table of the header and the records that end within the head, once the head
+    /// is complete (after [`HEAD_BYTES`] bytes or the end of the file); `None` before
+    /// that and after it has been taken.
+    pub fn take_head(&mut self) -> Option<Table> {
+        self.head_table.take()
+    }
+
+    /// Calls `f` with each complete record after the head, in file order: its cells
+    /// (exactly as many as the header), its line and its record-level warnings.
+    pub fn records(&mut self, mut f: impl FnMut(&[Cow<str>], usize, Vec<String>)) {
+        let Some(layout) = &mut self.layout else {
+            return;
+        };
+        let consumed = split_records(&self.text, layout, self.eof, &mut f);
+        self.text.drain(..consumed);
+    }
+
+    /// Decides the encoding from the head, decodes it and reads the header and the
+    /// head's records.
+    fn start(&mut self) -> Result<()> {
+        let whole = self.eof;
+        let head = std::mem::take(&mut self.head);
+        let (mut decoder, skip) = sniff_encoding(&head, whole, &self.file)?;
+        let mut text = String::with_capacity(head.len() + 16);
+        decoder.decode(head.get(skip..).unwrap_or(&[]), whole, &mut text);
+        if decoder.refuses_controls(&text) {
+            return Err(Error::unusable(&self.file, BINARY_GENERIC));
+        }
+        let encoding = decoder.encoding();
+        self.decoder = Some(decoder);
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        if whole && text.trim().is_empty() {
+            return Err(Error::unusable(&self.file, EMPTY));
+        }
+        let file = self.file.as_str();
+        let (forced, body_start, body_line) = match sep_directive(&text, file)? {
+            Some((d, start)) => (Some(d), start, 2),
+            None => (None, 0, 1),
+        };
+        text.drain(..body_start.min(text.len()));
+        // A one-column file is not split at all, so commas in its values stay put.
+        let split = forced.or_else(|| sniff(&text));
+        let delimiter = split.unwrap_or(b',');
+
+        let mut splitter = Splitter::new(&text, split, body_line);
+        let mut buf = Vec::new();
+        let header = loop {
+            match splitter.next_record(&mut buf) {
+                None => return Err(Error::unusable(file, EMPTY)),
+                Some(_) if !whole && splitter.pos >= text.len() => {
+                    return Err(Error::unusable(
+                        file,
+                        format!(
+                            "no header row ends within the first {} MB of the file",
+                            HEAD_BYTES >> 20
+                        ),
+                    ))
+                }
+                Some(raw) if raw.unclosed.is_some() || !is_blank(&buf) => break raw,
+                Some(_) => continue,
+            }
+        };
+        if let Some(open) = header.unclosed {
+            return Err(Error::unusable(
+                file,
+                format!("the header (line {open}) has a quoted field that is never closed"),
+            ));
+        }
+        let headers: Vec<String> = buf
+            .drain(..)
+            .map(|h| {
+                let h = h.trim();
+                h.strip_prefix('\u{feff}').unwrap_or(h).trim().to_string()
+            })
+            .collect();
+        let mut layout = Layout {
+            split,
+            width: headers.len(),
+            line: splitter.line,
+        };
+        let consumed = splitter.pos;
+        text.drain(..consumed);
+
+        let mut records = Vec::new();
+        let used = split_records(&text, &mut layout, whole, &mut |fields, line, warnings| {
+            records.push(Record {
+                line,
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+                warnings,
+            })
+        });
+        text.drain(..used);
+
+        let decimal_comma = delimiter == b';' || {
+            let (mut comma, mut point) = (0usize, 0usize);
+            for record in records.iter().take(HINT_RECORDS) {
+                for cell in &record.fields {
+                    match number_evidence(cell) {
+                        Some(true) => comma += 1,
+                        Some(false) => point += 1,
+                        None => {}
+                    }
+                }
+            }
+            comma > point
+        };
+        self.head_table = Some(Table {
+            headers,
+            header_line: header.line,
+            head_records: records.len(),
+            records,
+            encoding,
+            delimiter,
+            decimal_comma,
+        });
+        self.layout = Some(layout);
+        // Whatever followed the head's last complete record waits for more bytes.
+        text.push_str(&self.text);
+        self.text = text;
+        Ok(())
+    }
+}
+
+/// Splits the complete records at the start of `text` (all of them at the end of the
+/// file), skipping blank ones and fitting each to the header's width; returns the
+/// bytes consumed.
+fn split_records(
+    text: &str,
+    layout: &mut Layout,
+    eof: bool,
+    f: &mut impl FnMut(&[Cow<str>], usize, Vec<String>),
+) -> usize {
+    let width = layout.width;
+    let mut splitter = Splitter::new(text, layout.split, layout.line);
+    let mut fields: Vec<Cow<str>> = Vec::with_capacity(width);
+    let mut consumed = 0;
     while let Some(raw) = splitter.next_record(&mut fields) {
+        // A record that reaches the end of the text may go on in the next chunk (even a
+        // final CR may be the first half of a CRLF): wait for more unless this is the end.
+        if !eof && splitter.pos >= text.len() {
+            break;
+        }
+        consumed = splitter.pos;
+        layout.line = splitter.line;
         if is_blank(&fields) {
             continue;
         }
-        let mut warnings = Vec::new();
-        if let Some(open) = raw.unclosed {
+        let warnings = fit_record(&mut fields, &raw, width);
+        f(&fields, raw.line, warnings);
+    }
+    consumed
+}
+
+/// Pads a short record with empty cells or cuts a long one to `width`; returns the
+/// record's warnings.
+fn fit_record(fields: &mut Vec<Cow<str>>, raw: &RawRecord, width: usize) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(open) = raw.unclosed {
+        warnings.push(format!(
+            "line {open}: a quoted field is never closed; read to the end of the file"
+        ));
+    }
+    let n = fields.len();
+    if n < width {
+        warnings.push(format!(
+            "line {} has {n} fields, the header has {width}: missing fields left empty",
+            raw.line
+        ));
+        fields.resize(width, Cow::Borrowed(""));
+    } else if n > width {
+        if fields.iter().skip(width).any(|f| !f.is_empty()) {
             warnings.push(format!(
-                "line {open}: a quoted field is never closed; read to the end of the file"
-            ));
-        }
-        let n = fields.len();
-        if n < width {
-            warnings.push(format!(
-                "line {} has {n} fields, the header has {width}: missing fields left empty",
+                "line {} has {n} fields, the header has {width}: extra fields ignored",
                 raw.line
             ));
-            fields.resize(width, String::new());
-        } else if n > width {
-            if fields.iter().skip(width).any(|f| !f.is_empty()) {
-                warnings.push(format!(
-                    "line {} has {n} fields, the header has {width}: extra fields ignored",
-                    raw.line
-                ));
-            }
-            fields.truncate(width);
         }
-        records.push(Record {
-            line: raw.line,
-            fields: std::mem::replace(&mut fields, Vec::with_capacity(width)),
-            warnings,
-        });
+        fields.truncate(width);
+    }
+    warnings
+}
+
+/// Decides how to decode a file from its head (`whole`: the head is the whole file);
+/// returns the decoder and the number of byte-order-mark bytes to skip.
+fn sniff_encoding(head: &[u8], whole: bool, file: &str) -> Result<(Decoder, usize)> {
+    if head.is_empty() {
+        return Err(Error::unusable(file, EMPTY));
+    }
+    if let Some(reason) = binary_magic(head) {
+        return Err(Error::unusable(file, reason));
+    }
+    let utf16 = if head.starts_with(&[0xFF, 0xFE]) {
+        Some((2, false))
+    } else if head.starts_with(&[0xFE, 0xFF]) {
+        Some((2, true))
+    } else if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        None
+    } else {
+        bomless_utf16(head).map(|be| (0, be))
+    };
+    if let Some((skip, big_endian)) = utf16 {
+        return Ok((
+            Decoder::Utf16 {
+                big_endian,
+                carry: Vec::new(),
+            },
+            skip,
+        ));
+    }
+    if too_many_controls(head.iter().map(|&b| u32::from(b))) {
+        return Err(Error::unusable(file, BINARY_GENERIC));
+    }
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Ok((Decoder::utf8(Encoding::Utf8Bom), 3));
+    }
+    let decoder = match std::str::from_utf8(head) {
+        // A head of plain ASCII says nothing: the first other byte decides.
+        Ok(_) if !whole && head.is_ascii() => Decoder::Ascii { carry: Vec::new() },
+        Ok(_) => Decoder::utf8(Encoding::Utf8),
+        // Only the end is broken: a file (or its head) cut off in the middle of a character.
+        Err(e) if e.error_len().is_none() => Decoder::utf8(Encoding::Utf8),
+        // A UTF-8 file with a stray bad byte (a cut-and-paste accident) would turn every
+        // accented name into mojibake if read as Windows-1252: keep it UTF-8.
+        Err(_) if mostly_utf8(head) => Decoder::utf8(Encoding::Utf8),
+        Err(_) => Decoder::Latin1,
+    };
+    Ok((decoder, 0))
+}
+
+/// Turns bytes into text chunk by chunk, carrying characters cut at a chunk's end.
+enum Decoder {
+    Utf8 {
+        encoding: Encoding,
+        carry: Vec<u8>,
+    },
+    /// Everything so far was ASCII: the first other byte decides between UTF-8 (it starts
+    /// a valid character) and Windows-1252.
+    Ascii {
+        carry: Vec<u8>,
+    },
+    Latin1,
+    Utf16 {
+        big_endian: bool,
+        carry: Vec<u8>,
+    },
+}
+
+impl Decoder {
+    fn utf8(encoding: Encoding) -> Decoder {
+        Decoder::Utf8 {
+            encoding,
+            carry: Vec::new(),
+        }
     }
 
-    let decimal_comma = delimiter == b';' || {
-        let (mut comma, mut point) = (0usize, 0usize);
-        for record in records.iter().take(HINT_RECORDS) {
-            for cell in &record.fields {
-                match number_evidence(cell) {
-                    Some(true) => comma += 1,
-                    Some(false) => point += 1,
-                    None => {}
+    fn encoding(&self) -> Encoding {
+        match self {
+            Decoder::Utf8 { encoding, .. } => *encoding,
+            Decoder::Ascii { .. } => Encoding::Utf8,
+            Decoder::Latin1 => Encoding::Latin1,
+            Decoder::Utf16 {
+                big_endian: true, ..
+            } => Encoding::Utf16Be,
+            Decoder::Utf16 { .. } => Encoding::Utf16Le,
+        }
+    }
+
+    /// Whether decoded UTF-16 text starts with too many control characters to be text
+    /// (the byte-level check cannot see through the zero bytes of UTF-16).
+    fn refuses_controls(&self, text: &str) -> bool {
+        matches!(self, Decoder::Utf16 { .. }) && too_many_controls(text.chars().map(u32::from))
+    }
+
+    /// Appends the text of `bytes` to `out`; `eof` flushes whatever was carried.
+    fn decode(&mut self, bytes: &[u8], eof: bool, out: &mut String) {
+        match self {
+            Decoder::Utf8 { carry, .. } => decode_utf8(carry, bytes, eof, out),
+            Decoder::Latin1 => decode_windows_1252(bytes, out),
+            Decoder::Utf16 { big_endian, carry } => {
+                decode_utf16(carry, bytes, *big_endian, eof, out)
+            }
+            Decoder::Ascii { carry } => {
+                let mut all = std::mem::take(carry);
+                all.extend_from_slice(bytes);
+                let ascii = all.iter().position(|b| !b.is_ascii()).unwrap_or(all.len());
+                out.push_str(std::str::from_utf8(&all[..ascii]).unwrap_or(""));
+                let rest = &all[ascii..];
+                if rest.is_empty() {
+                    return;
+                }
+                let probe = &rest[..rest.len().min(4)];
+                let next = match std::str::from_utf8(probe) {
+                    Ok(_) => Decoder::utf8(Encoding::Utf8),
+                    Err(e) if e.valid_up_to() > 0 => Decoder::utf8(Encoding::Utf8),
+                    Err(e) if e.error_len().is_none() && !eof => {
+                        *carry = rest.to_vec();
+                        return;
+                    }
+                    // Cut off at the very end of the file: UTF-8, as for whole files.
+                    Err(e) if e.error_len().is_none() => Decoder::utf8(Encoding::Utf8),
+                    Err(_) => Decoder::Latin1,
+                };
+                *self = next;
+                self.decode(rest, eof, out);
+            }
+        }
+    }
+}
+
+/// Decodes UTF-8, replacing each broken sequence with U+FFFD as `from_utf8_lossy` does
+/// and carrying a character cut at the chunk's end over to the next chunk.
+fn decode_utf8(carry: &mut Vec<u8>, bytes: &[u8], eof: bool, out: &mut String) {
+    let joined;
+    let mut input: &[u8] = if carry.is_empty() {
+        bytes
+    } else {
+        let mut all = std::mem::take(carry);
+        all.extend_from_slice(bytes);
+        joined = all;
+        &joined
+    };
+    loop {
+        match std::str::from_utf8(input) {
+            Ok(s) => {
+                out.push_str(s);
+                return;
+            }
+            Err(e) => {
+                let (valid, rest) = input.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or(""));
+                match e.error_len() {
+                    Some(n) => {
+                        out.push(char::REPLACEMENT_CHARACTER);
+                        input = rest.get(n..).unwrap_or(&[]);
+                    }
+                    None if eof => {
+                        out.push(char::REPLACEMENT_CHARACTER);
+                        return;
+                    }
+                    None => {
+                        *carry = rest.to_vec();
+                        return;
+                    }
                 }
             }
         }
-        comma > point
-    };
-
-    Ok(Table {
-        headers,
-        header_line: header.line,
-        records,
-        encoding,
-        delimiter,
-        decimal_comma,
-    })
-}
-
-/// Turns the bytes into text, refusing binary files.
-fn decode<'a>(bytes: &'a [u8], file: &str) -> Result<(Cow<'a, str>, Encoding)> {
-    if bytes.is_empty() {
-        return Err(Error::unusable(file, EMPTY));
-    }
-    if let Some(reason) = binary_magic(bytes) {
-        return Err(Error::unusable(file, reason));
-    }
-    let utf16 = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        Some((rest, false))
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        Some((rest, true))
-    } else if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        None
-    } else {
-        bomless_utf16(bytes).map(|be| (bytes, be))
-    };
-    if let Some((rest, big_endian)) = utf16 {
-        let text = decode_utf16(rest, big_endian);
-        if too_many_controls(text.chars().map(u32::from)) {
-            return Err(Error::unusable(file, BINARY_GENERIC));
-        }
-        let encoding = if big_endian {
-            Encoding::Utf16Be
-        } else {
-            Encoding::Utf16Le
-        };
-        return Ok((Cow::Owned(text), encoding));
-    }
-    if too_many_controls(bytes.iter().map(|&b| u32::from(b))) {
-        return Err(Error::unusable(file, BINARY_GENERIC));
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return Ok((String::from_utf8_lossy(rest), Encoding::Utf8Bom));
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok((Cow::Borrowed(text), Encoding::Utf8)),
-        // Only the end is broken: a file cut off in the middle of a character.
-        Err(e) if e.error_len().is_none() => Ok((String::from_utf8_lossy(bytes), Encoding::Utf8)),
-        // A UTF-8 file with a stray bad byte (a cut-and-paste accident) would turn every
-        // accented name into mojibake if read as Windows-1252: keep it UTF-8.
-        Err(_) if mostly_utf8(bytes) => Ok((String::from_utf8_lossy(bytes), Encoding::Utf8)),
-        Err(_) => Ok((Cow::Owned(decode_windows_1252(bytes)), Encoding::Latin1)),
     }
 }
 
@@ -387,29 +713,46 @@ fn bomless_utf16(bytes: &[u8]) -> Option<bool> {
     }
 }
 
-/// Decodes UTF-16 (its BOM already taken off), replacing anything broken with U+FFFD.
-fn decode_utf16(bytes: &[u8], big_endian: bool) -> String {
-    let units = bytes.chunks_exact(2).map(|pair| match pair {
+/// Decodes UTF-16 (its BOM already taken off), replacing anything broken with U+FFFD;
+/// an odd byte or a high surrogate at a chunk's end waits for the next chunk.
+fn decode_utf16(carry: &mut Vec<u8>, bytes: &[u8], big_endian: bool, eof: bool, out: &mut String) {
+    let mut all = std::mem::take(carry);
+    all.extend_from_slice(bytes);
+    let unit = |pair: &[u8]| match pair {
         [a, b] if big_endian => u16::from_be_bytes([*a, *b]),
         [a, b] => u16::from_le_bytes([*a, *b]),
         _ => 0xFFFD,
-    });
-    let mut out = String::with_capacity(bytes.len() / 2 + 3);
-    out.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
-    if bytes.len() % 2 == 1 {
-        out.push(char::REPLACEMENT_CHARACTER);
+    };
+    let mut usable = all.len() - all.len() % 2;
+    if !eof {
+        let last = usable
+            .checked_sub(2)
+            .and_then(|i| all.get(i..usable))
+            .map(unit);
+        if last.is_some_and(|u| (0xD800..0xDC00).contains(&u)) {
+            usable -= 2;
+        }
     }
-    out
+    let units = all.get(..usable).unwrap_or(&[]).chunks_exact(2).map(unit);
+    out.extend(char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    let rest = all.get(usable..).unwrap_or(&[]);
+    if eof {
+        if !rest.is_empty() {
+            out.push(char::REPLACEMENT_CHARACTER);
+        }
+    } else {
+        *carry = rest.to_vec();
+    }
 }
 
 /// Decodes Windows-1252; its five undefined bytes map to the C1 controls, like browsers do.
-fn decode_windows_1252(bytes: &[u8]) -> String {
+fn decode_windows_1252(bytes: &[u8], out: &mut String) {
     const HIGH: [char; 32] = [
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
         '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
         'ž', 'Ÿ',
     ];
-    let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
+    out.reserve(bytes.len() + bytes.len() / 8);
     for &b in bytes {
         let c = match b {
             0x80..=0x9F => HIGH
@@ -420,7 +763,6 @@ fn decode_windows_1252(bytes: &[u8]) -> String {
         };
         out.push(c);
     }
-    out
 }
 
 /// True when the start of the file has too many NULs or control characters to be text.
@@ -514,8 +856,8 @@ fn sniff(text: &str) -> Option<u8> {
     best.map(|(d, _, _)| d)
 }
 
-fn is_blank(fields: &[String]) -> bool {
-    fields.iter().all(String::is_empty)
+fn is_blank(fields: &[Cow<str>]) -> bool {
+    fields.iter().all(|f| f.is_empty())
 }
 
 /// Where a record was found, and where its unclosed quote opened, if any.
@@ -547,7 +889,7 @@ impl<'a> Splitter<'a> {
     }
 
     /// Reads the next record's cells into `out`; `None` at the end of the text.
-    fn next_record(&mut self, out: &mut Vec<String>) -> Option<RawRecord> {
+    fn next_record(&mut self, out: &mut Vec<Cow<'a, str>>) -> Option<RawRecord> {
         let bytes = self.text.as_bytes();
         if self.pos >= bytes.len() {
             return None;
@@ -611,7 +953,7 @@ impl<'a> Splitter<'a> {
     }
 
     /// Reads one field; the second value is the line of a quote that never closes.
-    fn field(&mut self) -> (String, Option<usize>) {
+    fn field(&mut self) -> (Cow<'a, str>, Option<usize>) {
         let bytes = self.text.as_bytes();
         let start = self.pos;
         let mut i = start;
@@ -625,8 +967,9 @@ impl<'a> Splitter<'a> {
         if bytes.get(i) != Some(&b'"') {
             let end = self.stretch_end(start);
             self.pos = end;
-            let cell = trim(self.text.get(start..end).unwrap_or(""));
-            return (cell.to_string(), None);
+            let text: &'a str = self.text;
+            let cell = trim(text.get(start..end).unwrap_or(""));
+            return (Cow::Borrowed(cell), None);
         }
 
         let open_line = self.line;
@@ -641,7 +984,7 @@ impl<'a> Splitter<'a> {
                 self.count_lines(i, bytes.len());
                 value.push_str(self.text.get(i..).unwrap_or(""));
                 self.pos = bytes.len();
-                return (value, Some(open_line));
+                return (Cow::Owned(value), Some(open_line));
             };
             self.count_lines(i, quote);
             value.push_str(self.text.get(i..quote).unwrap_or(""));
@@ -658,7 +1001,7 @@ impl<'a> Splitter<'a> {
         let tail = self.text.get(i..end).unwrap_or("").trim_end();
         value.push_str(tail);
         self.pos = end;
-        (value, None)
+        (Cow::Owned(value), None)
     }
 }
 

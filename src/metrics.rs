@@ -12,6 +12,93 @@ use serde::Serialize;
 
 use crate::model::MetricSet;
 
+/// A floating-point sum that is exact until the end and then correctly rounded
+/// (Shewchuk's algorithm, as in Python's `math.fsum`), so the total does not depend on
+/// the order of the terms: a file scored in one piece or in parts, merged in any order,
+/// gives the same bits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExactSum {
+    /// Non-overlapping partial sums, smallest magnitude first.
+    partials: Vec<f64>,
+    /// The sum of non-finite terms (and of overflowing partials): ±∞ or NaN, else 0.
+    special: f64,
+}
+
+impl ExactSum {
+    /// Adds one term.
+    pub fn add(&mut self, x: f64) {
+        if !x.is_finite() {
+            self.special += x;
+            return;
+        }
+        let mut x = x;
+        let mut kept = 0;
+        for j in 0..self.partials.len() {
+            let mut y = self.partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            if !hi.is_finite() {
+                // The exact sum left the range of f64: it is ±∞ from here on.
+                self.special += hi;
+                self.partials.clear();
+                return;
+            }
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                self.partials[kept] = lo;
+                kept += 1;
+            }
+            x = hi;
+        }
+        self.partials.truncate(kept);
+        self.partials.push(x);
+    }
+
+    /// Adds everything `other` holds.
+    pub fn merge(&mut self, other: &ExactSum) {
+        for &p in &other.partials {
+            self.add(p);
+        }
+        self.special += other.special;
+    }
+
+    /// The correctly rounded sum.
+    pub fn value(&self) -> f64 {
+        if self.special != 0.0 || self.special.is_nan() {
+            return self.special;
+        }
+        let p = &self.partials;
+        let mut n = p.len();
+        let Some(&top) = p.last() else {
+            return 0.0;
+        };
+        let mut hi = top;
+        let mut lo = 0.0;
+        n -= 1;
+        while n > 0 {
+            let x = hi;
+            let y = p[n - 1];
+            n -= 1;
+            hi = x + y;
+            lo = y - (hi - x);
+            if lo != 0.0 {
+                break;
+            }
+        }
+        // Round half to even across the partials left below `lo`.
+        if n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            if y == x - hi {
+                hi = x;
+            }
+        }
+        hi
+    }
+}
+
 /// The share of positive labels, or NaN for no rows.
 fn base_rate(y: &[bool]) -> f64 {
     if y.is_empty() {
@@ -247,6 +334,28 @@ pub fn metric_set(y: &[bool], p: &[f64]) -> MetricSet {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn exact_sum_is_correctly_rounded_and_order_free() {
+        let terms = [1e16, 1.0, -1e16, 0.1, 0.2, 0.3, 1e-30, -0.6];
+        let mut a = ExactSum::default();
+        terms.iter().for_each(|&x| a.add(x));
+        // Python's math.fsum of the same terms is 1.0; adding left to right gives 1.1e-16.
+        let mut b = ExactSum::default();
+        terms.iter().rev().for_each(|&x| b.add(x));
+        assert_eq!(a.value(), b.value());
+        assert_eq!(a.value(), 1.0);
+        let (mut left, mut right) = (ExactSum::default(), ExactSum::default());
+        terms[..3].iter().for_each(|&x| left.add(x));
+        terms[3..].iter().for_each(|&x| right.add(x));
+        right.merge(&left);
+        assert_eq!(right.value(), a.value());
+        let mut big = ExactSum::default();
+        big.add(f64::MAX);
+        big.add(f64::MAX);
+        assert_eq!(big.value(), f64::INFINITY);
+        assert_eq!(ExactSum::default().value(), 0.0);
+    }
     use super::*;
 
     fn close(a: f64, b: f64) -> bool {

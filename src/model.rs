@@ -662,32 +662,46 @@ impl Model {
     /// `values` must have one entry per feature; a shorter slice scores the rest as
     /// missing rather than panicking.
     pub fn score(&self, values: &[Value]) -> Score {
-        let mut scratch = Vec::new();
-        let mut contributions = Vec::with_capacity(self.features.len());
-        let mut clipped = Vec::with_capacity(self.features.len());
+        let mut score = Score {
+            log_odds: 0.0,
+            probability: 0.0,
+            contributions: Vec::with_capacity(self.features.len()),
+            clipped: Vec::with_capacity(self.features.len()),
+        };
+        self.score_into(values, &mut score, &mut Vec::new());
+        score
+    }
+
+    /// [`Model::score`] into an existing [`Score`], reusing its vectors and `scratch`
+    /// (scoring a million rows should not allocate a million times).
+    pub fn score_into(&self, values: &[Value], score: &mut Score, scratch: &mut Vec<f64>) {
+        score.contributions.clear();
+        score.clipped.clear();
         for (i, f) in self.features.iter().enumerate() {
             let x = values.get(i).copied().unwrap_or(f64::NAN);
-            let (c, cl) = f.contribution(x, &mut scratch);
-            contributions.push(c);
-            clipped.push(cl);
+            let (c, cl) = f.contribution(x, scratch);
+            score.contributions.push(c);
+            score.clipped.push(cl);
         }
-        let log_odds = self.intercept + contributions.iter().sum::<f64>();
-        Score {
-            log_odds,
-            probability: sigmoid(log_odds),
-            contributions,
-            clipped,
-        }
+        score.log_odds = self.intercept + score.contributions.iter().sum::<f64>();
+        score.probability = sigmoid(score.log_odds);
     }
 
     /// The tier an account with probability `p` falls in.
     pub fn tier(&self, p: f64) -> &str {
         self.tiers
-            .iter()
-            .find(|t| p >= t.min_probability)
-            .or(self.tiers.last())
+            .get(self.tier_index(p))
             .map(|t| t.name.as_str())
             .unwrap_or("")
+    }
+
+    /// The index in [`Model::tiers`] of the tier probability `p` falls in (the last tier
+    /// when none matches, which validation rules out).
+    pub fn tier_index(&self, p: f64) -> usize {
+        self.tiers
+            .iter()
+            .position(|t| p >= t.min_probability)
+            .unwrap_or(self.tiers.len().saturating_sub(1))
     }
 
     /// The index of the feature named `name`.

@@ -3,28 +3,35 @@
 //! converts arguments, calls the library and converts errors into JS `Error`s (never a
 //! panic: a panic would kill the page's engine).
 //!
-//! The engine keeps the last scored file's prepared inputs, so the page can ask for an
-//! account's explanation or a what-if by row index without sending the data again.
+//! A file is scored as it streams in: [`Engine::begin`], then [`Engine::push`] for each
+//! chunk the worker reads from disk, then [`Engine::finish`], which returns the file's
+//! overview. The engine keeps the scored rows column by column ([`audit::Scored`]); the
+//! page asks for the rows it shows ([`Engine::view`], [`Engine::rows`]), an account's
+//! explanation or a what-if by row index, without the data crossing again.
 
 use wasm_bindgen::prelude::*;
 
-use crate::audit;
+use crate::audit::{self, Scored, Scorer, ViewQuery};
 use crate::explain;
-use crate::features::{Mapping, Prepared};
+use crate::features::Mapping;
 use crate::model::Model;
+
+/// Row warnings sent with a file's overview (the rest are in the export).
+const OVERVIEW_WARNINGS: usize = 500;
 
 /// A scoring engine holding one validated model and the last scored file.
 #[wasm_bindgen]
 pub struct Engine {
     model: Model,
+    scorer: Option<Scorer>,
     last: Option<Last>,
 }
 
 /// What the engine remembers of the last scored file.
 struct Last {
-    prepared: Prepared,
-    typical: Vec<Option<f64>>,
-    result: audit::AuditResult,
+    scored: Scored,
+    /// The portfolio's medians, computed the first time an account is explained.
+    typical: Option<Vec<Option<f64>>>,
 }
 
 fn js_err(e: crate::Error) -> JsError {
@@ -56,6 +63,7 @@ fn mapping(value: JsValue) -> Result<Mapping, JsError> {
 }
 
 const NOTHING_SCORED: &str = "no file has been scored yet";
+const NOT_STARTED: &str = "no file is being read; call begin first";
 
 #[wasm_bindgen]
 impl Engine {
@@ -64,6 +72,7 @@ impl Engine {
     pub fn new() -> Result<Engine, JsError> {
         Ok(Engine {
             model: crate::default_model().map_err(js_err)?,
+            scorer: None,
             last: None,
         })
     }
@@ -72,6 +81,7 @@ impl Engine {
     pub fn from_json(text: &str) -> Result<Engine, JsError> {
         Ok(Engine {
             model: Model::from_json(text, "the chosen model file").map_err(js_err)?,
+            scorer: None,
             last: None,
         })
     }
@@ -90,7 +100,8 @@ impl Engine {
         self.model_info()
     }
 
-    /// How the file's headers would be matched ([`crate::features::Inspection`]).
+    /// How the file's headers would be matched ([`crate::features::Inspection`]); `bytes`
+    /// may be just the start of the file (rows are then counted in that part only).
     pub fn inspect(
         &self,
         bytes: &[u8],
@@ -101,8 +112,54 @@ impl Engine {
         to_js(&audit::inspect(bytes, file_name, &self.model, &m).map_err(js_err)?)
     }
 
-    /// Scores a whole file with an optional column mapping; returns the
-    /// [`audit::AuditResult`] and keeps the file's inputs for [`Engine::explain`].
+    /// Starts reading a file (forgetting the last one).
+    pub fn begin(
+        &mut self,
+        file_name: &str,
+        as_of: &str,
+        column_mapping: JsValue,
+    ) -> Result<(), JsError> {
+        let m = mapping(column_mapping)?;
+        self.last = None;
+        self.scorer = Some(Scorer::new(
+            self.model.clone(),
+            file_name,
+            as_of_days(as_of)?,
+            m,
+        ));
+        Ok(())
+    }
+
+    /// Reads and scores the next chunk of the file; returns the rows scored so far.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<usize, JsError> {
+        let scorer = self
+            .scorer
+            .as_mut()
+            .ok_or_else(|| JsError::new(NOT_STARTED))?;
+        if let Err(e) = scorer.push(chunk) {
+            self.scorer = None;
+            return Err(js_err(e));
+        }
+        Ok(scorer.rows())
+    }
+
+    /// Ends the file; returns its [`audit::Overview`] and keeps its rows.
+    pub fn finish(&mut self) -> Result<JsValue, JsError> {
+        let scorer = self
+            .scorer
+            .take()
+            .ok_or_else(|| JsError::new(NOT_STARTED))?;
+        let scored = scorer.finish().map_err(js_err)?;
+        let js = to_js(&scored.overview(OVERVIEW_WARNINGS))?;
+        self.last = Some(Last {
+            scored,
+            typical: None,
+        });
+        Ok(js)
+    }
+
+    /// Scores a whole file held in memory: [`Engine::begin`], one [`Engine::push`] and
+    /// [`Engine::finish`].
     pub fn score(
         &mut self,
         bytes: &[u8],
@@ -110,43 +167,63 @@ impl Engine {
         as_of: &str,
         column_mapping: JsValue,
     ) -> Result<JsValue, JsError> {
-        let m = mapping(column_mapping)?;
-        self.last = None;
-        let (result, prepared) =
-            audit::audit_mapped(bytes, file_name, &self.model, as_of_days(as_of)?, &m)
-                .map_err(js_err)?;
-        let js = to_js(&result)?;
-        self.last = Some(Last {
-            prepared,
-            typical: result.portfolio.typical.clone(),
-            result,
-        });
-        Ok(js)
+        self.begin(file_name, as_of, column_mapping)?;
+        self.push(bytes)?;
+        self.finish()
+    }
+
+    fn last(&self) -> Result<&Last, JsError> {
+        self.last
+            .as_ref()
+            .ok_or_else(|| JsError::new(NOTHING_SCORED))
     }
 
     /// The churn probabilities of the last scored file, in file order.
     pub fn probabilities(&self) -> Result<Vec<f64>, JsError> {
-        let last = self
-            .last
-            .as_ref()
-            .ok_or_else(|| JsError::new(NOTHING_SCORED))?;
-        Ok(last
-            .result
-            .rows
-            .iter()
-            .map(|r| r.churn_probability)
-            .collect())
+        Ok(self.last()?.scored.probability.clone())
+    }
+
+    /// The rows a table view shows ([`audit::ViewQuery`]), in order, as row indices.
+    pub fn view(&self, query: JsValue) -> Result<Vec<u32>, JsError> {
+        let q: ViewQuery = if query.is_undefined() || query.is_null() {
+            ViewQuery::default()
+        } else {
+            serde_wasm_bindgen::from_value(query)
+                .map_err(|e| JsError::new(&format!("the table view is not readable: {e}")))?
+        };
+        Ok(self.last()?.scored.view(&q))
+    }
+
+    /// The given rows in full ([`audit::ScoredRow`] plus its `row` index).
+    pub fn rows(&self, rows: Vec<u32>) -> Result<JsValue, JsError> {
+        let scored = &self.last()?.scored;
+        let out: Vec<(u32, audit::ScoredRow)> = rows
+            .into_iter()
+            .filter_map(|r| scored.row(r as usize).map(|row| (r, row)))
+            .collect();
+        to_js(&out)
     }
 
     /// Row `row` of the last scored file taken apart ([`explain::Explanation`]).
-    pub fn explain(&self, row: usize) -> Result<JsValue, JsError> {
+    pub fn explain(&mut self, row: usize) -> Result<JsValue, JsError> {
         let last = self
             .last
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| JsError::new(NOTHING_SCORED))?;
-        let e = explain::explain(&self.model, &last.prepared, row, &last.typical)
-            .ok_or_else(|| JsError::new(&format!("there is no account at row {row}")))?;
-        to_js(&e)
+        let scored = &last.scored;
+        if row >= scored.len() {
+            return Err(JsError::new(&format!("there is no account at row {row}")));
+        }
+        let typical = last.typical.get_or_insert_with(|| scored.typical());
+        let line = scored.lines.get(row).map_or(0, |&l| l as usize);
+        to_js(&explain::explain_row(
+            &scored.model,
+            row,
+            line,
+            scored.row_text(row),
+            scored.row_values(row),
+            typical,
+        ))
     }
 
     /// Row `row` re-scored with `features[i]` set to `values[i]` ([`explain::WhatIf`]).
@@ -157,11 +234,8 @@ impl Engine {
         features: Vec<String>,
         values: Vec<f64>,
     ) -> Result<JsValue, JsError> {
-        let last = self
-            .last
-            .as_ref()
-            .ok_or_else(|| JsError::new(NOTHING_SCORED))?;
-        if row >= last.prepared.rows.len() {
+        let scored = &self.last()?.scored;
+        if row >= scored.len() {
             return Err(JsError::new(&format!("there is no account at row {row}")));
         }
         let mut changes = Vec::with_capacity(features.len());
@@ -173,8 +247,8 @@ impl Engine {
             changes.push((f, x));
         }
         to_js(&explain::what_if(
-            &self.model,
-            last.prepared.row(row),
+            &scored.model,
+            scored.row_values(row),
             &changes,
         ))
     }
@@ -182,14 +256,11 @@ impl Engine {
     /// The last scored file as the scored CSV the command line writes; `excel` adds the
     /// UTF-8 byte-order mark Excel needs.
     pub fn export_csv(&self, excel: bool) -> Result<String, JsError> {
-        let last = self
-            .last
-            .as_ref()
-            .ok_or_else(|| JsError::new(NOTHING_SCORED))?;
+        let result = self.last()?.scored.to_result();
         Ok(if excel {
-            audit::to_csv_excel(&last.result)
+            audit::to_csv_excel(&result)
         } else {
-            audit::to_csv(&last.result)
+            audit::to_csv(&result)
         })
     }
 }

@@ -7,6 +7,7 @@
 import { createHandler, messageOf } from './engine-core.js';
 
 const MAX_ISSUES_SHOWN = 500;
+const ROW_WARNINGS_SENT = 500; // the engine's OVERVIEW_WARNINGS
 const ROW_HEIGHT = 40; // px; fixed so the table can be virtualised (see style.css)
 const REPORT_TOP_ACCOUNTS = 25;
 // The sample's dates were written as of this day; it is scored as of it so it keeps a
@@ -162,22 +163,26 @@ const pending = new Map();
 let customModelText = null; // re-applied when a cancelled worker is replaced
 let customThresholds = null;
 
-function call(type, fields = {}, transfer = []) {
+let inPageQueue = Promise.resolve();
+
+/** Sends a request to the engine; `onProgress(done, total, rows)` follows a file streaming in. */
+function call(type, fields = {}, transfer = [], onProgress = null) {
   const id = ++seq;
   if (inPage) {
-    return new Promise((resolve, reject) => {
-      // Let the page paint the progress indicator before the engine takes the thread.
-      setTimeout(() => {
-        try {
-          resolve(inPage({ type, id, ...fields }));
-        } catch (err) {
-          reject(new Error(messageOf(err)));
-        }
-      }, 20);
-    });
+    // One request at a time, as in the worker; a pause lets the page paint first.
+    const run = inPageQueue.then(
+      () =>
+        new Promise((resolve, reject) => {
+          setTimeout(() => {
+            inPage({ type, id, ...fields }, onProgress || (() => {})).then(resolve, (err) => reject(new Error(messageOf(err))));
+          }, 20);
+        }),
+    );
+    inPageQueue = run.catch(() => {});
+    return run;
   }
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
+    pending.set(id, { resolve, reject, onProgress });
     worker.postMessage({ type, id, ...fields }, transfer);
   });
 }
@@ -193,6 +198,8 @@ function startWorker() {
         resolve(msg.payload);
       } else if (msg.type === 'fatal') {
         reject(new Error(msg.message));
+      } else if (msg.type === 'progress') {
+        pending.get(msg.id)?.onProgress?.(msg.done, msg.total, msg.rows);
       } else {
         const p = pending.get(msg.id);
         if (!p) return;
@@ -221,18 +228,23 @@ async function startInPage() {
   await wasm_bindgen({ module_or_path: bytes });
   // eslint-disable-next-line no-undef
   inPage = createHandler(wasm_bindgen.Engine);
-  return inPage({ type: 'info' });
+  return inPage({ type: 'info' }, () => {});
 }
 
 /** Cancelling = terminating the worker (the only way to stop wasm mid-run) and starting a fresh one. */
 async function cancelRun() {
   if (!worker) return;
-  worker.terminate();
-  for (const p of pending.values()) p.reject(new Error('cancelled'));
-  pending.clear();
   busy(false);
   setStatus('Cancelled. Choose a file to start again.', '');
   finishRun('cancelled');
+  await restartWorker();
+}
+
+/** Stops whatever the worker is doing and starts a fresh one with the same model. */
+async function restartWorker() {
+  worker.terminate();
+  for (const p of pending.values()) p.reject(new Error('cancelled'));
+  pending.clear();
   try {
     await startWorker();
     if (customModelText) await call('loadModel', { text: customModelText });
@@ -345,7 +357,7 @@ function renderTierFields(tiers) {
 }
 
 // --- The current file and its run ----------------------------------------------------------
-let current = null; // { bytes: Uint8Array, name: string }
+let current = null; // { blob: Blob (a File or the sample), name: string, sample: boolean }
 let inspection = null;
 let userMapping = {}; // header -> target, the user's overrides only
 let result = null;
@@ -385,7 +397,7 @@ function saveMapping() {
   }
 }
 
-function showIssues(errorMessage, fileWarnings, rows) {
+function showIssues(errorMessage, fileWarnings, rowWarnings, rowsWithWarnings = 0) {
   const items = [];
   if (errorMessage) {
     const li = el('li', 'issue issue-error', errorMessage);
@@ -402,9 +414,12 @@ function showIssues(errorMessage, fileWarnings, rows) {
       }
     };
     for (const w of fileWarnings || []) push(w, 'file-warning');
-    for (const row of rows || []) for (const w of row.warnings || []) push(w, 'row-warning');
-    if (total > items.length) {
-      const more = el('li', 'issue issue-more', `…and ${count(total - items.length)} more.`);
+    for (const w of rowWarnings || []) push(w, 'row-warning');
+    // The engine sends the first row warnings only; the scored CSV lists them all.
+    const complete = (rowWarnings || []).length < ROW_WARNINGS_SENT;
+    if (total > items.length || !complete) {
+      const shown = items.length;
+      const more = el('li', 'issue issue-more', `Only the first ${count(shown)} warnings are listed here; ${count(rowsWithWarnings)} rows have warnings in all, each listed in the scored CSV.`);
       more.dataset.kind = 'more';
       items.push(more);
     }
@@ -429,15 +444,14 @@ function friendly(message, name) {
   return message.startsWith(name) || message.includes(name) ? message : `${name}: ${message}`;
 }
 
-async function readAndInspect(bytes, name, asOfOverride) {
-  current = { bytes, name };
+async function readAndInspect(blob, name, asOfOverride, sample = false) {
+  current = { blob, name, sample };
   if (asOfOverride) ui.asOf.value = asOfOverride;
   body.dataset.state = 'inspecting';
   busy(true, !inPage);
   setStatus(`Reading the columns of ${name}…`);
   try {
-    const copy = bytes.slice();
-    inspection = await call('inspect', { bytes: copy.buffer, name, mapping: null }, [copy.buffer]);
+    inspection = await call('inspect', { blob, name, mapping: null });
   } catch (err) {
     clearResults();
     ui.mapping.hidden = true;
@@ -460,8 +474,7 @@ async function readAndInspect(bytes, name, asOfOverride) {
 }
 
 async function inspectWith(mapping) {
-  const copy = current.bytes.slice();
-  return call('inspect', { bytes: copy.buffer, name: current.name, mapping }, [copy.buffer]);
+  return call('inspect', { blob: current.blob, name: current.name, mapping });
 }
 
 async function scoreCurrent() {
@@ -475,11 +488,18 @@ async function scoreCurrent() {
   busy(true, !inPage);
   setStatus(`Scoring ${current.name}…`);
   ui.results.setAttribute('aria-busy', 'true');
-  const copy = current.bytes.slice(); // keep our bytes for re-scoring later
-  const name = current.name;
+  const { blob, name } = current;
+  ui.progress.removeAttribute('value');
+  const started = performance.now();
+  const onProgress = (done, total, rows) => {
+    ui.progress.max = total;
+    ui.progress.value = done;
+    const seconds = (performance.now() - started) / 1000;
+    if (seconds > 0.3) setStatus(`Scoring ${name}: ${count(rows)} accounts so far (${Math.floor((100 * done) / total)}% of the file)…`);
+  };
   try {
-    const r = await call('score', { bytes: copy.buffer, name, asOf, mapping: userMapping }, [copy.buffer]);
-    onResult(r);
+    const r = await call('scoreFile', { blob, name, asOf, mapping: userMapping }, [], onProgress);
+    await onResult(r);
   } catch (err) {
     const message = messageOf(err);
     if (message === 'cancelled') return;
@@ -492,20 +512,20 @@ async function scoreCurrent() {
   }
 }
 
-function onResult(r) {
+async function onResult(r) {
   result = r;
   prepareRows(r);
   renderSummary(r);
   renderFilters(r);
-  applyView();
-  showIssues(null, r.file_warnings, r.rows);
-  buildReport(r);
+  showIssues(null, r.file_warnings, r.row_warnings, r.summary.rows_with_warnings);
+  await applyView();
+  await buildReport(r);
   ui.results.hidden = false;
   ui.exportSection.hidden = false;
-  const n = r.summary?.accounts_scored ?? r.rows.length;
+  const n = r.summary.accounts_scored;
   const withWarnings = r.summary?.rows_with_warnings ?? 0;
   const sampleNote =
-    current && current.bytes === sampleBytes && r.as_of === SAMPLE_AS_OF
+    current && current.sample && r.as_of === SAMPLE_AS_OF
       ? ` The sample describes accounts as of ${SAMPLE_AS_OF}, so dates are counted up to that day.`
       : '';
   setStatus(
@@ -525,7 +545,7 @@ function renderMapping() {
   const ins = inspection;
   ui.mapping.hidden = false;
   const matched = ins.columns.filter((c) => c.feature).length;
-  ui.mappingIntro.textContent = `${count(ins.rows)} rows and ${ins.columns.length} columns; ${matched} columns are used. Change any "Used as" choice to fix a match; your choices are remembered on this device for files with the same columns, and the file is scored again at once.`;
+  ui.mappingIntro.textContent = `${ins.partial ? `At least ${count(ins.rows)}` : count(ins.rows)} rows and ${ins.columns.length} columns; ${matched} columns are used. Change any "Used as" choice to fix a match; your choices are remembered on this device for files with the same columns, and the file is scored again at once.`;
   ui.mappingProblem.hidden = !ins.problem;
   if (ins.problem) ui.mappingDetails.open = true;
   ui.mappingProblem.textContent = ins.problem || '';
@@ -719,17 +739,18 @@ function segmentsChart(r) {
 }
 
 // --- Step 4: the virtualised accounts table -------------------------------------------------
-let rows = [];
-let probs = new Float64Array(0);
-let haystack = [];
+// The rows live in the engine, column by column; the page holds the order of the rows it
+// shows (row indices) and the few rows on screen, fetched as the table scrolls.
+let rowCount = 0;
 let view = new Uint32Array(0);
+const rowCache = new Map(); // row index -> the row as the engine describes it
+let viewToken = 0;
 let sortKey = 'churn_probability';
 let sortDesc = true;
 
 function prepareRows(r) {
-  rows = r.rows;
-  probs = Float64Array.from(rows, (x) => (isNum(x.churn_probability) ? x.churn_probability : -Infinity));
-  haystack = rows.map((x) => `${x.account_id}\u0001${x.account_name}`.toLowerCase());
+  rowCount = r.summary.accounts_scored;
+  rowCache.clear();
 }
 
 function renderFilters(r) {
@@ -743,51 +764,45 @@ function renderFilters(r) {
   ui.segmentFilter.disabled = segs.length === 0;
 }
 
-function compareBy(key) {
-  const text = (k) => (a, b) => {
-    const x = rows[a][k] || '';
-    const y = rows[b][k] || '';
-    return x < y ? -1 : x > y ? 1 : 0;
-  };
-  switch (key) {
-    case 'churn_probability':
-      return (a, b) => probs[a] - probs[b];
-    case 'revenue_at_risk':
-      return (a, b) => (rows[a].revenue_at_risk ?? -Infinity) - (rows[b].revenue_at_risk ?? -Infinity);
-    case 'risk_tier':
-      // Tiers in risk order: the model lists the highest first.
-      return (a, b) => (tierRank.get(rows[b].risk_tier)?.index ?? 99) - (tierRank.get(rows[a].risk_tier)?.index ?? 99) || probs[a] - probs[b];
-    default:
-      return text(key);
+/** Fetches the rows not yet cached among `indices`. */
+async function fetchRows(indices) {
+  const missing = indices.filter((i) => !rowCache.has(i));
+  if (!missing.length) return;
+  const got = await call('rows', { rows: missing });
+  for (const row of got) rowCache.set(row.row, row);
+  // Keep the cache to what a few screens need.
+  if (rowCache.size > 4000) {
+    const keep = new Set(indices);
+    for (const k of rowCache.keys()) if (!keep.has(k)) rowCache.delete(k);
   }
 }
 
-function applyView() {
+async function applyView() {
   if (!result) return;
-  const q = ui.search.value.trim().toLowerCase();
-  const tier = ui.tierFilter.value;
-  const seg = ui.segmentFilter.value;
-  const keep = [];
-  for (let i = 0; i < rows.length; i++) {
-    if (tier && rows[i].risk_tier !== tier) continue;
-    if (seg && (rows[i].segment.trim() || '(none)') !== seg) continue;
-    if (q && !haystack[i].includes(q)) continue;
-    keep.push(i);
+  const token = ++viewToken;
+  ui.resultsTable.dataset.busy = 'true';
+  const query = { sort: sortKey, descending: sortDesc, tier: ui.tierFilter.value, segment: ui.segmentFilter.value, search: ui.search.value.trim() };
+  let next;
+  try {
+    next = await call('view', { query });
+    await fetchRows(Array.from(next.subarray(0, 80)));
+  } catch (err) {
+    if (messageOf(err) !== 'cancelled') setStatus(`The table could not be updated: ${messageOf(err)}`, 'error');
+    return;
   }
-  const cmp = compareBy(sortKey);
-  const dir = sortDesc ? -1 : 1;
-  keep.sort((a, b) => dir * cmp(a, b) || a - b);
-  view = Uint32Array.from(keep);
+  if (token !== viewToken) return; // a newer view was asked for meanwhile
+  view = next;
   for (const th of ui.resultsTable.querySelectorAll('th[data-key]')) {
     if (th.dataset.key === sortKey) th.setAttribute('aria-sort', sortDesc ? 'descending' : 'ascending');
     else th.removeAttribute('aria-sort');
   }
   ui.resultsTable.setAttribute('aria-rowcount', String(view.length + 1));
-  const filtered = view.length !== rows.length;
-  ui.resultsNote.textContent = filtered ? `${count(view.length)} of ${count(rows.length)} accounts match.` : `All ${count(rows.length)} accounts. Choose a name for the account's details.`;
+  const filtered = view.length !== rowCount;
+  ui.resultsNote.textContent = filtered ? `${count(view.length)} of ${count(rowCount)} accounts match.` : `All ${count(rowCount)} accounts. Choose a name for the account's details.`;
   ui.resultsNote.dataset.count = String(view.length);
   ui.viewport.scrollTop = 0;
   renderWindow();
+  delete ui.resultsTable.dataset.busy;
 }
 
 function spacer(height) {
@@ -812,13 +827,41 @@ function renderWindow(force = true) {
   lastWindow = key;
   const frag = document.createDocumentFragment();
   frag.append(spacer(first * ROW_HEIGHT));
-  for (let v = first; v < last; v++) frag.append(rowElement(view[v], v));
+  const wanted = [];
+  for (let v = first; v < last; v++) {
+    const i = view[v];
+    if (rowCache.has(i)) frag.append(rowElement(i, v));
+    else {
+      wanted.push(i);
+      frag.append(pendingRow(v));
+    }
+  }
   frag.append(spacer((total - last) * ROW_HEIGHT));
   ui.resultsBody.replaceChildren(frag);
+  if (wanted.length) {
+    ui.resultsTable.dataset.pending = 'true';
+    const shown = view;
+    fetchRows(wanted)
+      .then(() => {
+        if (shown === view) renderWindow(true);
+      })
+      .catch(() => {});
+  } else delete ui.resultsTable.dataset.pending;
+}
+
+/** A row whose data is on its way from the engine. */
+function pendingRow(position) {
+  const tr = el('tr', 'pending-row');
+  tr.setAttribute('aria-rowindex', String(position + 2));
+  tr.setAttribute('aria-busy', 'true');
+  const td = el('td', 'muted', '…');
+  td.colSpan = 7;
+  tr.append(td);
+  return tr;
 }
 
 function rowElement(i, position) {
-  const r = rows[i];
+  const r = rowCache.get(i);
   const tr = el('tr');
   tr.dataset.testid = 'result-row';
   tr.dataset.accountId = r.account_id ?? '';
@@ -865,7 +908,7 @@ async function openDetail(row) {
   }
   detailRow = row;
   detailData = e;
-  const r = rows[row];
+  const r = rowCache.get(row);
   ui.detailHeading.textContent = `${e.account_name || e.account_id} (${e.account_id || `line ${e.line}`})`;
   ui.detailFigures.replaceChildren(
     el('span', '', `Churn probability ${percent(e.probability)} · `),
@@ -1023,7 +1066,10 @@ async function exportCsv(excel) {
   }
 }
 
-function buildReport(r) {
+async function buildReport(r) {
+  // The accounts most at risk, straight from the engine (the table may be filtered).
+  const top = (await call('view', { query: { sort: 'churn_probability', descending: true } })).subarray(0, REPORT_TOP_ACCOUNTS);
+  const topRows = await call('rows', { rows: Array.from(top) });
   const s = r.summary;
   const frag = document.createDocumentFragment();
   frag.append(el('h1', '', 'Churn-risk audit'));
@@ -1055,16 +1101,14 @@ function buildReport(r) {
   frag.append(el('h2', '', 'Risk distribution'), histogramChart(r));
   frag.append(el('h2', '', 'What drives risk up'), driversChart(r));
   if ((r.portfolio.segments || []).length) frag.append(el('h2', '', 'Revenue at risk by segment'), segmentsChart(r));
-  const order = Array.from(rows.keys()).sort((a, b) => probs[b] - probs[a] || a - b).slice(0, REPORT_TOP_ACCOUNTS);
-  frag.append(el('h2', '', `The ${order.length} accounts most at risk`));
+  frag.append(el('h2', '', `The ${topRows.length} accounts most at risk`));
   const table = el('table', 'report-accounts');
   const head = el('tr');
   for (const h of ['Account', 'Churn probability', 'Tier', 'Revenue at risk', 'Reasons']) head.append(el('th', '', h));
   const thead = el('thead');
   thead.append(head);
   const tbody = el('tbody');
-  for (const i of order) {
-    const x = rows[i];
+  for (const x of topRows) {
     const tr = el('tr');
     tr.dataset.testid = 'report-row';
     const reasons = el('td');
@@ -1105,20 +1149,9 @@ async function useFile(file) {
   body.dataset.state = 'reading';
   busy(true);
   setStatus(`Reading ${file.name}…`);
-  let buffer;
-  try {
-    buffer = await file.arrayBuffer();
-  } catch (err) {
-    if (token !== readToken) return;
-    current = null;
-    clearResults();
-    showIssues(`${file.name}: the browser could not read the file (${messageOf(err)}). Check that it is not open in another program and try again.`);
-    setStatus(`Could not read ${file.name}.`, 'error');
-    finishRun('error');
-    return;
-  }
+  if (pending.size && worker) await restartWorker(); // a newer file replaces a run in progress
   if (token !== readToken) return; // a newer file was picked meanwhile
-  await readAndInspect(new Uint8Array(buffer), file.name);
+  await readAndInspect(file, file.name);
 }
 
 async function useModel(file) {
@@ -1141,7 +1174,7 @@ async function useModelText(text, file) {
     learnModel(info);
     setStatus(`Using the model ${info.model.name} from ${file.name}.`, 'ok');
     body.dataset.model = 'custom';
-    if (current) await readAndInspect(current.bytes, current.name);
+    if (current) await readAndInspect(current.blob, current.name, undefined, current.sample);
   } catch (err) {
     setStatus(`${file.name} is not a model this page can use: ${messageOf(err)}`, 'error');
     showIssues(`${file.name}: ${messageOf(err)}`);
@@ -1157,7 +1190,7 @@ function wireControls() {
   ui.sampleButton.addEventListener('click', () => {
     if (!sampleBytes) return;
     readToken += 1;
-    readAndInspect(sampleBytes, SAMPLE_NAME, SAMPLE_AS_OF);
+    readAndInspect(new Blob([sampleBytes]), SAMPLE_NAME, SAMPLE_AS_OF, true);
   });
   ui.asOf.addEventListener('change', () => scoreCurrent());
   ui.cancel.addEventListener('click', () => cancelRun());
@@ -1180,7 +1213,7 @@ function wireControls() {
     if (!current) return;
     userMapping = {};
     saveMapping();
-    await readAndInspect(current.bytes, current.name);
+    await readAndInspect(current.blob, current.name, undefined, current.sample);
   });
 
   for (const b of ui.resultsTable.querySelectorAll('button.sort')) {
@@ -1253,7 +1286,7 @@ function wireControls() {
     learnModel(info);
     body.dataset.model = 'bundled';
     setStatus('Using the bundled model.', 'ok');
-    if (current) await readAndInspect(current.bytes, current.name);
+    if (current) await readAndInspect(current.blob, current.name, undefined, current.sample);
   });
   ui.tiersForm.addEventListener('submit', async (e) => {
     e.preventDefault();

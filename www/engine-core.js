@@ -29,20 +29,50 @@ export function plain(value) {
   return value;
 }
 
+/** Bytes at the start of a file that decide how it is read (the engine's HEAD_BYTES). */
+export const HEAD_BYTES = 4 << 20;
+/** Bytes read from disk and handed to the engine at a time. */
+const CHUNK_BYTES = 4 << 20;
+
+/** The bytes of a Blob (or a File) from `start` to `end`. */
+async function bytesOf(blob, start, end) {
+  return new Uint8Array(await blob.slice(start, end).arrayBuffer());
+}
+
 /**
- * Makes the request handler around the wasm `Engine` class. `handle(msg)` returns the
- * reply's payload or throws an Error whose message is meant for people.
+ * Makes the request handler around the wasm `Engine` class. `handle(msg, progress)`
+ * returns (a promise of) the reply's payload or throws an Error whose message is meant
+ * for people; `progress(done, total, rows)` is called while a file streams in.
  */
 export function createHandler(Engine) {
   let engine = new Engine();
   let bundled = true;
   const handlers = {
     info: () => ({ model: plain(engine.model_info()), bundled }),
-    inspect: (m) => plain(engine.inspect(new Uint8Array(m.bytes), String(m.name), m.mapping || null)),
-    score: (m) => {
-      const result = plain(engine.score(new Uint8Array(m.bytes), String(m.name), String(m.asOf), m.mapping || null));
-      return result;
+    // Only the head of a file is needed to match its columns.
+    inspect: async (m) => {
+      const head = await bytesOf(m.blob, 0, HEAD_BYTES);
+      const inspection = plain(engine.inspect(head, String(m.name), m.mapping || null));
+      return { ...inspection, partial: m.blob.size > HEAD_BYTES };
     },
+    // The file streams from disk into the engine in chunks: memory holds the results,
+    // never the whole file.
+    scoreFile: async (m, progress) => {
+      const blob = m.blob;
+      engine.begin(String(m.name), String(m.asOf), m.mapping || null);
+      let rows = 0;
+      let next = bytesOf(blob, 0, CHUNK_BYTES);
+      for (let at = 0; at < blob.size; at += CHUNK_BYTES) {
+        const chunk = await next;
+        // Read the next chunk while this one is scored.
+        if (at + CHUNK_BYTES < blob.size) next = bytesOf(blob, at + CHUNK_BYTES, at + 2 * CHUNK_BYTES);
+        rows = engine.push(chunk);
+        progress(Math.min(at + CHUNK_BYTES, blob.size), blob.size, rows);
+      }
+      return plain(engine.finish());
+    },
+    view: (m) => engine.view(m.query || null),
+    rows: (m) => plain(engine.rows(Uint32Array.from(m.rows))).map(([row, data]) => ({ row, ...data })),
     explain: (m) => plain(engine.explain(m.row)),
     whatif: (m) => plain(engine.what_if(m.row, m.features, Float64Array.from(m.values))),
     export: (m) => engine.export_csv(Boolean(m.excel)),
@@ -62,24 +92,27 @@ export function createHandler(Engine) {
     },
     setTiers: (m) => ({ model: plain(engine.set_tiers(Float64Array.from(m.thresholds))), bundled }),
   };
-  return function handle(msg) {
+  const failed = (err) => {
+    if (err instanceof WebAssembly.RuntimeError) {
+      // A trap (a bug or running out of memory) may leave the engine in a bad state:
+      // start a fresh one from the already-loaded module so the next file still works.
+      try {
+        engine = new Engine();
+        bundled = true;
+      } catch {
+        // Keep the old one; the next request reports its own error.
+      }
+      return new Error(`The scoring engine failed (${messageOf(err)}). Please report this; other files can still be scored.`);
+    }
+    return new Error(messageOf(err));
+  };
+  return async function handle(msg, progress = () => {}) {
     const fn = handlers[msg.type];
     if (!fn) throw new Error(`Unknown request '${String(msg.type)}'.`);
     try {
-      return fn(msg);
+      return await fn(msg, progress);
     } catch (err) {
-      if (err instanceof WebAssembly.RuntimeError) {
-        // A trap (a bug or running out of memory) may leave the engine in a bad state:
-        // start a fresh one from the already-loaded module so the next file still works.
-        try {
-          engine = new Engine();
-          bundled = true;
-        } catch {
-          // Keep the old one; the next request reports its own error.
-        }
-        throw new Error(`The scoring engine failed (${messageOf(err)}). Please report this; other files can still be scored.`);
-      }
-      throw new Error(messageOf(err));
+      throw failed(err);
     }
   };
 }

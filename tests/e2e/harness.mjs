@@ -176,7 +176,12 @@ export async function allRows(page) {
         order.push(key);
       }
     };
-    const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const table = document.querySelector('[data-testid=results]');
+    // Rows come from the engine asynchronously: wait until the view and its rows are in.
+    const frame = async () => {
+      do await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      while (table.dataset.busy || table.dataset.pending);
+    };
     vp.scrollTop = 0;
     await frame();
     collect();
