@@ -285,11 +285,12 @@ describe('training on a history in the page', { timeout: 240_000 }, () => {
     for (const id of ['train-label', 'train-seed', 'train-as-of', 'train-start']) assert.ok(stops.includes(id), `Tab skipped ${id}: ${stops.join(' ')}`);
   });
 
-  test('nothing but the training engine was requested after load, and no page error', async (t) => {
+  test('nothing but the training flow and engine was requested after load, and no page error', async (t) => {
     const urls = requests.map((r) => `${r.method} ${r.url}`);
     t.diagnostic(`requests after load: ${urls.map((u) => u.replace(server.url, '/')).join(', ')}`);
-    const allowed = (r) => r.method === 'GET' && !r.post && (r.url === `${server.url}train-worker.js` || r.url.startsWith(`${server.url}pkg-train/`));
-    assert.deepEqual(urls.filter((_, i) => !allowed(requests[i])), [], 'requests other than loading the training engine');
+    const allowed = (r) =>
+      r.method === 'GET' && !r.post && (r.url === `${server.url}train-ui.js` || r.url === `${server.url}train-worker.js` || r.url.startsWith(`${server.url}pkg-train/`));
+    assert.deepEqual(urls.filter((_, i) => !allowed(requests[i])), [], 'requests other than loading the training flow and engine');
     assert.ok(requests.some((r) => r.url.endsWith('.wasm')), 'the training engine was never fetched');
     assert.deepEqual(problems, [], `the page reported errors:\n${problems.join('\n')}`);
   });
