@@ -4,13 +4,15 @@ PORT ?= 8000
 AS_OF_MODEL := 2026-06-30
 SIM_ACCOUNTS := 50000
 SIM_SEED := 20260630
-WASM := target/wasm32-unknown-unknown/release/churn_audit.wasm
-CLI := target/release/churn-audit
+# Cargo's output directory: CARGO_TARGET_DIR when set (as in a git worktree), else target.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+WASM := $(TARGET_DIR)/wasm32-unknown-unknown/release/churn_audit.wasm
+CLI := $(TARGET_DIR)/release/churn-audit
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: serve test wasm dist cli model model-check compare bench-train setup setup-test lint unit wasm-test e2e clean fuzz bench
+.PHONY: serve test wasm wasm-train dist cli model model-check compare bench-train bench-train-page setup setup-test lint unit wasm-test e2e clean fuzz bench
 
-serve: setup wasm
+serve: setup wasm wasm-train
 	@echo "serving http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
 	python3 -m http.server --bind 127.0.0.1 $(PORT) -d www
 
@@ -39,6 +41,16 @@ dist:
 	cargo build --release --target wasm32-unknown-unknown --lib
 	wasm-bindgen --target no-modules --no-typescript --remove-name-section --remove-producers-section --out-dir $(DIST_PKG) $(WASM)
 	node scripts/build-dist.mjs
+
+# The training engine, a separate module the page loads only when someone trains a model
+# (src/wasm_train.rs, feature train-engine), so the scoring engine does not grow. Both
+# builds write $(WASM): the training one is copied aside before wasm-bindgen reads it,
+# and it runs after `wasm` so the two never overwrite each other's file mid-build.
+WASM_TRAIN := $(TARGET_DIR)/churn_audit_train.wasm
+wasm-train: wasm
+	cargo build --release --target wasm32-unknown-unknown --lib --features train-engine
+	cp $(WASM) $(WASM_TRAIN)
+	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg-train $(WASM_TRAIN)
 
 cli:
 	cargo build --release --bin churn-audit
@@ -79,6 +91,11 @@ compare:
 bench-train:
 	benches/bench_train.sh
 
+# Training in the page (headless Chromium) against the CLI on the same simulated file:
+# prints the median of a few runs of each.
+bench-train-page: cli wasm-train
+	node benches/bench_train_page.mjs
+
 # Speed and size against the targets (benches/browser/bench.mjs): 1M simulated accounts,
 # file-to-summary in headless Chromium for our page and a PapaParse + JS page, the CLI's
 # rows/s, gzipped sizes, peak JS heap. Prints PASS/MISS; exits 0 when targets are missed.
@@ -87,12 +104,12 @@ bench: setup-test wasm cli
 
 # The page (served, and as the single file from file://) in headless Chromium against
 # the CLI on the same file.
-e2e: cli wasm dist
+e2e: cli wasm wasm-train dist
 	node --test tests/e2e/
 
 clean:
 	cargo clean
-	rm -rf www/pkg node_modules
+	rm -rf www/pkg www/pkg-train node_modules
 
 # Fuzzes the account-list reader and the model-file loader with cargo-fuzz (fuzz/, its
 # own workspace, so `cargo test` never builds it), FUZZ_SECONDS per target, one job.

@@ -62,6 +62,9 @@ const replace = (pattern, text) => {
 replace(/<meta http-equiv="Content-Security-Policy" content="[^"]*">/, `<meta http-equiv="Content-Security-Policy" content="${csp}">`);
 replace(/<link rel="stylesheet" href="style.css">/, `<style>${css}</style>`);
 replace(/<script type="module" src="app.js"><\/script>/, `<script>${embed}</script>\n<script type="module">${page}</script>`);
+// Training needs the separate training engine and a module worker, neither of which the
+// single file carries: its section stays hidden (train.js, which shows it, is left out).
+replace(/\s*<link rel="stylesheet" href="train.css">\s*<script type="module" src="train.js"><\/script>/, '');
 
 await mkdir(path.dirname(OUT), { recursive: true });
 await writeFile(OUT, out);

@@ -18,7 +18,8 @@
 //! - [`card`]: the model card (one structured card, printed as markdown by the command
 //!   line and shown by the page);
 //! - [`simulate`], [`train`], [`metrics`]: the offline side that builds the models;
-//! - `wasm` (on wasm32 only): the thin browser adapter.
+//! - `wasm` (on wasm32 only): the thin browser adapter; with the `train-engine` feature
+//!   `wasm_train` replaces it, the adapter of the page's separate training engine.
 //!
 //! ```
 //! use churn_audit::{audit::audit, default_model, ingest::parse_iso_date};
@@ -41,8 +42,10 @@ pub mod schema;
 pub mod simulate;
 pub mod train;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "train-engine")))]
 mod wasm;
+#[cfg(all(target_arch = "wasm32", feature = "train-engine"))]
+mod wasm_train;
 
 pub use error::{Error, Result};
 

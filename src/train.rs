@@ -171,6 +171,39 @@ pub fn train(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<Model> {
 
 /// Like [`train`], and also returns the warnings (skipped rows, columns left out).
 pub fn train_with_report(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<Trained> {
+    train_with_progress(bytes, file, cfg, &mut |_| {})
+}
+
+/// Where a training run is, for a progress bar: what it is doing, in words, and the
+/// share of the work done (0 to 1, never decreasing within a run).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    /// What training is doing now, e.g. "Fitting the final model".
+    pub stage: String,
+    /// Share of the work done, from 0 to 1.
+    pub done: f64,
+}
+
+/// Share of the progress bar reached when the cross-validation starts and ends; the
+/// fits in between are what takes the time.
+const PROGRESS_CV: (f64, f64) = (0.15, 0.85);
+
+fn report(progress: &mut dyn FnMut(&Progress), stage: &str, done: f64) {
+    progress(&Progress {
+        stage: stage.to_string(),
+        done,
+    });
+}
+
+/// Like [`train_with_report`], calling `progress` at each step (reading, planning, every
+/// cross-validation fit, the final fit, measuring) so a page can show how far it is.
+pub fn train_with_progress(
+    bytes: &[u8],
+    file: &str,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Trained> {
+    report(progress, "Reading the file", 0.0);
     if let Some(l2) = cfg.l2 {
         if !(l2.is_finite() && l2 >= 0.0) {
             return Err(Error::train(
@@ -180,16 +213,11 @@ pub fn train_with_report(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<
         }
     }
     let mut table = ingest::read_table(bytes, file)?;
-    let label_col = find_header(&table.headers, &cfg.label).ok_or_else(|| {
-        Error::train(
-            file,
-            format!(
-                "no label column '{}' (the headers are {})",
-                show_value(&cfg.label),
-                shown_headers(&table.headers)
-            ),
-        )
-    })?;
+    if table.records.is_empty() {
+        return Err(Error::train(file, NO_ACCOUNTS));
+    }
+    let label_col = find_header(&table.headers, &cfg.label)
+        .ok_or_else(|| no_label_column(file, &cfg.label, &table.headers))?;
     let label_header = table.headers[label_col].trim().to_string();
     let mut warnings = Vec::new();
 
@@ -205,6 +233,9 @@ pub fn train_with_report(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<
             None => skipped_lines.push(record.line),
         }
     }
+    if labels.is_empty() {
+        return Err(no_labelled_rows(file, &table, label_col));
+    }
     if !skipped_lines.is_empty() {
         let first: Vec<String> = skipped_lines
             .iter()
@@ -212,12 +243,16 @@ pub fn train_with_report(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<
             .map(|l| l.to_string())
             .collect();
         warnings.push(format!(
-            "{} row(s) skipped because their '{}' value is missing or not a churn label such as yes/no, true/false, 1/0, churned/retained (lines {}{})",
+            "{} row(s) skipped because their '{}' value is missing or not a churn label such as yes/no, true/false, 1/0, churned/retained (lines {}{}); training used the {} rows that have one",
             skipped_lines.len(),
             show_value(&label_header),
             first.join(", "),
-            if skipped_lines.len() > 5 { ", …" } else { "" }
+            if skipped_lines.len() > 5 { ", …" } else { "" },
+            labels.len()
         ));
+    }
+    if let Some(w) = small_history_warning(&labels) {
+        warnings.push(w);
     }
     if !(0.0..0.9).contains(&cfg.held_out_share) {
         return Err(Error::train(
@@ -232,8 +267,12 @@ pub fn train_with_report(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<
 
     // Every decision about a column (its kind, its levels, whether it is an identifier)
     // is taken on the training split only, as a model fitted there would be.
+    report(progress, "Deciding how to read each column", 0.05);
     let train_records: Vec<usize> = split.train.iter().map(|&i| rows[i]).collect();
     let plan = plan_columns(&table, label_col, &train_records, cfg);
+    if plan.specs.is_empty() {
+        return Err(no_usable_column(file, &label_header, &plan.left_out));
+    }
     for (header, why) in &plan.left_out {
         warnings.push(format!("column '{}' left out: {why}", show_value(header)));
     }
@@ -284,6 +323,7 @@ pub fn train_with_report(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<
     for (spec, &c) in plan.specs.iter().zip(&plan.sources) {
         mapping.insert(table.headers[c].clone(), spec.name.clone());
     }
+    report(progress, "Reading the values of every column", 0.1);
     let prepared = features::prepare_mapped(&table, &scaffold, cfg.as_of, file, &mapping)?;
     warnings.extend(prepared.file_warnings.iter().cloned());
 
@@ -338,8 +378,9 @@ pub fn train_with_report(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<
         id_column,
         name_column,
         segment_column,
+        left_out: &plan.left_out,
     };
-    let mut trained = fit_table(input, warnings)?;
+    let mut trained = fit_table(input, warnings, progress)?;
     if !plan.left_out.is_empty() {
         let names: Vec<String> = plan
             .left_out
@@ -399,16 +440,8 @@ pub fn evaluate(
     as_of: i64,
 ) -> Result<Evaluation> {
     let mut table = ingest::read_table(bytes, file)?;
-    let label_col = find_header(&table.headers, label).ok_or_else(|| {
-        Error::train(
-            file,
-            format!(
-                "no label column '{}' (the headers are {})",
-                show_value(label),
-                shown_headers(&table.headers)
-            ),
-        )
-    })?;
+    let label_col = find_header(&table.headers, label)
+        .ok_or_else(|| no_label_column(file, label, &table.headers))?;
     let id_names: Vec<String> = std::iter::once(&model.id_column.name)
         .chain(&model.id_column.aliases)
         .map(|a| normalize_header(a))
@@ -486,6 +519,464 @@ fn shown_headers(headers: &[String]) -> String {
     shown.join(", ")
 }
 
+/// The reason given when a file has a header row but no account below it.
+const NO_ACCOUNTS: &str = "the file has a header row but no accounts below it; export the history with one row per account";
+
+/// Labelled accounts below which a history is called small (a warning, not an error).
+pub const SMALL_HISTORY_ROWS: usize = 200;
+
+/// Accounts of the rarer class (usually the churners) below which a history is called
+/// small.
+pub const SMALL_HISTORY_CLASS: usize = 20;
+
+/// "There is no label column", naming the columns there are.
+fn no_label_column(file: &str, label: &str, headers: &[String]) -> Error {
+    Error::train(
+        file,
+        format!(
+            "no label column '{}': the file's columns are {}. Choose the column that says whether each account churned (yes/no, churned/retained...)",
+            show_value(label),
+            shown_headers(headers)
+        ),
+    )
+}
+
+/// "No row has a label", with examples of the values the label column holds.
+fn no_labelled_rows(file: &str, table: &ingest::Table, label_col: usize) -> Error {
+    let header = show_value(table.headers[label_col].trim());
+    let mut examples: Vec<String> = Vec::new();
+    for record in &table.records {
+        let cell = field(record, label_col).trim();
+        if ingest::is_missing(cell) {
+            continue;
+        }
+        let shown = format!("'{}'", show_value(cell));
+        if !examples.contains(&shown) {
+            examples.push(shown);
+            if examples.len() == 3 {
+                break;
+            }
+        }
+    }
+    let reason = if examples.is_empty() {
+        format!(
+            "no account has a churn label: column '{header}' is empty in every row. Fill it in with whether each account churned (yes/no, churned/retained...), or choose another column"
+        )
+    } else {
+        format!(
+            "no account has a churn label: column '{header}' holds values such as {}, which do not say whether an account churned. Use values such as yes/no, true/false, 1/0 or churned/retained, or choose another column",
+            examples.join(", ")
+        )
+    };
+    Error::train(file, reason)
+}
+
+/// A warning for a history too small for steady estimates, if it is one.
+fn small_history_warning(labels: &[bool]) -> Option<String> {
+    let churned = labels.iter().filter(|&&y| y).count();
+    let retained = labels.len() - churned;
+    let (rarer, rarer_name) = if churned <= retained {
+        (churned, "churned")
+    } else {
+        (retained, "retained")
+    };
+    (labels.len() < SMALL_HISTORY_ROWS || rarer < SMALL_HISTORY_CLASS).then(|| {
+        format!(
+            "a small history: {} labelled accounts, {rarer} of them {rarer_name}. The model will be rough and its metrics uncertain; a few hundred accounts with at least {SMALL_HISTORY_CLASS} churned and {SMALL_HISTORY_CLASS} retained give steadier scores",
+            labels.len()
+        )
+    })
+}
+
+/// "No column can be used", with each column's reason.
+fn no_usable_column(file: &str, label_header: &str, dropped: &[(String, String)]) -> Error {
+    let reasons: Vec<String> = dropped
+        .iter()
+        .take(8)
+        .map(|(h, why)| format!("'{}' ({why})", show_value(h)))
+        .collect();
+    let what = if reasons.is_empty() {
+        format!(
+            "the file has no column besides '{}' and the account identifiers",
+            show_value(label_header)
+        )
+    } else {
+        format!(
+            "{}{}",
+            reasons.join("; "),
+            if dropped.len() > 8 { "; …" } else { "" }
+        )
+    };
+    Error::train(
+        file,
+        format!(
+            "no usable column to learn from: {what}. Besides the churn label, a history needs columns that describe each account and differ between accounts, such as logins, support tickets, contract value or the last contact date"
+        ),
+    )
+}
+
+/// Headers that usually hold the churn label, most likely first (compared after
+/// [`normalize_header`]).
+const LABEL_HEADERS: &[&str] = &[
+    "churned",
+    "churn",
+    "is churned",
+    "has churned",
+    "churn flag",
+    "churn label",
+    "churn status",
+    "exited",
+    "attrition",
+    "attrited",
+    "cancelled",
+    "canceled",
+    "lost",
+    "status",
+    "outcome",
+    "label",
+    "target",
+];
+
+/// Share of a label column's non-missing cells that must read as churn labels.
+const LABEL_SHARE: f64 = 0.95;
+
+/// Whether column `col` reads as a churn label: most non-missing cells are churn labels
+/// ([`parse_label`]) and, when `both` is set, both outcomes occur.
+fn label_like(table: &ingest::Table, col: usize, both: bool) -> bool {
+    let (mut present, mut readable, mut churned) = (0usize, 0usize, 0usize);
+    for record in &table.records {
+        let cell = field(record, col);
+        if ingest::is_missing(cell) {
+            continue;
+        }
+        present += 1;
+        if let Some(y) = parse_label(cell) {
+            readable += 1;
+            churned += usize::from(y);
+        }
+    }
+    present > 0
+        && readable as f64 >= LABEL_SHARE * present as f64
+        && (!both || (churned > 0 && churned < readable))
+}
+
+/// The column most likely to hold the churn label: the first header among the usual
+/// label names (churned, churn, exited, attrition, status...) whose cells read as churn
+/// labels, else a header naming churn whose cells do, else the last column when its
+/// cells read as labels with both outcomes (labels usually come last), else a header
+/// naming churn whatever its cells hold (so that training can say what is wrong with
+/// them); `None` when nothing looks like one.
+///
+/// ```
+/// use churn_audit::{ingest::read_table, train::suggest_label};
+/// let t = read_table(b"id,is_reference,Churn Status\nA,yes,Churned\nB,no,Active\n", "h.csv").unwrap();
+/// assert_eq!(suggest_label(&t), Some(2));
+/// ```
+pub fn suggest_label(table: &ingest::Table) -> Option<usize> {
+    let normalized: Vec<String> = table.headers.iter().map(|h| normalize_header(h)).collect();
+    for name in LABEL_HEADERS {
+        let wanted = normalize_header(name);
+        if let Some(c) = normalized.iter().position(|n| *n == wanted) {
+            if label_like(table, c, false) {
+                return Some(c);
+            }
+        }
+    }
+    let names_churn = |c: usize| {
+        header_words(&table.headers[c])
+            .iter()
+            .any(|w| w.starts_with("churn"))
+    };
+    let columns = 0..table.headers.len();
+    columns
+        .clone()
+        .find(|&c| names_churn(c) && label_like(table, c, false))
+        .or_else(|| columns.clone().find(|&c| names_churn(c)))
+        .or_else(|| {
+            let last = table.headers.len().checked_sub(1)?;
+            (!id_like_header(&table.headers[last]) && label_like(table, last, true)).then_some(last)
+        })
+}
+
+/// Whether column `col` holds one value (compared trimmed, ignoring case) in every one
+/// of `rows`, or nearly every one: training leaves such a column out unless it is
+/// missing often enough ([`MISSING_TERM_RATE`]) for its absence to say something.
+fn constant_column(table: &ingest::Table, col: usize, rows: &[usize]) -> bool {
+    let mut first: Option<String> = None;
+    let mut missing = 0usize;
+    for &r in rows {
+        let cell = field(&table.records[r], col);
+        if ingest::is_missing(cell) {
+            missing += 1;
+            continue;
+        }
+        let key = cell.trim().to_lowercase();
+        match &first {
+            None => first = Some(key),
+            Some(f) if *f != key => return false,
+            Some(_) => {}
+        }
+    }
+    (missing as f64) < MISSING_TERM_RATE * rows.len() as f64
+}
+
+/// What a column is for, in a [`HistoryPreview`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnRole {
+    /// The churn label: what the model learns to predict.
+    Label,
+    /// The account identifier (not used to predict).
+    Id,
+    /// The account name (shown with results, not used to predict).
+    Name,
+    /// The segment (results are grouped by it, not used to predict).
+    Segment,
+    /// An input of the model.
+    Feature,
+    /// Not used, for the reason in [`ColumnPreview::note`].
+    LeftOut,
+}
+
+/// One column of a [`HistoryPreview`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnPreview {
+    /// The header as written in the file.
+    pub header: String,
+    /// What training does with it.
+    pub role: ColumnRole,
+    /// How its cells read: "number", "yes/no", "date", "category", "empty", or
+    /// "churn label"; `None` for identifiers and excluded columns, which are not read.
+    pub kind: Option<String>,
+    /// The model feature it becomes (for [`ColumnRole::Feature`]).
+    pub feature: Option<String>,
+    /// A plain-language note: why it is left out, how many categories are kept...
+    pub note: String,
+    /// Up to three different values from the file, shortened.
+    pub examples: Vec<String>,
+}
+
+/// What training would make of a labelled history, without fitting anything: the
+/// columns with their inferred kinds and roles, the label counts, and the problem that
+/// would stop training, if any, so that a page can show them before training starts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryPreview {
+    /// Data rows in the file.
+    pub rows: usize,
+    /// The file's headers, in order.
+    pub headers: Vec<String>,
+    /// The column [`suggest_label`] picks, if any.
+    pub suggested_label: Option<String>,
+    /// The label column used for this preview: the one asked for, else the suggestion.
+    pub label: Option<String>,
+    /// Rows labelled churned.
+    pub churned: usize,
+    /// Rows labelled retained.
+    pub retained: usize,
+    /// Rows whose label is missing or unreadable (left out of training).
+    pub unlabelled: usize,
+    /// Every column, in file order.
+    pub columns: Vec<ColumnPreview>,
+    /// Why training would fail, in plain words; `None` when it can start.
+    pub problem: Option<String>,
+    /// What training would warn about (skipped rows, a small history).
+    pub warnings: Vec<String>,
+}
+
+/// Previews training on the history in `bytes` with `cfg` (an empty `cfg.label` takes
+/// the suggested label): the same split and column plan as [`train`], without fitting.
+/// Fails only when the file cannot be read as a table at all.
+pub fn preview_history(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<HistoryPreview> {
+    let table = ingest::read_table(bytes, file)?;
+    let suggested = suggest_label(&table);
+    let mut problem: Option<String> = None;
+    let mut warnings = Vec::new();
+    let label_col = if cfg.label.trim().is_empty() {
+        if suggested.is_none() {
+            problem = Some(
+                Error::train(
+                    file,
+                    "no column looks like a churn label. Choose the column that says whether each account churned (yes/no, churned/retained...)",
+                )
+                .to_string(),
+            );
+        }
+        suggested
+    } else {
+        let found = find_header(&table.headers, &cfg.label);
+        if found.is_none() {
+            problem = Some(no_label_column(file, &cfg.label, &table.headers).to_string());
+        }
+        found
+    };
+    if table.records.is_empty() {
+        problem = Some(Error::train(file, NO_ACCOUNTS).to_string());
+    }
+    let (mut labelled, mut labels) = (Vec::new(), Vec::new());
+    if let Some(c) = label_col {
+        for (r, record) in table.records.iter().enumerate() {
+            if let Some(y) = parse_label(field(record, c)) {
+                labelled.push(r);
+                labels.push(y);
+            }
+        }
+        if labels.is_empty() && !table.records.is_empty() {
+            problem = Some(no_labelled_rows(file, &table, c).to_string());
+        }
+    }
+    let churned = labels.iter().filter(|&&y| y).count();
+    let retained = labels.len() - churned;
+    let unlabelled = if label_col.is_some() {
+        table.records.len() - labels.len()
+    } else {
+        0
+    };
+    // The rows the plan is made from: the training split, as training will use it.
+    let mut plan_rows: Vec<usize> = (0..table.records.len()).collect();
+    if let Some(c) = label_col.filter(|_| !labels.is_empty()) {
+        let header = table.headers[c].trim().to_string();
+        match stratified_split(&labels, cfg.seed, cfg.held_out_share, &header, file) {
+            Ok(split) => plan_rows = split.train.iter().map(|&i| labelled[i]).collect(),
+            Err(e) => {
+                problem.get_or_insert(e.to_string());
+                plan_rows = labelled.clone();
+            }
+        }
+        if unlabelled > 0 {
+            warnings.push(format!(
+                "{unlabelled} row(s) have no churn label in '{}' (missing, or not a value such as yes/no) and will be left out of training",
+                show_value(&header)
+            ));
+        }
+        if let Some(w) = small_history_warning(&labels) {
+            warnings.push(w);
+        }
+    }
+    let plan = plan_columns_with(&table, label_col, &plan_rows, cfg);
+    if problem.is_none() && plan.specs.is_empty() {
+        let header = label_col.map_or("", |c| table.headers[c].trim());
+        problem = Some(no_usable_column(file, header, &plan.left_out).to_string());
+    }
+
+    let mut left_out_used = vec![false; plan.left_out.len()];
+    let columns = (0..table.headers.len())
+        .map(|c| {
+            let header = table.headers[c].clone();
+            let mut examples: Vec<String> = Vec::new();
+            for &r in &plan_rows {
+                let cell = field(&table.records[r], c).trim();
+                let shown = show_value(cell);
+                if !ingest::is_missing(cell) && !examples.contains(&shown) {
+                    examples.push(shown);
+                    if examples.len() == 3 {
+                        break;
+                    }
+                }
+            }
+            let kind_word = |k: ColumnKind| {
+                match k {
+                    ColumnKind::Empty => "empty",
+                    ColumnKind::Boolean => "yes/no",
+                    ColumnKind::Numeric => "number",
+                    ColumnKind::Date => "date",
+                    ColumnKind::Categorical => "category",
+                }
+                .to_string()
+            };
+            let read_kind = plan.kinds.get(c).map(|&k| kind_word(k));
+            let (role, kind, feature, note) = if Some(c) == label_col {
+                (
+                    ColumnRole::Label,
+                    Some("churn label".to_string()),
+                    None,
+                    format!(
+                        "what the model learns to predict: {churned} churned, {retained} retained"
+                    ),
+                )
+            } else if Some(c) == plan.id {
+                (
+                    ColumnRole::Id,
+                    None,
+                    None,
+                    "identifies each account; not used to predict".to_string(),
+                )
+            } else if Some(c) == plan.name {
+                (
+                    ColumnRole::Name,
+                    read_kind,
+                    None,
+                    "the account's name, shown with its score; not used to predict".to_string(),
+                )
+            } else if Some(c) == plan.segment {
+                (
+                    ColumnRole::Segment,
+                    read_kind,
+                    None,
+                    "groups the results; not used to predict".to_string(),
+                )
+            } else if let Some(k) = plan
+                .sources
+                .iter()
+                .position(|&s| s == c)
+                .filter(|_| !constant_column(&table, c, &plan_rows))
+            {
+                let spec = &plan.specs[k];
+                let note = match (&spec.basis, plan.kinds.get(c)) {
+                    (Basis::Categorical { levels }, _) => format!(
+                        "{} categor{} kept; rarer ones are pooled",
+                        levels.len(),
+                        if levels.len() == 1 { "y" } else { "ies" }
+                    ),
+                    (_, Some(ColumnKind::Date)) => "counted in days up to the as-of date".into(),
+                    _ => String::new(),
+                };
+                (
+                    ColumnRole::Feature,
+                    read_kind,
+                    Some(spec.name.clone()),
+                    note,
+                )
+            } else {
+                let why = (0..plan.left_out.len())
+                    .find(|&i| !left_out_used[i] && plan.left_out[i].0 == header)
+                    .map(|i| {
+                        left_out_used[i] = true;
+                        plan.left_out[i].1.clone()
+                    })
+                    .unwrap_or_else(|| {
+                        if plan.sources.contains(&c) {
+                            "it has the same value in every row".to_string()
+                        } else {
+                            "you chose to leave it out".to_string()
+                        }
+                    });
+                let kind = read_kind.filter(|k| k != "empty" || why.contains("no value"));
+                (ColumnRole::LeftOut, kind, None, why)
+            };
+            ColumnPreview {
+                header,
+                role,
+                kind,
+                feature,
+                note,
+                examples,
+            }
+        })
+        .collect();
+    Ok(HistoryPreview {
+        rows: table.records.len(),
+        headers: table.headers.clone(),
+        suggested_label: suggested.map(|c| table.headers[c].clone()),
+        label: label_col.map(|c| table.headers[c].clone()),
+        churned,
+        retained,
+        unlabelled,
+        columns,
+        problem,
+        warnings,
+    })
+}
+
 /// An id, name or segment column of the trained model: the training header (if any)
 /// first, then the usual CRM synonyms that are not another column's header.
 fn final_column(header: Option<&str>, aliases: &[&str], used_headers: &[String]) -> ColumnSpec {
@@ -531,15 +1022,21 @@ fn stratified_split(
     let positives = labels.iter().filter(|&&y| y).count();
     let negatives = labels.len() - positives;
     if positives == 0 || negatives == 0 {
+        let (all, none) = if positives == 0 {
+            ("retained (none churned)", "churned")
+        } else {
+            ("churned (none stayed)", "retained")
+        };
         return Err(Error::train(file, format!(
-            "the label column '{}' holds only one class ({positives} churned, {negatives} retained among {} labelled rows); training needs both",
+            "only one class: all {} labelled accounts in column '{}' are marked {all}. A model learns what churn looks like by comparing accounts that left with accounts that stayed, so the history needs both. Check that '{}' is the column that says whether each account churned, and that the export includes the {none} accounts",
+            labels.len(),
             show_value(label_header),
-            labels.len()
+            show_value(label_header),
         )));
     }
     if positives < 2 || negatives < 2 {
         return Err(Error::train(file, format!(
-            "too few examples: {positives} churned and {negatives} retained; training needs at least 2 of each"
+            "too few examples to learn from: {positives} churned and {negatives} retained account(s). Training needs at least 2 of each (and a few hundred accounts, with a few dozen churners, before its scores can be trusted)"
         )));
     }
     let mut rng = Rng::new(seed);
@@ -673,6 +1170,9 @@ pub struct ColumnPlan {
     pub left_out: Vec<(String, String)>,
     /// `--exclude` names that match no header.
     pub unknown_excludes: Vec<String>,
+    /// How each column's cells read ([`ColumnKind::Empty`] for the label, the id and
+    /// excluded columns, which are not inspected), in table order.
+    pub kinds: Vec<ColumnKind>,
 }
 
 /// The words of a header: split at non-alphanumerics and at lower-to-upper case changes
@@ -741,6 +1241,16 @@ pub fn plan_columns(
     rows: &[usize],
     cfg: &TrainConfig,
 ) -> ColumnPlan {
+    plan_columns_with(table, Some(label_col), rows, cfg)
+}
+
+/// [`plan_columns`] for a table whose label column may not be chosen yet (a preview).
+fn plan_columns_with(
+    table: &ingest::Table,
+    label_col: Option<usize>,
+    rows: &[usize],
+    cfg: &TrainConfig,
+) -> ColumnPlan {
     let mut plan = ColumnPlan {
         id: None,
         name: None,
@@ -749,10 +1259,13 @@ pub fn plan_columns(
         sources: Vec::new(),
         left_out: Vec::new(),
         unknown_excludes: Vec::new(),
+        kinds: Vec::new(),
     };
     let headers = &table.headers;
     let mut excluded = vec![false; headers.len()];
-    excluded[label_col] = true;
+    if let Some(c) = label_col.filter(|&c| c < headers.len()) {
+        excluded[c] = true;
+    }
     for name in &cfg.exclude {
         let n = normalize_header(name);
         let mut found = false;
@@ -915,6 +1428,7 @@ pub fn plan_columns(
         plan.specs.push(spec);
         plan.sources.push(c);
     }
+    plan.kinds = kinds;
     plan
 }
 
@@ -1242,6 +1756,8 @@ struct TrainInput<'a> {
     id_column: ColumnSpec,
     name_column: Option<ColumnSpec>,
     segment_column: Option<ColumnSpec>,
+    /// Columns the plan left out, with the reason (for the "no usable column" message).
+    left_out: &'a [(String, String)],
 }
 
 /// One column of the design matrix: feature `feature` (index into the kept specs) and
@@ -1260,7 +1776,11 @@ struct Fitted {
     b: f64,
 }
 
-fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained> {
+fn fit_table(
+    input: TrainInput<'_>,
+    mut warnings: Vec<String>,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Trained> {
     let TrainInput {
         file,
         bytes,
@@ -1275,6 +1795,7 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
         id_column,
         name_column,
         segment_column,
+        left_out,
     } = input;
     let train_err = |reason: String| Error::train(file, reason);
 
@@ -1297,10 +1818,18 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
     // Shape each feature on the training rows.
     let mut specs: Vec<FeatureSpec> = Vec::new();
     let mut source: Vec<usize> = Vec::new();
+    // Why each candidate was dropped, by its header, for the "no usable column" message.
+    let mut dropped: Vec<(String, String)> = left_out.to_vec();
     for (f, candidate) in candidates.into_iter().enumerate() {
         if f >= p || prepared.missing_features.contains(&candidate.name) {
             continue;
         }
+        let header = candidate
+            .aliases
+            .last()
+            .or(candidate.date_aliases.last())
+            .cloned()
+            .unwrap_or_else(|| candidate.name.clone());
         let mut observed: Vec<f64> = train_idx
             .iter()
             .map(|&i| value(i, f))
@@ -1311,6 +1840,7 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
                 "feature '{}' has no value in the training rows and was left out",
                 candidate.name
             ));
+            dropped.push((header, "it has no value in the training rows".into()));
             continue;
         }
         if observed.iter().any(|x| !x.is_finite() || x.abs() > 1e15) {
@@ -1318,6 +1848,7 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
                 "feature '{}' holds values too large to model (beyond 1e15) and was left out",
                 candidate.name
             ));
+            dropped.push((header, "it holds values too large to model".into()));
             continue;
         }
         observed.sort_by(f64::total_cmp);
@@ -1329,16 +1860,16 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
                 "feature '{}' has the same value in every training row and was left out",
                 spec.name
             ));
+            dropped.push((header, "it has the same value in every row".into()));
             continue;
         }
         specs.push(spec);
         source.push(f);
     }
     if specs.is_empty() {
-        return Err(train_err(
-            "no usable feature: every feature column is absent, empty or constant".into(),
-        ));
+        return Err(no_usable_column(file, label_header, &dropped));
     }
+    report(progress, "Preparing the columns for fitting", 0.12);
 
     // The design: basis columns and missing indicators, computed by the model's own
     // basis code so training and scoring cannot disagree.
@@ -1391,9 +1922,7 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
     let (z, combos) = orthonormalise(&raw, &columns, &center, &scale);
     drop(raw);
     if combos.is_empty() {
-        return Err(train_err(
-            "no feature varies across the training rows; there is nothing to learn from".into(),
-        ));
+        return Err(no_usable_column(file, label_header, &dropped));
     }
     let y_train: Vec<bool> = train_idx.iter().map(|&i| labels[i]).collect();
 
@@ -1402,7 +1931,7 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
     let mut cross_validated: Option<MetricSet> = None;
     let l2 = match cfg.l2 {
         Some(l2) => l2,
-        None => match cross_validate(z.view(), &y_train, &mut rng, file)? {
+        None => match cross_validate(z.view(), &y_train, &mut rng, file, progress)? {
             Some(cv) => {
                 cross_validated = Some(cv.metrics);
                 warm = Some(cv.warm);
@@ -1416,6 +1945,7 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
             }
         },
     };
+    report(progress, "Fitting the final model", PROGRESS_CV.1);
     let fitted = fit_logistic(
         z.view(),
         &y_train,
@@ -1424,6 +1954,11 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
         warm.as_ref(),
         file,
     )?;
+    report(
+        progress,
+        "Checking the model and measuring it on held-out accounts",
+        0.95,
+    );
 
     // Back to the model file's scale: the optimiser's column j is Σ_c combos[j][c]·(b_c − m_c),
     // so design column c gets the coefficient Σ_j w_j·combos[j][c].
@@ -1545,6 +2080,7 @@ fn fit_table(input: TrainInput<'_>, mut warnings: Vec<String>) -> Result<Trained
             "internal check failed: the trained model is invalid: {e}"
         ))
     })?;
+    report(progress, "Done", 1.0);
     Ok(Trained { model, warnings })
 }
 
@@ -1783,15 +2319,19 @@ fn fit_logistic(
         }
         None => attempt(None),
     };
-    let fitted = result
-        .map_err(|e| Error::train(file, format!("the logistic regression fit failed: {e}")))?;
+    let fitted = result.map_err(|e| {
+        Error::train(
+            file,
+            format!("the model could not be fitted to this history (the optimiser reports: {e}); try leaving out columns with extreme values, or report the problem"),
+        )
+    })?;
     let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
     let w: Vec<f64> = fitted.params().iter().map(|v| sign * v).collect();
     let b = sign * fitted.intercept();
     if !b.is_finite() || w.iter().any(|v| !v.is_finite()) {
         return Err(Error::train(
             file,
-            "the logistic regression fit diverged (a coefficient is not finite)",
+            "the model could not be fitted to this history (its numbers grew without bound, which happens when one column separates churned from retained accounts perfectly); look for a column that records the churn itself, such as a cancellation date, and leave it out",
         ));
     }
     Ok(Fitted { w, b })
@@ -1831,6 +2371,7 @@ fn cross_validate(
     y: &[bool],
     rng: &mut Rng,
     file: &str,
+    progress: &mut dyn FnMut(&Progress),
 ) -> Result<Option<CrossValidation>> {
     let mut fold_of = vec![0usize; y.len()];
     for class in [true, false] {
@@ -1867,11 +2408,23 @@ fn cross_validate(
     }
     let mut path_start = intercept_only;
     let mut best: Option<(f64, f64, Vec<f64>, Fitted)> = None;
-    for &alpha in L2_GRID.iter() {
+    let fits = (L2_GRID.len() * CV_FOLDS) as f64;
+    for (step, &alpha) in L2_GRID.iter().enumerate() {
         let mut oof = vec![0.0; y.len()];
         let mut previous = path_start.clone();
         let mut solutions = Vec::with_capacity(CV_FOLDS);
-        for (val_rows, x_fit, x_val, y_fit) in &folds {
+        for (fold, (val_rows, x_fit, x_val, y_fit)) in folds.iter().enumerate() {
+            let k = (step * CV_FOLDS + fold) as f64;
+            report(
+                progress,
+                &format!(
+                    "Choosing how strongly to smooth the model: strength {} of {}, check {} of {CV_FOLDS}",
+                    step + 1,
+                    L2_GRID.len(),
+                    fold + 1
+                ),
+                PROGRESS_CV.0 + (PROGRESS_CV.1 - PROGRESS_CV.0) * k / fits,
+            );
             let fitted = fit_logistic(
                 x_fit.view(),
                 y_fit,
@@ -2411,11 +2964,290 @@ mod tests {
         assert!(e.to_string().contains("at least 2 of each"), "{e}");
         let constant = "account_id,logins_30d,churned\nA,1,yes\nB,1,no\nC,1,no\nD,1,yes\n";
         let e = train(constant.as_bytes(), "x.csv", &cfg(1, None)).unwrap_err();
-        assert!(e.to_string().contains("no usable feature"), "{e}");
+        assert!(e.to_string().contains("no usable column"), "{e}");
         let e = train(b"", "x.csv", &cfg(1, None)).unwrap_err();
         assert!(!e.to_string().is_empty());
         let e = train(one_class.as_bytes(), "x.csv", &cfg(1, Some(f64::NAN))).unwrap_err();
         assert!(e.to_string().contains("L2"), "{e}");
+    }
+
+    /// The reason of a training error, without the "training on FILE: " prefix.
+    fn reason(e: Error) -> String {
+        match e {
+            Error::Train { reason, .. } | Error::Unusable { reason, .. } => reason,
+            other => panic!("not a training error: {other}"),
+        }
+    }
+
+    #[test]
+    fn bad_histories_are_explained_in_plain_words() {
+        let c = cfg(1, None);
+        // One class only: says which, and what to check.
+        let e = reason(
+            train(
+                b"account_id,logins_30d,churned\nA,1,no\nB,2,no\nC,3,no\n",
+                "x.csv",
+                &c,
+            )
+            .unwrap_err(),
+        );
+        assert!(
+            e.contains(
+                "all 3 labelled accounts in column 'churned' are marked retained (none churned)"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains("accounts that left with accounts that stayed"),
+            "{e}"
+        );
+        assert!(e.contains("includes the churned accounts"), "{e}");
+        let e = reason(
+            train(
+                b"account_id,logins_30d,churned\nA,1,yes\nB,2,yes\n",
+                "x.csv",
+                &c,
+            )
+            .unwrap_err(),
+        );
+        assert!(e.contains("marked churned (none stayed)"), "{e}");
+        // The label column is missing: the columns there are, and what to choose.
+        let e = reason(train(b"account_id,logins_30d\nA,1\n", "x.csv", &c).unwrap_err());
+        assert!(
+            e.contains("the file's columns are 'account_id', 'logins_30d'"),
+            "{e}"
+        );
+        assert!(e.contains("says whether each account churned"), "{e}");
+        // A label column without a single readable label: its values, and what works.
+        let e = reason(
+            train(
+                b"account_id,logins_30d,churned\nA,1,maybe\nB,2,2\nC,3,\nD,4,maybe\n",
+                "x.csv",
+                &c,
+            )
+            .unwrap_err(),
+        );
+        assert!(
+            e.contains("values such as 'maybe', '2', which do not say"),
+            "{e}"
+        );
+        let e = reason(
+            train(
+                b"account_id,logins_30d,churned\nA,1,\nB,2,n/a\n",
+                "x.csv",
+                &c,
+            )
+            .unwrap_err(),
+        );
+        assert!(e.contains("'churned' is empty in every row"), "{e}");
+        // Tiny files: a header alone, and too few of one outcome.
+        let e = reason(train(b"account_id,logins_30d,churned\n", "x.csv", &c).unwrap_err());
+        assert!(e.contains("a header row but no accounts"), "{e}");
+        let e = reason(
+            train(
+                b"account_id,logins_30d,churned\nA,1,yes\nB,2,no\nC,3,no\n",
+                "x.csv",
+                &c,
+            )
+            .unwrap_err(),
+        );
+        assert!(
+            e.contains("too few examples to learn from: 1 churned and 2 retained"),
+            "{e}"
+        );
+        // No usable column: each column's reason, and what a history needs.
+        let e = reason(
+            train(
+                b"account_id,plan,notes,churned\nA,x,,yes\nB,x,,no\nC,x,,yes\nD,x,,no\n",
+                "x.csv",
+                &c,
+            )
+            .unwrap_err(),
+        );
+        assert!(e.starts_with("no usable column to learn from: "), "{e}");
+        assert!(
+            e.contains("'notes' (it has no value in the training rows)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("'plan' (it has the same value in every row)"),
+            "{e}"
+        );
+        assert!(e.contains("such as logins, support tickets"), "{e}");
+        let e = reason(
+            train(
+                b"account_id,churned\nA,yes\nB,no\nC,yes\nD,no\n",
+                "x.csv",
+                &c,
+            )
+            .unwrap_err(),
+        );
+        assert!(e.contains("no column besides 'churned'"), "{e}");
+        // No message leaks the optimiser's or the parser's vocabulary.
+        assert!(!e.contains("linfa") && !e.contains("feature '"), "{e}");
+    }
+
+    #[test]
+    fn missing_labels_and_small_histories_are_warnings() {
+        let text = "account_id,logins_30d,open_escalations,churned\n\
+            A,1,3,yes\nB,12,0,no\nC,2,2,yes\nD,15,0,no\nE,0,4,yes\nF,9,1,no\n\
+            G,11,0,no\nH,3,2,yes\nI,8,0,no\nJ,14,1,no\nK,7,0,\nL,7,0,unknown\n";
+        let t = train_with_report(text.as_bytes(), "small.csv", &cfg(1, None)).unwrap();
+        let skipped = t
+            .warnings
+            .iter()
+            .find(|w| w.starts_with("2 row(s) skipped"))
+            .unwrap();
+        assert!(
+            skipped.contains("(lines 12, 13); training used the 10 rows that have one"),
+            "{skipped}"
+        );
+        assert!(
+            t.warnings
+                .iter()
+                .any(|w| w.starts_with("a small history: 10 labelled accounts, 4 of them churned")),
+            "{:?}",
+            t.warnings
+        );
+        let big = train_with_report(sim(1_000, 2).as_bytes(), "t.csv", &cfg(1, Some(1.0))).unwrap();
+        assert!(
+            !big.warnings.iter().any(|w| w.contains("small history")),
+            "{:?}",
+            big.warnings
+        );
+    }
+
+    #[test]
+    fn the_label_column_is_suggested() {
+        let read = |t: &str| ingest::read_table(t.as_bytes(), "h.csv").unwrap();
+        // A usual label name wins over an earlier yes/no column.
+        let t = read("id,is_reference,Exited,tenure\nA,yes,1,3\nB,no,0,4\n");
+        assert_eq!(suggest_label(&t), Some(2));
+        // A header naming churn, whatever else it says.
+        let t = read("id,Churn (Q3),tenure\nA,Churned,3\nB,Retained,4\n");
+        assert_eq!(suggest_label(&t), Some(1));
+        // Otherwise the last column, when it reads as labels with both outcomes.
+        let t = read("id,tenure,left_company\nA,3,TRUE\nB,4,false\n");
+        assert_eq!(suggest_label(&t), Some(2));
+        // A 'status' column that does not read as labels is not suggested; nor is a
+        // last column with one outcome only.
+        let t = read("id,status,tenure,paid\nA,Gold,3,yes\nB,Silver,4,yes\n");
+        assert_eq!(suggest_label(&t), None);
+        // A usual label name with one outcome, or with unreadable values, is still the
+        // label: training then says what is wrong with it.
+        let t = read("id,tenure,churned,paid\nA,3,no,yes\nB,4,no,no\n");
+        assert_eq!(suggest_label(&t), Some(2));
+        let t = read("id,tenure,Churned?,paid\nA,3,maybe,yes\nB,4,,no\n");
+        assert_eq!(suggest_label(&t), Some(2));
+        let t = read(&sim(200, 1));
+        assert_eq!(t.headers[suggest_label(&t).unwrap()], "churned");
+    }
+
+    #[test]
+    fn the_preview_shows_columns_kinds_and_problems() {
+        let csv = foreign_table(600, 5);
+        let c = TrainConfig {
+            label: String::new(),
+            ..cfg(3, None)
+        };
+        let p = preview_history(csv.as_bytes(), "foreign.csv", &c).unwrap();
+        assert_eq!(p.suggested_label.as_deref(), Some("Status"));
+        assert_eq!(p.label.as_deref(), Some("Status"));
+        assert_eq!(
+            (p.rows, p.churned + p.retained, p.unlabelled),
+            (600, 600, 0)
+        );
+        assert_eq!(p.problem, None);
+        let col = |h: &str| p.columns.iter().find(|c| c.header == h).unwrap();
+        assert_eq!(col("Status").role, ColumnRole::Label);
+        assert_eq!(col("Plan").role, ColumnRole::Feature);
+        assert_eq!(col("Plan").kind.as_deref(), Some("category"));
+        assert_eq!(col("Monthly Spend ($)").kind.as_deref(), Some("number"));
+        assert_eq!(col("Autopay").kind.as_deref(), Some("yes/no"));
+        assert_eq!(col("Signup Date").kind.as_deref(), Some("date"));
+        assert_eq!(
+            col("Signup Date").feature.as_deref(),
+            Some("days_since_signup_date")
+        );
+        assert_eq!(col("row").role, ColumnRole::LeftOut);
+        assert!(
+            col("Customer Ref").note.contains("identifier"),
+            "{:?}",
+            col("Customer Ref")
+        );
+        assert_eq!(col("Notes").role, ColumnRole::LeftOut);
+        assert_eq!(
+            col("Region Code").note,
+            "it has the same value in every row"
+        );
+        assert_eq!(col("Plan").examples.len(), 3);
+        // The preview's features are the trained model's features.
+        let mut t = cfg(3, None);
+        t.label = "Status".into();
+        let m = train(csv.as_bytes(), "foreign.csv", &t).unwrap();
+        let previewed: Vec<&str> = p
+            .columns
+            .iter()
+            .filter_map(|c| c.feature.as_deref())
+            .collect();
+        let trained: Vec<&str> = m.features.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(previewed, trained);
+
+        // Problems come back as words, with the columns still listed.
+        let one = preview_history(
+            b"account_id,logins_30d,churned\nA,1,no\nB,2,no\n",
+            "x.csv",
+            &cfg(1, None),
+        )
+        .unwrap();
+        assert!(one.problem.unwrap().contains("only one class"));
+        assert_eq!(one.columns.len(), 3);
+        let none = preview_history(
+            b"account_id,logins_30d\nA,1\nB,2\n",
+            "x.csv",
+            &TrainConfig {
+                label: String::new(),
+                ..cfg(1, None)
+            },
+        )
+        .unwrap();
+        assert!(none
+            .problem
+            .unwrap()
+            .contains("no column looks like a churn label"));
+        let wrong =
+            preview_history(b"account_id,logins_30d\nA,1\n", "x.csv", &cfg(1, None)).unwrap();
+        assert!(wrong.problem.unwrap().contains("no label column 'churned'"));
+        let unusable = preview_history(
+            b"account_id,notes,churned\nA,,yes\nB,,no\nC,,yes\nD,,no\n",
+            "x.csv",
+            &cfg(1, None),
+        )
+        .unwrap();
+        assert!(unusable.problem.unwrap().contains("no usable column"));
+        assert!(preview_history(b"", "x.csv", &cfg(1, None)).is_err());
+    }
+
+    #[test]
+    fn progress_rises_to_done() {
+        let mut seen: Vec<Progress> = Vec::new();
+        let csv = sim(1_500, 8);
+        let t = train_with_progress(csv.as_bytes(), "t.csv", &cfg(2, None), &mut |p| {
+            seen.push(p.clone())
+        })
+        .unwrap();
+        assert!(seen.len() > 5, "{seen:?}");
+        assert!(seen.windows(2).all(|w| w[1].done >= w[0].done), "{seen:?}");
+        assert_eq!(seen.first().unwrap().done, 0.0);
+        assert_eq!(seen.last().unwrap().done, 1.0);
+        assert!(seen
+            .iter()
+            .any(|p| p.stage.starts_with("Choosing how strongly")));
+        // Reporting progress changes nothing in the model.
+        assert_eq!(
+            t.model,
+            train(csv.as_bytes(), "t.csv", &cfg(2, None)).unwrap()
+        );
     }
 
     #[test]

@@ -1241,6 +1241,11 @@ async function useModel(file) {
     setStatus(`The model file could not be read (${messageOf(err)}).`, 'error');
     return;
   }
+  await useModelText(text, file);
+}
+
+/** Loads a model file's text into the scoring engine; `file` only needs a name. */
+async function useModelText(text, file) {
   try {
     const info = await call('loadModel', { text });
     customModelText = text;
@@ -1349,6 +1354,10 @@ function wireControls() {
     if (file) useModel(file);
     ui.modelInput.value = '';
   });
+  // A model trained in the page (train.js) is used like a chosen model file.
+  document.addEventListener('churn-audit:use-model', (e) => {
+    if (body.dataset.engine === 'ready' && e.detail) useModelText(String(e.detail.text), { name: String(e.detail.name) });
+  });
   ui.modelDefault.addEventListener('click', async () => {
     const info = await call('defaultModel');
     customModelText = null;
@@ -1402,6 +1411,7 @@ function wireControls() {
     dragDepth = 0;
     ui.dropZone.classList.remove('dragging');
     if (body.dataset.engine !== 'ready') return;
+    if (e.target instanceof Element && e.target.closest('[data-drop-target=own]')) return; // e.g. the training history zone
     const files = e.dataTransfer.files;
     if (files && files.length) useFile(files[0]);
   });

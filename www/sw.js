@@ -23,6 +23,8 @@ const SHELL = [
   'engine-core.js',
   'worker.js',
   'style.css',
+  'train.js',
+  'train.css',
   'sample-accounts.csv',
   'pkg/churn_audit.js',
   'pkg/churn_audit_bg.wasm',

@@ -151,7 +151,12 @@ export async function scoring(page, action, timeout = 20_000) {
   const before = await page.evaluate(() => document.body.dataset.run || '0');
   await action();
   try {
-    await page.waitForFunction((prev) => (document.body.dataset.run || '0') !== prev, before, { timeout });
+    // A run has finished, and no newer one (a second change event, say) is under way.
+    await page.waitForFunction(
+      (prev) => (document.body.dataset.run || '0') !== prev && !['reading', 'inspecting', 'scoring'].includes(document.body.dataset.state),
+      before,
+      { timeout },
+    );
   } catch (err) {
     const status = await page.textContent('[data-testid=status]').catch(() => '?');
     throw new Error(`no scoring run finished within ${timeout} ms; status says: "${status}"`, { cause: err });

@@ -1,0 +1,99 @@
+//! The page's training engine: a thin wasm-bindgen layer over [`crate::train`], built
+//! as its own module (`--features train-engine`, `make wasm-train`) so that the scoring
+//! engine the page loads at start stays as small as it was. No logic lives here: each
+//! function converts arguments, calls the library and turns errors into JS `Error`s
+//! (never a panic, which would kill the worker).
+
+use wasm_bindgen::prelude::*;
+
+use crate::train::{self, TrainConfig};
+
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value
+        .serialize(&serializer)
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The training configuration the page asks for; everything else is the CLI's default.
+fn config(
+    label: &str,
+    seed: &str,
+    as_of: &str,
+    exclude: Vec<String>,
+) -> Result<TrainConfig, JsError> {
+    let seed = seed.trim().parse::<u64>().map_err(|_| {
+        JsError::new(&format!(
+            "the seed '{seed}' is not a whole number from 0 to 18446744073709551615"
+        ))
+    })?;
+    let as_of = crate::ingest::parse_iso_date(as_of).ok_or_else(|| {
+        JsError::new(&format!(
+            "the as-of date '{as_of}' is not a date of the form YYYY-MM-DD"
+        ))
+    })?;
+    Ok(TrainConfig {
+        seed,
+        as_of,
+        exclude,
+        ..TrainConfig::new(label)
+    })
+}
+
+/// What training would make of the history in `bytes` ([`train::HistoryPreview`]): the
+/// columns and their kinds, the suggested label, and any problem; an empty `label`
+/// takes the suggestion. Fails only when the file is not a table at all.
+#[wasm_bindgen]
+pub fn preview_history(
+    bytes: &[u8],
+    file_name: &str,
+    label: &str,
+    seed: &str,
+    as_of: &str,
+    exclude: Vec<String>,
+) -> Result<JsValue, JsError> {
+    let cfg = config(label, seed, as_of, exclude)?;
+    let preview =
+        train::preview_history(bytes, file_name, &cfg).map_err(|e| JsError::new(&e.to_string()))?;
+    to_js(&preview)
+}
+
+/// The result of [`train_history`].
+#[derive(serde::Serialize)]
+struct TrainResult {
+    /// The model file, exactly as `churn-audit train --out` writes it.
+    model_json: String,
+    /// The model card (markdown), as `churn-audit card` prints it.
+    card: String,
+    /// What training noticed on the way (skipped rows, columns left out).
+    warnings: Vec<String>,
+}
+
+/// Trains on the history in `bytes` as `churn-audit train` does with the same label,
+/// seed, as-of date and excluded columns, calling `on_progress` with each
+/// [`train::Progress`]; returns `{model_json, card, warnings}`.
+#[wasm_bindgen]
+pub fn train_history(
+    bytes: &[u8],
+    file_name: &str,
+    label: &str,
+    seed: &str,
+    as_of: &str,
+    exclude: Vec<String>,
+    on_progress: &js_sys::Function,
+) -> Result<JsValue, JsError> {
+    let cfg = config(label, seed, as_of, exclude)?;
+    let mut progress = |p: &train::Progress| {
+        if let Ok(value) = to_js(p) {
+            // A failing progress callback must not stop training: its result is ignored.
+            let _ = on_progress.call1(&JsValue::NULL, &value);
+        }
+    };
+    let trained = train::train_with_progress(bytes, file_name, &cfg, &mut progress)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    to_js(&TrainResult {
+        model_json: trained.model.to_json(),
+        card: crate::card::model_card(&trained.model).to_markdown(),
+        warnings: trained.warnings,
+    })
+}
