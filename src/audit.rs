@@ -108,10 +108,34 @@ pub fn audit(bytes: &[u8], file: &str, model: &Model, as_of: i64) -> Result<Audi
 
 /// SHA-256 of `bytes` as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut hash = FileHash::new();
+    hash.update(bytes);
+    hash.finish()
+}
+
+/// A file's SHA-256, fed chunk by chunk, so a report names exactly the bytes it audited.
+#[derive(Debug, Clone, Default)]
+pub struct FileHash(Sha256);
+
+impl FileHash {
+    /// An empty hash.
+    pub fn new() -> FileHash {
+        FileHash(Sha256::new())
+    }
+
+    /// Adds the next bytes of the file.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The digest as lowercase hex.
+    pub fn finish(self) -> String {
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 /// How a file's headers would be matched with `mapping` applied, before scoring (the
@@ -154,7 +178,7 @@ pub struct Scorer {
     plan: Option<features::Plan>,
     scored: Scored,
     mapping: Mapping,
-    digest: Sha256,
+    digest: Option<FileHash>,
     summary: SummaryBuilder,
     portfolio: Option<PortfolioBuilder>,
     score: Score,
@@ -169,7 +193,7 @@ pub struct Scored {
     pub model: Model,
     /// The file's name.
     pub file: String,
-    /// SHA-256 of the file's bytes, hex.
+    /// SHA-256 of the file's bytes, hex (empty when left out, see [`Scorer::without_digest`]).
     pub file_sha256: String,
     /// Encoding detected.
     pub encoding: ingest::Encoding,
@@ -249,14 +273,23 @@ impl Scorer {
                 model,
             },
             mapping,
-            digest: Sha256::new(),
+            digest: Some(FileHash::new()),
             scratch: Vec::new(),
         }
     }
 
+    /// Leaves the file's SHA-256 out ([`Scored::file_sha256`] stays empty): the page
+    /// hashes the file separately, after the summary is shown.
+    pub fn without_digest(mut self) -> Scorer {
+        self.digest = None;
+        self
+    }
+
     /// Reads and scores the next bytes of the file.
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        self.digest.update(chunk);
+        if let Some(digest) = &mut self.digest {
+            digest.update(chunk);
+        }
         self.reader.push(chunk)?;
         self.drain()
     }
@@ -282,12 +315,7 @@ impl Scorer {
         }
         let mut scored = self.scored;
         scored.encoding = self.reader.encoding();
-        scored.file_sha256 = self
-            .digest
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        scored.file_sha256 = self.digest.map(FileHash::finish).unwrap_or_default();
         scored.summary = self.summary.finish();
         if let Some(portfolio) = self.portfolio {
             scored.portfolio = portfolio.finish(&scored.model, Vec::new());

@@ -19,6 +19,40 @@ use crate::model::Model;
 /// Row warnings sent with a file's overview (the rest are in the export).
 const OVERVIEW_WARNINGS: usize = 500;
 
+/// A file's SHA-256 ([`audit::FileHash`]), fed chunk by chunk.
+#[wasm_bindgen]
+pub struct FileDigest(Option<audit::FileHash>);
+
+#[wasm_bindgen]
+impl FileDigest {
+    /// An empty digest.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> FileDigest {
+        FileDigest(Some(audit::FileHash::new()))
+    }
+
+    /// Adds the next bytes of the file.
+    pub fn update(&mut self, bytes: &[u8]) {
+        if let Some(hash) = &mut self.0 {
+            hash.update(bytes);
+        }
+    }
+
+    /// The digest as lowercase hex (empty if asked twice).
+    pub fn finish(&mut self) -> String {
+        self.0
+            .take()
+            .map(audit::FileHash::finish)
+            .unwrap_or_default()
+    }
+}
+
+impl Default for FileDigest {
+    fn default() -> Self {
+        FileDigest::new()
+    }
+}
+
 /// A scoring engine holding one validated model and the last scored file.
 #[wasm_bindgen]
 pub struct Engine {
@@ -121,12 +155,10 @@ impl Engine {
     ) -> Result<(), JsError> {
         let m = mapping(column_mapping)?;
         self.last = None;
-        self.scorer = Some(Scorer::new(
-            self.model.clone(),
-            file_name,
-            as_of_days(as_of)?,
-            m,
-        ));
+        // The page hashes the file after the summary is shown ([`FileDigest`]).
+        self.scorer = Some(
+            Scorer::new(self.model.clone(), file_name, as_of_days(as_of)?, m).without_digest(),
+        );
         Ok(())
     }
 

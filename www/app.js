@@ -226,7 +226,7 @@ async function startInPage() {
   // eslint-disable-next-line no-undef
   await wasm_bindgen({ module_or_path: bytes });
   // eslint-disable-next-line no-undef
-  inPage = createHandler(wasm_bindgen.Engine);
+  inPage = createHandler(wasm_bindgen.Engine, wasm_bindgen.FileDigest);
   return inPage({ type: 'info' }, () => {});
 }
 
@@ -535,6 +535,22 @@ async function scoreCurrent() {
   }
 }
 
+// The file's SHA-256, computed after the summary is shown (printing waits for it).
+let fingerprint = Promise.resolve();
+
+async function fingerprintOf(r, token) {
+  try {
+    const sha = await call('digest', { blob: current.blob });
+    if (token !== runToken) return;
+    r.file_sha256 = sha;
+    renderFileLine(r);
+    const cell = ui.report.querySelector('[data-testid=report-sha256]');
+    if (cell) cell.textContent = sha;
+  } catch {
+    // Cancelled or superseded: the next run computes its own.
+  }
+}
+
 async function onResult(r, token) {
   result = r;
   prepareRows(r);
@@ -544,6 +560,7 @@ async function onResult(r, token) {
   await applyView();
   await buildReport(r);
   if (token !== runToken) return;
+  fingerprint = fingerprintOf(r, token);
   ui.results.hidden = false;
   ui.exportSection.hidden = false;
   const n = r.summary.accounts_scored;
@@ -640,10 +657,14 @@ async function onMappingChange(header, target) {
 }
 
 // --- Step 3: the portfolio -----------------------------------------------------------------
+function renderFileLine(r) {
+  const delim = DELIMITERS[r.delimiter] || `'${r.delimiter}'`;
+  ui.summaryFile.textContent = `${count(r.summary.accounts_scored)} accounts scored from ${r.file} (${r.encoding}, ${delim}-separated), dates counted up to ${r.as_of}. File SHA-256: ${r.file_sha256 || 'being computed…'}.`;
+}
+
 function renderSummary(r) {
   const s = r.summary;
-  const delim = DELIMITERS[r.delimiter] || `'${r.delimiter}'`;
-  ui.summaryFile.textContent = `${count(s.accounts_scored)} accounts scored from ${r.file} (${r.encoding}, ${delim}-separated), dates counted up to ${r.as_of}. File SHA-256: ${r.file_sha256}.`;
+  renderFileLine(r);
   ui.statAccounts.textContent = String(s.accounts_scored);
   ui.statWarnings.textContent = count(s.rows_with_warnings);
   ui.statChurners.textContent = churnersFormat.format(s.expected_churners);
@@ -1155,7 +1176,8 @@ async function buildReport(r) {
   const meta = el('dl', 'facts');
   const add = (k, v) => meta.append(el('dt', '', k), el('dd', '', v));
   add('Account file', r.file);
-  add('File SHA-256', r.file_sha256);
+  add('File SHA-256', r.file_sha256 || 'being computed…');
+  meta.lastChild.dataset.testid = 'report-sha256';
   add('Dates counted up to', r.as_of);
   add('Model', model.version || r.model);
   add('Report made', new Date().toISOString().slice(0, 10));
@@ -1347,7 +1369,10 @@ function wireControls() {
 
   ui.exportCsv.addEventListener('click', () => exportCsv(false));
   ui.exportExcel.addEventListener('click', () => exportCsv(true));
-  ui.printReport.addEventListener('click', () => window.print());
+  ui.printReport.addEventListener('click', async () => {
+    await fingerprint;
+    window.print();
+  });
 
   ui.modelInput.addEventListener('change', () => {
     const file = ui.modelInput.files && ui.modelInput.files[0];

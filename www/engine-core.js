@@ -44,7 +44,7 @@ async function bytesOf(blob, start, end) {
  * returns (a promise of) the reply's payload or throws an Error whose message is meant
  * for people; `progress(done, total, rows)` is called while a file streams in.
  */
-export function createHandler(Engine) {
+export function createHandler(Engine, FileDigest) {
   let engine = new Engine();
   let bundled = true;
   const handlers = {
@@ -70,6 +70,16 @@ export function createHandler(Engine) {
         progress(Math.min(at + CHUNK_BYTES, blob.size), blob.size, rows);
       }
       return plain(engine.finish());
+    },
+    // The file's SHA-256 for the report, in a second pass after the summary is shown.
+    digest: async (m) => {
+      const digest = new FileDigest();
+      try {
+        for (let at = 0; at < m.blob.size; at += CHUNK_BYTES) digest.update(await bytesOf(m.blob, at, at + CHUNK_BYTES));
+        return digest.finish();
+      } finally {
+        digest.free();
+      }
     },
     view: (m) => engine.view(m.query || null),
     rows: (m) => plain(engine.rows(Uint32Array.from(m.rows))).map(([row, data]) => ({ row, ...data })),

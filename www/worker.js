@@ -2,7 +2,7 @@
 // requests through engine-core.js, one at a time and in order (a file streaming in is
 // awaited between chunks, and nothing else may touch the engine meanwhile). Every
 // request gets exactly one reply, after any number of progress messages.
-import init, { Engine } from './pkg/churn_audit.js';
+import init, { Engine, FileDigest } from './pkg/churn_audit.js';
 import { createHandler, messageOf } from './engine-core.js';
 
 let handle = null;
@@ -10,7 +10,7 @@ let startError = null;
 
 const ready = (async () => {
   await init();
-  handle = createHandler(Engine);
+  handle = createHandler(Engine, FileDigest);
   self.postMessage({ type: 'ready', id: 0, payload: await handle({ type: 'info' }) });
 })().catch((err) => {
   startError = `The scoring engine could not start: ${messageOf(err)}`;

@@ -174,6 +174,8 @@ describe('churn-audit page', { timeout: 90_000 }, () => {
 
   test('the printable report has the summary, charts, top accounts, model card and the file\'s SHA-256', async () => {
     const sha = createHash('sha256').update(await readFile(FIXTURE)).digest('hex');
+    // The page hashes the file after showing the summary.
+    await page.waitForFunction((hex) => document.querySelector('[data-testid=report]').textContent.includes(hex), sha);
     await page.emulateMedia({ media: 'print' });
     try {
       assert.ok(await page.isVisible('[data-testid=report]'), 'report not shown in print');
