@@ -554,6 +554,21 @@ impl Scored {
         })
     }
 
+    /// Writes the scored CSV ([`to_csv`]) row by row, without holding every row's text:
+    /// a million rows take the memory of one.
+    pub fn write_csv(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut line = csv_header();
+        w.write_all(line.as_bytes())?;
+        for r in 0..self.len() {
+            if let Some(row) = self.row(r) {
+                line.clear();
+                push_csv_row(&row, &mut line);
+                w.write_all(line.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
     /// The portfolio's median value per feature ([`Portfolio::typical`]).
     pub fn typical(&self) -> Vec<Option<f64>> {
         explain::typical_values(&self.model, &self.values, self.model.features.len())
@@ -844,29 +859,38 @@ pub const CSV_COLUMNS: [&str; 7] = [
 /// prefixed with a `'`, so an account named `=HYPERLINK(...)` stays text.
 pub fn to_csv(result: &AuditResult) -> String {
     let mut out = String::with_capacity(64 + result.rows.len() * 128);
-    out.push_str(&CSV_COLUMNS.join(","));
-    out.push('\n');
+    out.push_str(&csv_header());
     for row in &result.rows {
-        let fields = [
-            text_cell(&row.account_id),
-            text_cell(&row.account_name),
-            row.churn_probability.to_string(),
-            text_cell(&row.risk_tier),
-            row.revenue_at_risk
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            text_cell(&row.top_reasons.join("; ")),
-            text_cell(&row.warnings.join("; ")),
-        ];
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&quote(f));
-        }
-        out.push('\n');
+        push_csv_row(row, &mut out);
     }
     out
+}
+
+/// The scored CSV's header line.
+pub fn csv_header() -> String {
+    format!("{}\n", CSV_COLUMNS.join(","))
+}
+
+/// Appends one scored row as a line of the scored CSV (see [`to_csv`]).
+pub fn push_csv_row(row: &ScoredRow, out: &mut String) {
+    let fields = [
+        text_cell(&row.account_id),
+        text_cell(&row.account_name),
+        row.churn_probability.to_string(),
+        text_cell(&row.risk_tier),
+        row.revenue_at_risk
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        text_cell(&row.top_reasons.join("; ")),
+        text_cell(&row.warnings.join("; ")),
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&quote(f));
+    }
+    out.push('\n');
 }
 
 /// [`to_csv`] for Excel: the same text after a UTF-8 byte-order mark, which Excel needs
@@ -929,6 +953,21 @@ mod tests {
         // sha256 of the file's bytes, from Python's hashlib.sha256(text).hexdigest().
         assert_eq!(r.file_sha256, sha256_hex(text.as_bytes()));
         assert!(to_csv_excel(&r).starts_with("\u{feff}account_id,"));
+    }
+
+    #[test]
+    fn the_streamed_csv_is_the_whole_results_csv() {
+        let m = tiny_model();
+        let text = "id,days,reference\nA,120,\nB,\"=1+2\",yes\nC,5000,no\n";
+        let mut scorer = Scorer::new(m, "t.csv", 0, Mapping::new());
+        scorer.push(text.as_bytes()).unwrap();
+        let scored = scorer.finish().unwrap();
+        let mut streamed = Vec::new();
+        scored.write_csv(&mut streamed).unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            to_csv(&scored.to_result())
+        );
     }
 
     #[test]

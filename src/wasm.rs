@@ -288,11 +288,15 @@ impl Engine {
     /// The last scored file as the scored CSV the command line writes; `excel` adds the
     /// UTF-8 byte-order mark Excel needs.
     pub fn export_csv(&self, excel: bool) -> Result<String, JsError> {
-        let result = self.last()?.scored.to_result();
-        Ok(if excel {
-            audit::to_csv_excel(&result)
-        } else {
-            audit::to_csv(&result)
-        })
+        let mut out = Vec::new();
+        if excel {
+            out.extend_from_slice("\u{feff}".as_bytes());
+        }
+        let failed = |e: &dyn std::fmt::Display| JsError::new(&format!("the export failed: {e}"));
+        self.last()?
+            .scored
+            .write_csv(&mut out)
+            .map_err(|e| failed(&e))?;
+        String::from_utf8(out).map_err(|e| failed(&e))
     }
 }

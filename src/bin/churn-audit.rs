@@ -11,10 +11,10 @@
 //! Exit status: 0 on success, 1 when the input cannot be used, 2 on a usage error.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use churn_audit::audit::{self, AuditResult};
+use churn_audit::audit;
 use churn_audit::error::{Error, Result};
 use churn_audit::model::Model;
 use churn_audit::{ingest, simulate, train};
@@ -190,22 +190,44 @@ fn score(opts: &Options) -> Result<()> {
             "--format '{format}' is not one of csv, json"
         )));
     }
-    let bytes = read(data)?;
-    let result = audit::audit(&bytes, file_name(data), &model, opts.as_of()?)?;
-    let text = if format == "json" {
-        let mut s = serde_json::to_string(&result).map_err(|e| Error::io("json", e))?;
-        s.push('\n');
-        s
-    } else {
-        audit::to_csv(&result)
+    // The file streams through the scorer and the CSV streams out: memory holds the
+    // scored columns, never the whole file or every row's text.
+    let mut scorer = audit::Scorer::new(model, file_name(data), opts.as_of()?, Default::default());
+    let mut file = std::fs::File::open(data).map_err(|e| Error::io(data, e))?;
+    let mut chunk = vec![0; 4 << 20];
+    loop {
+        let n = file.read(&mut chunk).map_err(|e| Error::io(data, e))?;
+        if n == 0 {
+            break;
+        }
+        scorer.push(&chunk[..n])?;
+    }
+    let scored = scorer.finish()?;
+    let out_name = opts.get("out").unwrap_or("stdout");
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+        if format == "json" {
+            serde_json::to_writer(&mut w, &scored.to_result())?;
+            w.write_all(b"\n")?;
+        } else {
+            scored.write_csv(&mut w)?;
+        }
+        w.flush()
     };
-    write_out(opts.get("out"), &text)?;
-    eprint!("{}", summary_text(&result));
+    match opts.get("out") {
+        Some(path) => {
+            let mut f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            write(&mut f)
+        }
+        None => write(&mut std::io::stdout().lock()),
+    }
+    .map_err(|e| Error::io(out_name, e))?;
+    eprint!("{}", summary_text(&scored.overview(0)));
     Ok(())
 }
 
 /// The human summary printed on stderr after scoring.
-fn summary_text(r: &AuditResult) -> String {
+fn summary_text(r: &audit::Overview) -> String {
     let s = &r.summary;
     let share = if s.accounts_scored > 0 {
         100.0 * s.expected_churners / s.accounts_scored as f64
