@@ -88,7 +88,8 @@ pub struct AuditResult {
     pub columns: Vec<ColumnMatch>,
     /// Model features with no column in the file (imputed for every account).
     pub missing_features: Vec<String>,
-    /// Scored rows in file order.
+    /// Scored rows in file order (left out of JSON when empty, as in an [`Overview`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<ScoredRow>,
     /// Figures for the whole list.
     pub summary: Summary,
@@ -586,28 +587,9 @@ impl Scored {
 /// Everything about a scored file except its rows: what the page shows first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Overview {
-    /// The file's name.
-    pub file: String,
-    /// SHA-256 of the file's bytes, hex.
-    pub file_sha256: String,
-    /// Encoding detected.
-    pub encoding: String,
-    /// Delimiter detected, as text.
-    pub delimiter: String,
-    /// The as-of date, YYYY-MM-DD.
-    pub as_of: String,
-    /// The model's name.
-    pub model: String,
-    /// Every header and what it matched.
-    pub columns: Vec<ColumnMatch>,
-    /// Model features with no column in the file.
-    pub missing_features: Vec<String>,
-    /// Figures for the whole list.
-    pub summary: Summary,
-    /// Distribution, drivers by group and feature, segments (`typical` left empty).
-    pub portfolio: Portfolio,
-    /// Problems with the file as a whole that did not stop scoring.
-    pub file_warnings: Vec<String>,
+    /// The result with no rows (they are not serialised when empty).
+    #[serde(flatten)]
+    pub result: AuditResult,
     /// The first row warnings in file order (at most the number asked for).
     pub row_warnings: Vec<String>,
 }
@@ -642,22 +624,8 @@ impl Scored {
             }
         }
         row_warnings.truncate(max_warnings);
-        let result = AuditResult {
-            rows: Vec::new(),
-            ..self.result_without_rows()
-        };
         Overview {
-            file: result.file,
-            file_sha256: result.file_sha256,
-            encoding: result.encoding,
-            delimiter: result.delimiter,
-            as_of: result.as_of,
-            model: result.model,
-            columns: result.columns,
-            missing_features: result.missing_features,
-            summary: result.summary,
-            portfolio: result.portfolio,
-            file_warnings: result.file_warnings,
+            result: self.result_without_rows(),
             row_warnings,
         }
     }

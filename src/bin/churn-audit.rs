@@ -227,7 +227,8 @@ fn score(opts: &Options) -> Result<()> {
 }
 
 /// The human summary printed on stderr after scoring.
-fn summary_text(r: &audit::Overview) -> String {
+fn summary_text(overview: &audit::Overview) -> String {
+    let r = &overview.result;
     let s = &r.summary;
     let share = if s.accounts_scored > 0 {
         100.0 * s.expected_churners / s.accounts_scored as f64
