@@ -4,10 +4,10 @@
 // feature labels in full, wrapped onto lines, at laptop and tablet widths and in print.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, checkBuilt, fixturePath, launchBrowser, openReadyPage, scoring, startServer } from './harness.mjs';
+import { ROOT, checkBuilt, fixturePath, launchBrowser, openReadyPage, scoring, startServer, setAsOf, tearDown } from './harness.mjs';
 import { AS_OF, cliCard } from './cli.mjs';
 
 const FIXTURE = fixturePath();
@@ -172,15 +172,10 @@ describe('model card and waterfall labels', { timeout: 120_000 }, () => {
     ({ context, page, problems } = await openReadyPage(browser, server.url));
     context.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
     await context.setOffline(true);
-    await page.fill('[data-testid=as-of]', AS_OF);
-    await page.dispatchEvent('[data-testid=as-of]', 'change');
+    await setAsOf(page, AS_OF);
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await server?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  after(() => tearDown({ browser, server, tmp }));
 
   test('the bundled model: the page shows the card the CLI prints, section by section', async () => {
     const cli = await assertSameCard(page, '[data-testid=model-card]', DEFAULT_MODEL, '', 'bundled model');

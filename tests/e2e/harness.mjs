@@ -5,6 +5,7 @@ import net from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rm } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -213,4 +214,17 @@ export async function allRows(page) {
     await frame();
     return order.sort((a, b) => a - b).map((k) => seen.get(k));
   });
+}
+
+/** Sets the page's as-of date as a person would; the change re-scores the current file. */
+export async function setAsOf(page, date) {
+  await page.fill('[data-testid=as-of]', date);
+  await page.dispatchEvent('[data-testid=as-of]', 'change');
+}
+
+/** Closes the browser, stops the server and removes the temporary folder (any may be unset). */
+export async function tearDown({ browser, server, tmp }) {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
 }

@@ -8,10 +8,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, allRows, checkBuilt, fixturePath, launchBrowser, openReadyPage, scoring, startServer } from './harness.mjs';
+import { ROOT, allRows, checkBuilt, fixturePath, launchBrowser, openReadyPage, scoring, startServer, setAsOf, tearDown } from './harness.mjs';
 import { AS_OF, TOLERANCE, byId, cliJson, cliScore } from './cli.mjs';
 
 const FIXTURE = fixturePath();
@@ -60,15 +60,10 @@ describe('churn-audit page', { timeout: 90_000 }, () => {
     context.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
     context.on('websocket', (ws) => requests.push(`WEBSOCKET ${ws.url()}`));
     await context.setOffline(true);
-    await page.fill('[data-testid=as-of]', AS_OF);
-    await page.dispatchEvent('[data-testid=as-of]', 'change');
+    await setAsOf(page, AS_OF);
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await server?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  after(() => tearDown({ browser, server, tmp }));
 
   test(`scores ${path.relative(ROOT, FIXTURE)} exactly like the CLI: every row and the summary figures`, async (t) => {
     const state = await scoring(page, () => page.setInputFiles('[data-testid=file-input]', FIXTURE));
@@ -290,14 +285,12 @@ describe('churn-audit page', { timeout: 90_000 }, () => {
 
   test('changing the as-of date re-scores the current file', async () => {
     const state = await scoring(page, async () => {
-      await page.fill('[data-testid=as-of]', '2026-09-30');
-      await page.dispatchEvent('[data-testid=as-of]', 'change');
+      await setAsOf(page, '2026-09-30');
     });
     assert.equal(state, 'scored');
     assert.ok((await page.textContent('[data-testid=summary]')).includes('2026-09-30'), 'summary does not show the new date');
     await scoring(page, async () => {
-      await page.fill('[data-testid=as-of]', AS_OF);
-      await page.dispatchEvent('[data-testid=as-of]', 'change');
+      await setAsOf(page, AS_OF);
     });
   });
 

@@ -12,11 +12,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { WWW, allRows, checkBuilt, launchBrowser, openReadyPage, scoring, startServer } from './harness.mjs';
+import { WWW, allRows, checkBuilt, launchBrowser, openReadyPage, scoring, startServer, setAsOf, tearDown } from './harness.mjs';
 import { AS_OF, CLI, byId, cliJson } from './cli.mjs';
 
 const SEED = '7';
@@ -120,15 +120,10 @@ describe('training on a history in the page', { timeout: 240_000 }, () => {
     // and only once the training flow is used.
     context.on('request', (r) => requests.push({ method: r.method(), url: r.url(), post: r.postData() }));
     context.on('websocket', (ws) => requests.push({ method: 'WEBSOCKET', url: ws.url() }));
-    await page.fill('[data-testid=as-of]', AS_OF);
-    await page.dispatchEvent('[data-testid=as-of]', 'change');
+    await setAsOf(page, AS_OF);
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await server?.stop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  after(() => tearDown({ browser, server, tmp }));
 
   test('the section is there, labelled, and the training engine is not loaded before it is used', async () => {
     assert.equal(await page.isVisible('[data-testid=train]'), true, 'the training section is hidden');
