@@ -11,6 +11,10 @@
 //!   export) or UTF-16BE.
 //! * Without a BOM, a file where a quarter or more of the byte pairs have a zero byte
 //!   on the same side (and almost none on the other) is read as UTF-16LE or UTF-16BE.
+//! * Every choice here is made on the file's first [`HEAD_BYTES`] bytes, so a file
+//!   read in chunks is read exactly like the whole file. A head of plain ASCII decides
+//!   nothing: the first other byte makes the file UTF-8 if it starts a valid character,
+//!   Windows-1252 otherwise.
 //! * Otherwise valid UTF-8 is UTF-8 (a multi-byte character cut off at the very end of
 //!   the file becomes `�`). Bytes that are not UTF-8 make the file Windows-1252
 //!   ("Latin-1", with 0x80–0x9F read as `€ ‚ ƒ „ … † ‡ ˆ ‰ Š ‹ Œ Ž ‘ ’ “ ” • – — ˜ ™ š
@@ -104,8 +108,8 @@
 //!   `5 March 2024`, optionally with a weekday (`Tue, 5 Mar 2024`) and a time.
 //! * Not dates: plain numbers such as `20240305` or Excel serial numbers (`45356`).
 //! * The day must exist in its month (29 February only in leap years).
-//! * Day/month order for `03/04/2024` is decided for the whole column
-//!   ([`infer_date_order`]): a value whose first number is over 12 votes day-first, one
+//! * Day/month order for `03/04/2024` is decided for the column from the records in
+//!   the file's head ([`HEAD_BYTES`], [`infer_date_order`]): a value whose first number is over 12 votes day-first, one
 //!   whose second number is over 12 votes month-first, and the majority wins. Without
 //!   votes (or on a tie), a column written mostly with dots (`05.03.2024`) is
 //!   day-first; otherwise it is day-first when the file looks European (`;` delimiter
