@@ -234,10 +234,14 @@ pub struct Scored {
     pub portfolio: Portfolio,
 }
 
-fn too_large(file: &str) -> crate::Error {
+/// The refusal for a file that does not fit in memory, `rows` accounts in.
+fn too_large(file: &str, rows: usize) -> crate::Error {
     crate::Error::unusable(
         file,
-        "the file is too large to score in memory here; split it into smaller files",
+        format!(
+            "the file is too large to score in the memory available here: memory ran out after {rows} accounts; split it into files of at most {} accounts, or score it with the command line",
+            rows / 2
+        ),
     )
 }
 
@@ -371,23 +375,21 @@ impl Scorer {
         let model = &s.model;
         let p = plan.n_features;
         let file = s.file.as_str();
+        let scored_rows = s.lines.len();
+        let refuse = || too_large(file, scored_rows);
         // Memory is the one limit a huge file can hit: fail with a message, not an abort.
         let grow = |len: usize, cap: usize, need: usize| len + need > cap;
         if grow(s.values.len(), s.values.capacity(), p) {
             s.values
                 .try_reserve(s.values.len().max(p * 1024))
-                .map_err(|_| too_large(file))?;
+                .map_err(|_| refuse())?;
             let rows = s.values.capacity() / p.max(1) - s.lines.len();
-            s.lines.try_reserve(rows).map_err(|_| too_large(file))?;
-            s.probability
-                .try_reserve(rows)
-                .map_err(|_| too_large(file))?;
-            s.tier.try_reserve(rows).map_err(|_| too_large(file))?;
-            s.revenue.try_reserve(rows).map_err(|_| too_large(file))?;
-            s.warned.try_reserve(rows).map_err(|_| too_large(file))?;
-            s.text_ends
-                .try_reserve(3 * rows)
-                .map_err(|_| too_large(file))?;
+            s.lines.try_reserve(rows).map_err(|_| refuse())?;
+            s.probability.try_reserve(rows).map_err(|_| refuse())?;
+            s.tier.try_reserve(rows).map_err(|_| refuse())?;
+            s.revenue.try_reserve(rows).map_err(|_| refuse())?;
+            s.warned.try_reserve(rows).map_err(|_| refuse())?;
+            s.text_ends.try_reserve(3 * rows).map_err(|_| refuse())?;
         }
         let start = s.values.len();
         s.values.resize(start + p, f64::NAN);
@@ -404,19 +406,18 @@ impl Scorer {
         self.summary.add(tier, score.probability, revenue, warned);
         portfolio.add(score, text.segment, revenue);
 
-        let row = u32::try_from(s.lines.len()).map_err(|_| too_large(file))?;
+        let row = u32::try_from(s.lines.len()).map_err(|_| refuse())?;
         if s.text.capacity() - s.text.len() < 256 {
             s.text
                 .try_reserve(s.text.len().max(1 << 16))
-                .map_err(|_| too_large(file))?;
+                .map_err(|_| refuse())?;
         }
         for part in [text.account_id, text.account_name, text.segment] {
             s.text.push_str(part);
             s.text_ends
-                .push(u32::try_from(s.text.len()).map_err(|_| too_large(file))?);
+                .push(u32::try_from(s.text.len()).map_err(|_| refuse())?);
         }
-        s.lines
-            .push(u32::try_from(line).map_err(|_| too_large(file))?);
+        s.lines.push(u32::try_from(line).map_err(|_| refuse())?);
         s.probability.push(score.probability);
         s.tier.push(u8::try_from(tier).unwrap_or(u8::MAX));
         s.revenue.push(revenue.unwrap_or(f64::NAN));
