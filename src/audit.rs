@@ -184,6 +184,8 @@ pub struct Scorer {
     portfolio: Option<PortfolioBuilder>,
     score: Score,
     scratch: Vec<f64>,
+    /// The file's size in bytes, when known ([`Scorer::expect_bytes`]).
+    expected_bytes: Option<u64>,
 }
 
 /// A scored file, kept column by column: everything the page's table, account detail,
@@ -234,6 +236,24 @@ pub struct Scored {
     pub portfolio: Portfolio,
 }
 
+/// The accounts in a file of `total` bytes whose head ([`ingest::HEAD_BYTES`]) holds
+/// `head_records` of them, with a margin; CRM exports have rows of much the same length.
+fn estimated_rows(total: u64, head_records: usize) -> usize {
+    let head = (ingest::HEAD_BYTES as u64).min(total.max(1));
+    let rows = (total as f64 / head as f64) * head_records as f64 * 1.02;
+    (rows.ceil() as usize).saturating_add(16)
+}
+
+/// The refusal for a file whose estimated size does not fit in memory.
+fn too_large_estimate(file: &str, rows: usize) -> crate::Error {
+    crate::Error::unusable(
+        file,
+        format!(
+            "the file has about {rows} accounts, more than the memory available here can hold; split it into smaller files, or score it with the command line"
+        ),
+    )
+}
+
 /// The refusal for a file that does not fit in memory, `rows` accounts in.
 fn too_large(file: &str, rows: usize) -> crate::Error {
     crate::Error::unusable(
@@ -280,7 +300,16 @@ impl Scorer {
             mapping,
             digest: Some(FileHash::new()),
             scratch: Vec::new(),
+            expected_bytes: None,
         }
+    }
+
+    /// Tells the scorer the file's size: once the head is read it estimates the number of
+    /// accounts and reserves room for all of them, so a file too large for memory is
+    /// refused at once (not after a minute of scoring) and the columns never move.
+    pub fn expect_bytes(mut self, bytes: u64) -> Scorer {
+        self.expected_bytes = Some(bytes);
+        self
     }
 
     /// Leaves the file's SHA-256 out ([`Scored::file_sha256`] stays empty): the page
@@ -345,6 +374,11 @@ impl Scorer {
             s.missing_features = plan.missing_features.clone();
             s.has_segment = plan.has_segment;
             s.file_warnings = warnings;
+            if let Some(total) = self.expected_bytes {
+                let rows = estimated_rows(total, head.records.len());
+                s.reserve(rows, plan.n_features)
+                    .map_err(|_| too_large_estimate(&s.file, rows))?;
+            }
             self.plan = Some(plan);
             for record in &head.records {
                 self.add(&record.fields, record.line, record.warnings.clone())?;
@@ -480,6 +514,22 @@ fn revenue_at_risk(model: &Model, values: &[f64], probability: f64) -> Option<f6
 }
 
 impl Scored {
+    /// Reserves room for `rows` rows of `p` features in every per-row column.
+    fn reserve(
+        &mut self,
+        rows: usize,
+        p: usize,
+    ) -> std::result::Result<(), std::collections::TryReserveError> {
+        let n = rows.saturating_sub(self.lines.len());
+        self.values.try_reserve_exact(n.saturating_mul(p))?;
+        self.lines.try_reserve_exact(n)?;
+        self.probability.try_reserve_exact(n)?;
+        self.tier.try_reserve_exact(n)?;
+        self.revenue.try_reserve_exact(n)?;
+        self.warned.try_reserve_exact(n)?;
+        self.text_ends.try_reserve_exact(n.saturating_mul(3))
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.lines.len()
@@ -937,6 +987,27 @@ mod tests {
             String::from_utf8(streamed).unwrap(),
             to_csv(&scored.to_result())
         );
+    }
+
+    #[test]
+    fn a_file_too_large_for_memory_is_refused_from_its_head() {
+        let m = tiny_model();
+        let text = "id,days\nA,1\nB,2\n";
+        // Announced as far bigger than any memory: refused as soon as the head is read.
+        let mut scorer = Scorer::new(m, "t.csv", 0, Mapping::new()).expect_bytes(u64::MAX / 2);
+        let e = match scorer
+            .push(text.as_bytes())
+            .and_then(|_| scorer.finish().map(|_| ()))
+        {
+            Err(e) => e.to_string(),
+            Ok(()) => panic!("a file of 2^63 bytes was not refused"),
+        };
+        assert!(
+            e.contains("more than the memory available here can hold"),
+            "{e}"
+        );
+        assert_eq!(estimated_rows(4 << 20, 1000), 1036);
+        assert_eq!(estimated_rows(40 << 20, 1000), 10216);
     }
 
     #[test]

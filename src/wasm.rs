@@ -146,18 +146,22 @@ impl Engine {
         to_js(&audit::inspect(bytes, file_name, &self.model, &m).map_err(js_err)?)
     }
 
-    /// Starts reading a file (forgetting the last one).
+    /// Starts reading a file of `size` bytes (forgetting the last one).
     pub fn begin(
         &mut self,
         file_name: &str,
+        size: f64,
         as_of: &str,
         column_mapping: JsValue,
     ) -> Result<(), JsError> {
         let m = mapping(column_mapping)?;
         self.last = None;
+        self.scorer = None;
         // The page hashes the file after the summary is shown ([`FileDigest`]).
         self.scorer = Some(
-            Scorer::new(self.model.clone(), file_name, as_of_days(as_of)?, m).without_digest(),
+            Scorer::new(self.model.clone(), file_name, as_of_days(as_of)?, m)
+                .without_digest()
+                .expect_bytes(size.max(0.0) as u64),
         );
         Ok(())
     }
@@ -199,7 +203,7 @@ impl Engine {
         as_of: &str,
         column_mapping: JsValue,
     ) -> Result<JsValue, JsError> {
-        self.begin(file_name, as_of, column_mapping)?;
+        self.begin(file_name, bytes.len() as f64, as_of, column_mapping)?;
         self.push(bytes)?;
         self.finish()
     }

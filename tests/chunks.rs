@@ -24,7 +24,9 @@ fn outcome(r: churn_audit::Result<AuditResult>) -> String {
 }
 
 fn chunked(bytes: &[u8], model: &Model, sizes: &[usize]) -> String {
-    let mut scorer = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new());
+    // With the file's size announced, as the page and the command line do.
+    let mut scorer = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new())
+        .expect_bytes(bytes.len() as u64);
     let mut at = 0;
     let mut k = 0;
     let run = (|| {

@@ -59,7 +59,7 @@ export function createHandler(Engine, FileDigest) {
     // never the whole file.
     scoreFile: async (m, progress) => {
       const blob = m.blob;
-      engine.begin(String(m.name), String(m.asOf), m.mapping || null);
+      engine.begin(String(m.name), blob.size, String(m.asOf), m.mapping || null);
       let rows = 0;
       let next = bytesOf(blob, 0, CHUNK_BYTES);
       for (let at = 0; at < blob.size; at += CHUNK_BYTES) {

@@ -192,8 +192,11 @@ fn score(opts: &Options) -> Result<()> {
     }
     // The file streams through the scorer and the CSV streams out: memory holds the
     // scored columns, never the whole file or every row's text.
-    let mut scorer = audit::Scorer::new(model, file_name(data), opts.as_of()?, Default::default());
     let mut file = std::fs::File::open(data).map_err(|e| Error::io(data, e))?;
+    let mut scorer = audit::Scorer::new(model, file_name(data), opts.as_of()?, Default::default());
+    if let Ok(meta) = file.metadata() {
+        scorer = scorer.expect_bytes(meta.len());
+    }
     let mut chunk = vec![0; 4 << 20];
     loop {
         let n = file.read(&mut chunk).map_err(|e| Error::io(data, e))?;
