@@ -186,6 +186,175 @@ pub struct Scorer {
     scratch: Vec<f64>,
     /// The file's size in bytes, when known ([`Scorer::expect_bytes`]).
     expected_bytes: Option<u64>,
+    /// A scorer of a later part of the file ([`Scorer::part`]): the head's records
+    /// belong to the first part and are not scored here.
+    is_part: bool,
+    /// The encoding of everything read, once parts are joined ([`Scorer::join`]).
+    joined_encoding: Option<ingest::Encoding>,
+}
+
+impl Part {
+    /// The part as bytes, to hand to the worker holding the part before it (a copy of
+    /// the columns, no text format); read back with [`Part::from_bytes`].
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let s = &self.scored;
+        let mut w = crate::wire::Writer(Vec::with_capacity(
+            64 + s.len() * (8 * (s.model.features.len() + 2) + 18) + s.text.len(),
+        ));
+        w.0.extend_from_slice(PART_MAGIC);
+        w.u8(u8::from(self.open_end));
+        w.u8(u8::from(self.end.started_undecided));
+        w.u8(self.end.decided.map_or(0, |e| 1 + e as u8));
+        w.len(self.end.next_line);
+        w.u8(u8::from(s.has_segment));
+        w.u32s(&s.lines);
+        w.f64s(&s.values);
+        w.f64s(&s.probability);
+        w.bytes(&s.tier);
+        w.f64s(&s.revenue);
+        w.len(s.warned.len());
+        s.warned.iter().for_each(|&b| w.u8(u8::from(b)));
+        w.str(&s.text);
+        w.u32s(&s.text_ends);
+        w.len(s.read_warnings.len());
+        for (row, warnings) in &s.read_warnings {
+            w.u32(*row);
+            w.len(warnings.len());
+            warnings.iter().for_each(|x| w.str(x));
+        }
+        let b = &self.summary;
+        w.len(b.accounts);
+        w.len(b.warned);
+        b.churners.write(&mut w);
+        b.revenue.write(&mut w);
+        w.len(b.tiers.len());
+        for (_, accounts, revenue) in &b.tiers {
+            w.len(*accounts);
+            revenue.write(&mut w);
+        }
+        self.portfolio.write(&mut w);
+        w.0
+    }
+
+    /// Reads a part written by [`Part::to_bytes`] of a file scored with `model`. A
+    /// damaged or foreign buffer is an error, never a panic.
+    pub fn from_bytes(bytes: &[u8], model: &Model, file: &str, as_of: i64) -> Result<Part> {
+        Part::read(bytes, model, file, as_of).map_err(|why| crate::Error::unusable(file, why))
+    }
+
+    fn read(
+        bytes: &[u8],
+        model: &Model,
+        file: &str,
+        as_of: i64,
+    ) -> std::result::Result<Part, &'static str> {
+        use crate::wire::DAMAGED;
+        let body = bytes.strip_prefix(PART_MAGIC).ok_or(DAMAGED)?;
+        let mut r = crate::wire::Reader::new(body);
+        let flag = |v: u8| v != 0;
+        let open_end = flag(r.u8()?);
+        let started_undecided = flag(r.u8()?);
+        let decided = match r.u8()? {
+            0 => None,
+            k => Some(ENCODINGS.get(usize::from(k - 1)).copied().ok_or(DAMAGED)?),
+        };
+        let next_line = r.usize()?;
+        let mut s = Scored::empty(model.clone(), file, as_of);
+        s.has_segment = flag(r.u8()?);
+        s.lines = r.u32s()?;
+        s.values = r.f64s()?;
+        s.probability = r.f64s()?;
+        s.tier = r.bytes()?.to_vec();
+        s.revenue = r.f64s()?;
+        let n = r.len(1)?;
+        s.warned = (0..n)
+            .map(|_| r.u8().map(flag))
+            .collect::<std::result::Result<_, _>>()?;
+        s.text = r.str()?;
+        s.text_ends = r.u32s()?;
+        for _ in 0..r.count()? {
+            let row = r.u32()?;
+            let warnings = (0..r.count()?)
+                .map(|_| r.str())
+                .collect::<std::result::Result<_, _>>()?;
+            s.read_warnings.push((row, warnings));
+        }
+        let rows = s.lines.len();
+        let p = model.features.len();
+        let text_ok = s
+            .text_ends
+            .iter()
+            .all(|&e| (e as usize) <= s.text.len() && s.text.is_char_boundary(e as usize))
+            && s.text_ends.windows(2).all(|w| w[0] <= w[1]);
+        let sizes_ok = s.values.len() == rows * p
+            && [
+                s.probability.len(),
+                s.tier.len(),
+                s.revenue.len(),
+                s.warned.len(),
+            ]
+            .iter()
+            .all(|&n| n == rows)
+            && s.text_ends.len() == 3 * rows
+            && s.read_warnings
+                .iter()
+                .all(|(row, _)| (*row as usize) < rows);
+        if !(text_ok && sizes_ok) {
+            return Err(DAMAGED);
+        }
+        let mut summary = SummaryBuilder::new(model);
+        summary.accounts = r.usize()?;
+        summary.warned = r.usize()?;
+        summary.churners = FixedSum::read(&mut r)?;
+        summary.revenue = FixedSum::read(&mut r)?;
+        if r.count()? != summary.tiers.len() {
+            return Err(DAMAGED);
+        }
+        for tier in summary.tiers.iter_mut() {
+            tier.1 = r.usize()?;
+            tier.2 = FixedSum::read(&mut r)?;
+        }
+        let portfolio = PortfolioBuilder::read(&mut r, model, s.has_segment)?;
+        if !r.is_done() {
+            return Err(DAMAGED);
+        }
+        Ok(Part {
+            scored: s,
+            summary,
+            portfolio,
+            end: ingest::PartEnd {
+                started_undecided,
+                decided,
+                next_line,
+            },
+            open_end,
+        })
+    }
+}
+
+/// The first bytes of [`Part::to_bytes`].
+const PART_MAGIC: &[u8] = b"churn-audit part 1\n";
+/// Encodings by their number in [`Part::to_bytes`].
+const ENCODINGS: [ingest::Encoding; 5] = [
+    ingest::Encoding::Utf8,
+    ingest::Encoding::Utf8Bom,
+    ingest::Encoding::Utf16Le,
+    ingest::Encoding::Utf16Be,
+    ingest::Encoding::Latin1,
+];
+
+/// A part of a file scored on its own ([`Scorer::part`], [`Scorer::into_part`]), ready to
+/// be joined after the part before it ([`Scorer::join`]). Its lines count from 1 within
+/// the part until it is joined.
+#[derive(Debug, Clone)]
+pub struct Part {
+    scored: Scored,
+    summary: SummaryBuilder,
+    portfolio: PortfolioBuilder,
+    end: ingest::PartEnd,
+    /// The part's bytes ended exactly at a record's end ([`Scorer::end_part`]), so the
+    /// part after it can be joined too; false for a part read to the end of the file.
+    open_end: bool,
 }
 
 /// A scored file, kept column by column: everything the page's table, account detail,
@@ -274,33 +443,125 @@ impl Scorer {
             summary: SummaryBuilder::new(&model),
             portfolio: None,
             score: model.score(&[]),
-            scored: Scored {
-                file: file.to_string(),
-                file_sha256: String::new(),
-                encoding: ingest::Encoding::Utf8,
-                delimiter: b',',
-                as_of,
-                columns: Vec::new(),
-                missing_features: Vec::new(),
-                file_warnings: Vec::new(),
-                has_segment: false,
-                lines: Vec::new(),
-                values: Vec::new(),
-                probability: Vec::new(),
-                tier: Vec::new(),
-                revenue: Vec::new(),
-                warned: Vec::new(),
-                text: String::new(),
-                text_ends: Vec::new(),
-                read_warnings: Vec::new(),
-                summary: SummaryBuilder::new(&model).finish(),
-                portfolio: PortfolioBuilder::new(&model, false).finish(&model, Vec::new()),
-                model,
-            },
+            scored: Scored::empty(model, file, as_of),
             mapping,
             digest: Some(FileHash::new()),
             scratch: Vec::new(),
             expected_bytes: None,
+            is_part: false,
+            joined_encoding: None,
+        }
+    }
+
+    /// A scorer for the part of a file that starts at a byte just after a line feed
+    /// beyond the file's head, so that several scorers (threads, web workers) can read
+    /// one file at once. `head` is the file's first [`ingest::HEAD_BYTES`] bytes: the
+    /// part reads them to make every reading choice exactly as the whole file's scorer
+    /// does, but scores none of their records. Push the part's bytes, then
+    /// [`Scorer::end_part`] (when another part follows) and [`Scorer::into_part`].
+    /// `None` when the file cannot be read in parts: shorter than its head, UTF-16, or
+    /// unusable (the first part's scorer reports why).
+    pub fn part(
+        model: Model,
+        file: &str,
+        as_of: i64,
+        mapping: Mapping,
+        head: &[u8],
+    ) -> Option<Scorer> {
+        if head.len() != ingest::HEAD_BYTES {
+            return None;
+        }
+        let mut part = Scorer::new(model, file, as_of, mapping).without_digest();
+        part.is_part = true;
+        part.push(head).ok()?;
+        (part.plan.is_some() && part.reader.resume_mid_file()).then_some(part)
+    }
+
+    /// For a scorer that has been given every byte before the next part's start: true
+    /// when they end exactly at a record's end; the scorer then takes no more bytes and
+    /// the next part can be joined ([`Scorer::join`]). When false the next part cannot
+    /// be used: push its bytes to this scorer instead.
+    pub fn end_part(&mut self) -> Result<bool> {
+        if self.plan.is_none() || !self.reader.end_at_boundary() {
+            return Ok(false);
+        }
+        self.drain()?;
+        Ok(true)
+    }
+
+    /// The scored part, for [`Scorer::join`] (or [`Part::to_bytes`] to send it to the
+    /// worker that holds the first part). A part not ended by [`Scorer::end_part`]
+    /// is read to its end as the end of the file.
+    pub fn into_part(mut self) -> Result<Part> {
+        let open_end = self.reader.part_end_is_open();
+        if !open_end {
+            self.reader.finish()?;
+            self.drain()?;
+        }
+        let portfolio = self
+            .portfolio
+            .take()
+            .unwrap_or_else(|| PortfolioBuilder::new(&self.scored.model, false));
+        Ok(Part {
+            end: self.reader.part_end(),
+            scored: self.scored,
+            summary: self.summary,
+            portfolio,
+            open_end,
+        })
+    }
+
+    /// Joins the part that starts where this scorer's bytes ended ([`Scorer::end_part`]
+    /// returned true): its rows follow this scorer's, with their lines counted from the
+    /// file's start, and every sum merges exactly, so the result is the one a single
+    /// scorer would give. False (nothing joined) when the part decoded its bytes
+    /// differently (its first non-ASCII byte read as another encoding); then push the
+    /// part's bytes to this scorer instead. A joined part's bytes are not in this
+    /// scorer's SHA-256: feed them to [`Scorer::hash`].
+    pub fn join(&mut self, part: Part) -> Result<bool> {
+        if !self.reader.part_end_is_open() || self.plan.is_none() {
+            return Ok(false);
+        }
+        let Some(encoding) = self.reader.continued_by(&part.end) else {
+            self.reader.reopen();
+            return Ok(false);
+        };
+        let lines_before = self.reader.part_end().next_line - 1;
+        let first_row = self.scored.len();
+        self.scored
+            .append(part.scored, lines_before)
+            .map_err(|_| too_large(&self.scored.file, first_row))?;
+        self.summary.merge(&part.summary);
+        if let Some(portfolio) = &mut self.portfolio {
+            portfolio.merge(&part.portfolio);
+        }
+        self.reader.adopt(&part.end, lines_before);
+        if !part.open_end {
+            self.reader.finish()?;
+        }
+        self.joined_encoding = Some(encoding);
+        Ok(true)
+    }
+
+    /// [`Scorer::join`] for a part received as bytes ([`Part::to_bytes`]).
+    pub fn join_bytes(&mut self, bytes: &[u8]) -> Result<bool> {
+        let s = &self.scored;
+        let part = Part::from_bytes(bytes, &s.model, &s.file, s.as_of)?;
+        self.join(part)
+    }
+
+    /// Takes bytes again after [`Scorer::end_part`], when the part after it cannot be
+    /// joined (it could not be read, or [`Scorer::join`] refused it).
+    pub fn reopen(&mut self) {
+        if self.reader.part_end_is_open() {
+            self.reader.reopen();
+        }
+    }
+
+    /// Adds bytes to the file's SHA-256 only: the bytes of parts scored elsewhere.
+    pub fn hash(&mut self, bytes: &[u8]) {
+        if let Some(digest) = &mut self.digest {
+            digest.update(bytes);
         }
     }
 
@@ -348,7 +609,7 @@ impl Scorer {
             return Err(features::no_rows(&self.scored.file));
         }
         let mut scored = self.scored;
-        scored.encoding = self.reader.encoding();
+        scored.encoding = self.joined_encoding.unwrap_or(self.reader.encoding());
         scored.file_sha256 = self.digest.map(FileHash::finish).unwrap_or_default();
         scored.summary = self.summary.finish();
         if let Some(portfolio) = self.portfolio {
@@ -380,7 +641,8 @@ impl Scorer {
                     .map_err(|_| too_large_estimate(&s.file, rows))?;
             }
             self.plan = Some(plan);
-            for record in &head.records {
+            let head_records = if self.is_part { &[][..] } else { &head.records };
+            for record in head_records {
                 self.add(&record.fields, record.line, record.warnings.clone())?;
             }
         }
@@ -463,6 +725,20 @@ impl Scorer {
     }
 }
 
+/// A record's warning from a part read on its own, with its line counted from the
+/// file's start: every record warning starts with "line N" (see `ingest::fit_record`
+/// and `features::Plan::read`; tests/chunks.rs compares parts with whole files).
+fn shift_line(warning: &str, lines_before: usize) -> String {
+    let Some(rest) = warning.strip_prefix("line ") else {
+        return warning.to_string();
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    match rest[..digits].parse::<usize>() {
+        Ok(line) => format!("line {}{}", line + lines_before, &rest[digits..]),
+        Err(_) => warning.to_string(),
+    }
+}
+
 /// The file-level warnings about missing columns.
 fn file_warnings(model: &Model, plan: &features::Plan) -> Vec<String> {
     let mut out = plan.file_warnings.clone();
@@ -514,6 +790,33 @@ fn revenue_at_risk(model: &Model, values: &[f64], probability: f64) -> Option<f6
 }
 
 impl Scored {
+    /// No rows yet, for `model`.
+    fn empty(model: Model, file: &str, as_of: i64) -> Scored {
+        Scored {
+            file: file.to_string(),
+            file_sha256: String::new(),
+            encoding: ingest::Encoding::Utf8,
+            delimiter: b',',
+            as_of,
+            columns: Vec::new(),
+            missing_features: Vec::new(),
+            file_warnings: Vec::new(),
+            has_segment: false,
+            lines: Vec::new(),
+            values: Vec::new(),
+            probability: Vec::new(),
+            tier: Vec::new(),
+            revenue: Vec::new(),
+            warned: Vec::new(),
+            text: String::new(),
+            text_ends: Vec::new(),
+            read_warnings: Vec::new(),
+            summary: SummaryBuilder::new(&model).finish(),
+            portfolio: PortfolioBuilder::new(&model, false).finish(&model, Vec::new()),
+            model,
+        }
+    }
+
     /// Reserves room for `rows` rows of `p` features in every per-row column.
     fn reserve(
         &mut self,
@@ -528,6 +831,49 @@ impl Scored {
         self.revenue.try_reserve_exact(n)?;
         self.warned.try_reserve_exact(n)?;
         self.text_ends.try_reserve_exact(n.saturating_mul(3))
+    }
+
+    /// Appends the rows of a part of the same file read after this one, whose lines
+    /// count from 1 after `lines_before` lines ([`Scorer::join`]).
+    fn append(
+        &mut self,
+        part: Scored,
+        lines_before: usize,
+    ) -> std::result::Result<(), std::collections::TryReserveError> {
+        let rows = u32::try_from(self.len()).unwrap_or(u32::MAX);
+        let text_base = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        let shift = u32::try_from(lines_before).unwrap_or(u32::MAX);
+        // Line numbers and text offsets are u32: a part that would overflow them is
+        // refused like a file too large for memory, never wrapped.
+        let too_far = |n: Option<u32>| n.is_none();
+        if too_far(part.lines.last().map_or(Some(0), |l| l.checked_add(shift)))
+            || too_far(rows.checked_add(u32::try_from(part.len()).unwrap_or(u32::MAX)))
+            || too_far(text_base.checked_add(u32::try_from(part.text.len()).unwrap_or(u32::MAX)))
+        {
+            // Reuse the allocator's error type for "does not fit".
+            return Err(Vec::<u8>::new().try_reserve(usize::MAX).unwrap_err());
+        }
+        self.reserve(self.len() + part.len(), self.model.features.len())?;
+        self.text.try_reserve(part.text.len())?;
+        self.read_warnings.try_reserve(part.read_warnings.len())?;
+        self.lines.extend(part.lines.iter().map(|l| l + shift));
+        self.values.extend_from_slice(&part.values);
+        self.probability.extend_from_slice(&part.probability);
+        self.tier.extend_from_slice(&part.tier);
+        self.revenue.extend_from_slice(&part.revenue);
+        self.warned.extend_from_slice(&part.warned);
+        self.text.push_str(&part.text);
+        self.text_ends
+            .extend(part.text_ends.iter().map(|e| e + text_base));
+        self.read_warnings
+            .extend(part.read_warnings.into_iter().map(|(row, warnings)| {
+                let warnings = warnings
+                    .iter()
+                    .map(|w| shift_line(w, lines_before))
+                    .collect();
+                (row + rows, warnings)
+            }));
+        Ok(())
     }
 
     /// Number of rows.
@@ -818,6 +1164,19 @@ impl SummaryBuilder {
         if let Some(t) = self.tiers.get_mut(tier) {
             t.1 += 1;
             t.2.add(revenue.unwrap_or(0.0));
+        }
+    }
+
+    /// Adds the accounts of another builder (of a later part of the same file): the
+    /// result is exactly the one a single builder would give.
+    pub fn merge(&mut self, other: &SummaryBuilder) {
+        self.accounts += other.accounts;
+        self.warned += other.warned;
+        self.churners.merge(&other.churners);
+        self.revenue.merge(&other.revenue);
+        for (mine, theirs) in self.tiers.iter_mut().zip(&other.tiers) {
+            mine.1 += theirs.1;
+            mine.2.merge(&theirs.2);
         }
     }
 

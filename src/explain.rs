@@ -217,6 +217,102 @@ impl PortfolioBuilder {
         }
     }
 
+    /// Adds the accounts of another builder for the same model (a later part of the same
+    /// file): sums merge exactly and segments keep the order they were first seen in.
+    pub fn merge(&mut self, other: &PortfolioBuilder) {
+        for (mine, theirs) in self.histogram.iter_mut().zip(&other.histogram) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.group_added.iter_mut().zip(&other.group_added) {
+            mine.merge(theirs);
+        }
+        for (mine, theirs) in self.group_raised.iter_mut().zip(&other.group_raised) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.feature_added.iter_mut().zip(&other.feature_added) {
+            mine.merge(theirs);
+        }
+        for (mine, theirs) in self.feature_raised.iter_mut().zip(&other.feature_raised) {
+            *mine += theirs;
+        }
+        for (name, accounts, churners, revenue) in &other.segments {
+            let i = match self.segment_index.get(name) {
+                Some(&i) => i,
+                None => {
+                    self.segments
+                        .push((name.clone(), 0, FixedSum::fine(), FixedSum::money()));
+                    self.segment_index
+                        .insert(name.clone(), self.segments.len() - 1);
+                    self.segments.len() - 1
+                }
+            };
+            if let Some(s) = self.segments.get_mut(i) {
+                s.1 += accounts;
+                s.2.merge(churners);
+                s.3.merge(revenue);
+            }
+        }
+    }
+
+    /// Writes the running figures ([`crate::wire`]); the model gives the rest.
+    pub fn write(&self, w: &mut crate::wire::Writer) {
+        w.len(self.histogram.len());
+        self.histogram.iter().for_each(|&n| w.len(n));
+        for (sums, counts) in [
+            (&self.group_added, &self.group_raised),
+            (&self.feature_added, &self.feature_raised),
+        ] {
+            w.len(sums.len());
+            sums.iter().for_each(|s| s.write(w));
+            counts.iter().for_each(|&n| w.len(n));
+        }
+        w.len(self.segments.len());
+        for (name, accounts, churners, revenue) in &self.segments {
+            w.str(name);
+            w.len(*accounts);
+            churners.write(w);
+            revenue.write(w);
+        }
+    }
+
+    /// Reads figures written by [`PortfolioBuilder::write`] for the same model.
+    pub fn read(
+        r: &mut crate::wire::Reader<'_>,
+        model: &Model,
+        has_segment: bool,
+    ) -> Result<PortfolioBuilder, &'static str> {
+        let damaged = crate::wire::DAMAGED;
+        let mut b = PortfolioBuilder::new(model, has_segment);
+        if r.count()? != b.histogram.len() {
+            return Err(damaged);
+        }
+        for n in b.histogram.iter_mut() {
+            *n = r.usize()?;
+        }
+        for (sums, counts) in [
+            (&mut b.group_added, &mut b.group_raised),
+            (&mut b.feature_added, &mut b.feature_raised),
+        ] {
+            if r.count()? != sums.len() {
+                return Err(damaged);
+            }
+            for s in sums.iter_mut() {
+                *s = FixedSum::read(r)?;
+            }
+            for n in counts.iter_mut() {
+                *n = r.usize()?;
+            }
+        }
+        for _ in 0..r.count()? {
+            let name = r.str()?;
+            let accounts = r.usize()?;
+            let (churners, revenue) = (FixedSum::read(r)?, FixedSum::read(r)?);
+            b.segment_index.insert(name.clone(), b.segments.len());
+            b.segments.push((name, accounts, churners, revenue));
+        }
+        Ok(b)
+    }
+
     /// The figures; `typical` is [`Portfolio::typical`] (see [`typical_values`]).
     pub fn finish(&self, model: &Model, typical: Vec<Option<f64>>) -> Portfolio {
         let histogram = self

@@ -248,6 +248,23 @@ pub struct Reader {
     /// The head's table, until taken.
     head_table: Option<Table>,
     eof: bool,
+    /// For a reader of a later part of a file ([`Reader::resume_mid_file`]): whether it
+    /// started before any byte outside ASCII decided between UTF-8 and Windows-1252.
+    resumed_undecided: bool,
+    /// Ended by [`Reader::end_at_boundary`]: a part may follow.
+    open_end: bool,
+}
+
+/// How a part of a file read by its own [`Reader`] ([`Reader::resume_mid_file`])
+/// decoded, so the part before it can check that it reads on exactly the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartEnd {
+    /// The part started with every byte so far in ASCII (encoding still undecided).
+    pub started_undecided: bool,
+    /// The encoding at the part's end; `None` while still undecided (ASCII only).
+    pub decided: Option<Encoding>,
+    /// Line, counted from 1 within the part, where a record after the part would start.
+    pub next_line: usize,
 }
 
 /// How records are split once the header has been read.
@@ -270,6 +287,114 @@ impl Reader {
             layout: None,
             head_table: None,
             eof: false,
+            resumed_undecided: false,
+            open_end: false,
+        }
+    }
+
+    /// Turns a reader that has read a file's head (and taken it) into the reader of a
+    /// later part of the same file: the text after the head's last complete record is
+    /// dropped, the next bytes pushed must start a record (the byte after a line feed),
+    /// and lines count from 1 within the part. The head decided the encoding, delimiter
+    /// and header, so the part is read by the same rules as the whole file.
+    /// False (nothing changed) before the head is read, and for UTF-16, whose line
+    /// feeds are not single bytes.
+    pub fn resume_mid_file(&mut self) -> bool {
+        let (Some(decoder), Some(layout)) = (&mut self.decoder, &mut self.layout) else {
+            return false;
+        };
+        *decoder = match decoder {
+            Decoder::Utf8 { encoding, .. } => Decoder::utf8(*encoding),
+            Decoder::Ascii { .. } => Decoder::Ascii { carry: Vec::new() },
+            Decoder::Latin1 => Decoder::Latin1,
+            Decoder::Utf16 { .. } => return false,
+        };
+        self.resumed_undecided = matches!(decoder, Decoder::Ascii { .. });
+        layout.line = 1;
+        self.text.clear();
+        true
+    }
+
+    /// True when the bytes pushed so far end exactly at the end of a record (not inside
+    /// a quoted field, no character cut in two), so that a part starting at the next
+    /// byte ([`Reader::resume_mid_file`]) reads the rest of the file exactly as this
+    /// reader would. Then the reader is ended as by [`Reader::finish`] and its last
+    /// records can be taken; when false nothing changes and reading goes on.
+    pub fn end_at_boundary(&mut self) -> bool {
+        let (Some(decoder), Some(layout)) = (&self.decoder, &self.layout) else {
+            return false;
+        };
+        let carries = match decoder {
+            Decoder::Utf8 { carry, .. } | Decoder::Ascii { carry } => !carry.is_empty(),
+            Decoder::Latin1 => false,
+            Decoder::Utf16 { .. } => true,
+        };
+        if carries || self.eof || !(self.text.is_empty() || self.text.ends_with('\n')) {
+            return false;
+        }
+        let mut splitter = Splitter::new(&self.text, layout.split, layout.line);
+        let mut fields = Vec::new();
+        while let Some(raw) = splitter.next_record(&mut fields) {
+            if raw.unclosed.is_some() {
+                return false;
+            }
+        }
+        self.eof = true;
+        self.open_end = true;
+        true
+    }
+
+    /// Whether the reader was ended by [`Reader::end_at_boundary`] (not by
+    /// [`Reader::finish`]), so that a part may follow.
+    pub fn part_end_is_open(&self) -> bool {
+        self.open_end
+    }
+
+    /// Un-does [`Reader::end_at_boundary`]: the reader takes more bytes again.
+    pub fn reopen(&mut self) {
+        self.eof = false;
+        self.open_end = false;
+    }
+
+    /// How this reader (of a part, or of the whole file) decoded, and where its next
+    /// record would start; meaningful once its records are taken.
+    pub fn part_end(&self) -> PartEnd {
+        PartEnd {
+            started_undecided: self.resumed_undecided,
+            decided: match &self.decoder {
+                Some(Decoder::Ascii { .. }) | None => None,
+                Some(d) => Some(d.encoding()),
+            },
+            next_line: self.layout.as_ref().map_or(1, |l| l.line),
+        }
+    }
+
+    /// Whether a part that ended as `part` reads on exactly where this reader stopped:
+    /// both decode the same way. Returns the encoding of everything read so far
+    /// (this reader's then the part's) when they do.
+    pub fn continued_by(&self, part: &PartEnd) -> Option<Encoding> {
+        let mine = self.part_end().decided;
+        match (mine, part.decided) {
+            // The part saw only ASCII, which every one of these decoders reads alike.
+            (_, None) => Some(mine.unwrap_or(Encoding::Utf8)),
+            // Still undecided here: the part's first other byte decided as it would have.
+            (None, Some(theirs)) if part.started_undecided => Some(theirs),
+            (Some(m), Some(theirs)) if m == theirs => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Takes on the end state of a part joined after this reader's bytes: its decoder's
+    /// decision and where its next record starts (`lines_before` lines precede the part).
+    pub fn adopt(&mut self, part: &PartEnd, lines_before: usize) {
+        if let Some(encoding) = part.decided {
+            self.decoder = Some(match encoding {
+                Encoding::Latin1 => Decoder::Latin1,
+                other => Decoder::utf8(other),
+            });
+        }
+        if let Some(layout) = &mut self.layout {
+            layout.line = lines_before + part.next_line;
         }
     }
 
@@ -295,6 +420,7 @@ impl Reader {
     /// Marks the end of the file.
     pub fn finish(&mut self) -> Result<()> {
         self.eof = true;
+        self.open_end = false;
         if self.decoder.is_none() {
             return self.start();
         }

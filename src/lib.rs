@@ -38,9 +38,11 @@ pub mod features;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
+pub mod parallel;
 pub mod schema;
 pub mod simulate;
 pub mod train;
+pub mod wire;
 
 #[cfg(all(target_arch = "wasm32", not(feature = "train-engine")))]
 mod wasm;

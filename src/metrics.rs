@@ -82,6 +82,24 @@ impl FixedSum {
         self.special += other.special;
     }
 
+    /// Writes the sum exactly ([`crate::wire`]).
+    pub fn write(&self, w: &mut crate::wire::Writer) {
+        w.i128(self.units);
+        w.f64(self.scale);
+        w.f64(self.unscale);
+        w.f64(self.special);
+    }
+
+    /// Reads a sum written by [`FixedSum::write`].
+    pub fn read(r: &mut crate::wire::Reader<'_>) -> Result<FixedSum, &'static str> {
+        Ok(FixedSum {
+            units: r.i128()?,
+            scale: r.f64()?,
+            unscale: r.f64()?,
+            special: r.f64()?,
+        })
+    }
+
     /// The sum.
     pub fn value(&self) -> f64 {
         if self.special != 0.0 || self.special.is_nan() {

@@ -166,6 +166,71 @@ impl Engine {
         Ok(())
     }
 
+    /// The model as JSON, for a second engine (another worker) scoring a part of a file.
+    pub fn model_json(&self) -> String {
+        self.model.to_json()
+    }
+
+    /// Starts reading a later part of a file ([`Scorer::part`]): `head` is the file's
+    /// first [`crate::ingest::HEAD_BYTES`] bytes, then [`Engine::push`] the part's `size`
+    /// bytes, which start just after a line feed. False when the file cannot be read in
+    /// parts (the first worker then reads it all).
+    pub fn begin_part(
+        &mut self,
+        file_name: &str,
+        head: &[u8],
+        size: f64,
+        as_of: &str,
+        column_mapping: JsValue,
+    ) -> Result<bool, JsError> {
+        let m = mapping(column_mapping)?;
+        self.last = None;
+        self.scorer = Scorer::part(self.model.clone(), file_name, as_of_days(as_of)?, m, head)
+            .map(|s| s.expect_bytes(size.max(0.0) as u64));
+        Ok(self.scorer.is_some())
+    }
+
+    /// For the first part, once every byte before the next part's start is pushed: true
+    /// when they end at a record's end, so the next part can be joined
+    /// ([`Engine::join`]); false: push the next part's bytes here instead.
+    pub fn end_part(&mut self) -> Result<bool, JsError> {
+        let scorer = self
+            .scorer
+            .as_mut()
+            .ok_or_else(|| JsError::new(NOT_STARTED))?;
+        scorer.end_part().map_err(js_err)
+    }
+
+    /// Ends a part; returns it as bytes for the worker holding the part before it.
+    pub fn finish_part(&mut self) -> Result<Vec<u8>, JsError> {
+        let scorer = self
+            .scorer
+            .take()
+            .ok_or_else(|| JsError::new(NOT_STARTED))?;
+        Ok(scorer.into_part().map_err(js_err)?.to_bytes())
+    }
+
+    /// Joins the next part's bytes ([`Engine::finish_part`] of another engine). False
+    /// when the part cannot be used: push its bytes here instead.
+    pub fn join(&mut self, part: &[u8]) -> Result<bool, JsError> {
+        let scorer = self
+            .scorer
+            .as_mut()
+            .ok_or_else(|| JsError::new(NOT_STARTED))?;
+        let joined = scorer.join_bytes(part).map_err(js_err)?;
+        if !joined {
+            scorer.reopen();
+        }
+        Ok(joined)
+    }
+
+    /// Takes the next part's bytes after all, when it was not joined.
+    pub fn reopen(&mut self) {
+        if let Some(scorer) = &mut self.scorer {
+            scorer.reopen();
+        }
+    }
+
     /// Reads and scores the next chunk of the file; returns the rows scored so far.
     pub fn push(&mut self, chunk: &[u8]) -> Result<usize, JsError> {
         let scorer = self

@@ -6,10 +6,11 @@
 
 use std::path::Path;
 
-use churn_audit::audit::{audit_mapped, AuditResult, Scorer};
+use churn_audit::audit::{audit_mapped, AuditResult, Part, Scorer};
 use churn_audit::features::Mapping;
 use churn_audit::ingest::{parse_iso_date, HEAD_BYTES};
 use churn_audit::model::Model;
+use churn_audit::parallel::{part_starts, score_in_parts};
 use churn_audit::simulate::{simulate, SimConfig};
 
 fn as_of() -> i64 {
@@ -40,6 +41,99 @@ fn chunked(bytes: &[u8], model: &Model, sizes: &[usize]) -> String {
         scorer.finish()
     })();
     outcome(run.map(|s| s.to_result()))
+}
+
+/// The file scored on threads, in parts starting at `starts` (see `parallel`).
+fn in_parts(bytes: &[u8], model: &Model, starts: &[u64]) -> String {
+    let open = || Ok(std::io::Cursor::new(bytes));
+    let run = score_in_parts(
+        model,
+        "f.csv",
+        as_of(),
+        &Mapping::new(),
+        bytes.len() as u64,
+        starts,
+        &open,
+    );
+    outcome(run.map(|s| s.to_result()))
+}
+
+/// Scoring in parts gives the whole file's result byte for byte, with the cuts chosen
+/// for 2, 3 and 5 threads (none below `parallel::MIN_PARALLEL_BYTES`) and at `starts`
+/// (each just after a line feed).
+fn check_parts(name: &str, bytes: &[u8], model: &Model, starts: &[u64]) {
+    let whole = outcome(audit_mapped(
+        bytes,
+        "f.csv",
+        model,
+        as_of(),
+        &Mapping::new(),
+    ));
+    let open = || Ok(std::io::Cursor::new(bytes));
+    let mut plans: Vec<Vec<u64>> = [2, 3, 5]
+        .iter()
+        .map(|&n| part_starts(bytes.len() as u64, n, &open).unwrap())
+        .collect();
+    plans.push(starts.to_vec());
+    for (i, &s) in starts.iter().enumerate() {
+        assert_eq!(bytes[s as usize - 1], b'\n', "{name}: start {i}");
+    }
+    for starts in plans {
+        let parts = in_parts(bytes, model, &starts);
+        assert!(
+            parts == whole,
+            "{name}: parts at {starts:?} differ from the whole file\nwhole: {}\nparts: {}",
+            &whole[..whole.len().min(400)],
+            &parts[..parts.len().min(400)]
+        );
+    }
+}
+
+/// Whether the scorer of the bytes before `start` ends there at a record's end, and
+/// whether the part from `start` then joins it: the paths `check_parts` takes.
+fn joins(bytes: &[u8], model: &Model, start: usize) -> (bool, bool) {
+    let mut first = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new());
+    first.push(&bytes[..start]).unwrap();
+    let mut part = Scorer::part(
+        model.clone(),
+        "f.csv",
+        as_of(),
+        Mapping::new(),
+        &bytes[..HEAD_BYTES],
+    )
+    .unwrap();
+    part.push(&bytes[start..]).unwrap();
+    // Through the bytes a web worker hands over; damage is an error, never a panic.
+    let wire = part.into_part().unwrap().to_bytes();
+    for cut in [0, 10, wire.len() / 3, wire.len() - 1] {
+        assert!(Part::from_bytes(&wire[..cut], model, "f.csv", as_of()).is_err());
+    }
+    let part = Part::from_bytes(&wire, model, "f.csv", as_of()).unwrap();
+    if !first.end_part().unwrap() {
+        return (false, false);
+    }
+    let joined = first.join(part).unwrap();
+    if joined {
+        let whole = outcome(audit_mapped(
+            bytes,
+            "f.csv",
+            model,
+            as_of(),
+            &Mapping::new(),
+        ));
+        let mut scored = first.finish().unwrap();
+        scored.file_sha256 = churn_audit::audit::sha256_hex(bytes);
+        assert!(
+            outcome(Ok(scored.to_result())) == whole,
+            "joined through bytes"
+        );
+    }
+    (true, joined)
+}
+
+/// Just after the first line feed at or after byte `at`.
+fn after_newline(bytes: &[u8], at: usize) -> u64 {
+    (at + bytes[at..].iter().position(|&b| b == b'\n').unwrap() + 1) as u64
 }
 
 fn check(name: &str, bytes: &[u8], model: &Model, plans: &[&[usize]]) {
@@ -118,8 +212,20 @@ fn files_bigger_than_the_head_read_the_same_in_any_chunks() {
 
     // Plain, then with CRLF line ends (a CR at a chunk end must wait for its LF).
     check("plain", csv.as_bytes(), &model, plans);
+    let b = csv.as_bytes();
+    // Right after the head, and two cuts a record apart.
+    let cuts = [after_newline(b, HEAD_BYTES), after_newline(b, 5_000_000)];
+    let next = after_newline(b, cuts[1] as usize);
+    check_parts("plain", b, &model, &[cuts[0], cuts[1], next]);
+    assert_eq!(joins(b, &model, cuts[1] as usize), (true, true));
     let crlf = csv.replace('\n', "\r\n");
     check("crlf", crlf.as_bytes(), &model, &[&[4093], &[2 * 4096 + 1]]);
+    check_parts(
+        "crlf",
+        crlf.as_bytes(),
+        &model,
+        &[after_newline(crlf.as_bytes(), 5_000_000)],
+    );
 
     // Quoted line breaks and doubled quotes in the name column after the head.
     let mut quoted = lines[..45_000].join("\n");
@@ -137,6 +243,16 @@ fn files_bigger_than_the_head_read_the_same_in_any_chunks() {
         }
     }
     check("quoted", quoted.as_bytes(), &model, plans);
+    // Cuts inside a quoted name (its line feed is not a record's end): those parts are
+    // read again by the part before them.
+    let q = quoted.as_bytes();
+    let inside = |from: usize| after_newline(q, from + quoted[from..].find("\"\"\n").unwrap());
+    let (a, b2) = (inside(HEAD_BYTES + 100_000), inside(6_000_000));
+    check_parts("quoted", q, &model, &[a]);
+    assert_eq!(joins(q, &model, a as usize), (false, false));
+    assert_eq!(joins(q, &model, b2 as usize), (false, false));
+    check_parts("quoted", q, &model, &[after_newline(q, 5_000_000), b2]);
+    check_parts("quoted", q, &model, &[a, after_newline(q, 6_500_000)]);
 
     // A head of pure ASCII, then UTF-8 accents: still UTF-8, split characters rejoined.
     let late_utf8 = format!(
@@ -150,6 +266,17 @@ fn files_bigger_than_the_head_read_the_same_in_any_chunks() {
         &model,
         &[&[4093], &[4095], &[1 << 20]],
     );
+    check_parts(
+        "late utf-8",
+        late_utf8.as_bytes(),
+        &model,
+        &[after_newline(late_utf8.as_bytes(), 6_000_000)],
+    );
+    // Still all ASCII where the part starts: the part's first accent decides.
+    let u = late_utf8.as_bytes();
+    let early = after_newline(u, HEAD_BYTES + 1000);
+    check_parts("late utf-8", u, &model, &[early]);
+    assert_eq!(joins(u, &model, early as usize), (true, true));
     let r = audit_mapped(
         late_utf8.as_bytes(),
         "f.csv",
@@ -169,6 +296,26 @@ fn files_bigger_than_the_head_read_the_same_in_any_chunks() {
             .map(|c| c as u32 as u8),
     );
     check("late latin-1", &latin1, &model, plans);
+    check_parts(
+        "late latin-1",
+        &latin1,
+        &model,
+        &[after_newline(&latin1, 6_000_000)],
+    );
+    // Windows-1252 first, valid UTF-8 in a later part: the whole file is Windows-1252,
+    // so the part that took its accents for UTF-8 is read again.
+    let cut = after_newline(&latin1, 6_000_000) as usize;
+    let mut mixed = latin1[..cut].to_vec();
+    mixed.extend(
+        String::from_utf8_lossy(&latin1[cut..])
+            .replace('\u{fffd}', "ü")
+            .bytes(),
+    );
+    let r = audit_mapped(&mixed, "f.csv", &model, as_of(), &Mapping::new()).unwrap();
+    assert_eq!(r.encoding, "Latin-1 (Windows-1252)");
+    check_parts("mixed", &mixed, &model, &[cut as u64]);
+    assert_eq!(joins(&mixed, &model, cut), (true, false));
+    assert_eq!(joins(&latin1, &model, cut), (true, true));
     let r = audit_mapped(&latin1, "f.csv", &model, as_of(), &Mapping::new()).unwrap();
     assert_eq!(r.encoding, "Latin-1 (Windows-1252)");
     assert!(r.rows.iter().any(|row| row.account_name.contains("Müller")));
@@ -179,4 +326,10 @@ fn files_bigger_than_the_head_read_the_same_in_any_chunks() {
         utf16.extend(unit.to_le_bytes());
     }
     check("utf-16", &utf16, &model, &[&[4093], &[(1 << 20) + 1]]);
+    check_parts(
+        "utf-16",
+        &utf16,
+        &model,
+        &[after_newline(&utf16, 9_000_000)],
+    );
 }

@@ -156,6 +156,8 @@ function busy(on, cancellable = false) {
 // One request at a time is enough for this page; replies are matched by id so a stale
 // reply (after a cancel) is ignored.
 let worker = null;
+/** The second scoring worker, which scores the second half of big files (or null). */
+let partnerWorker = null;
 let inPage = null; // the single-file build's handler
 let seq = 0;
 const pending = new Map();
@@ -186,7 +188,42 @@ function call(type, fields = {}, transfer = [], onProgress = null) {
   });
 }
 
-function startWorker() {
+/**
+ * Starts the scoring worker and, on a machine with two cores or more, its partner,
+ * joined by a MessageChannel; resolves with the engine's info once both are ready
+ * (so neither fetches anything later). A partner that cannot start is left out.
+ */
+async function startWorker() {
+  const [info] = await Promise.all([startMainWorker(), startPartner()]);
+  if (partnerWorker) {
+    const channel = new MessageChannel();
+    worker.postMessage({ type: 'partner', port: channel.port1 }, [channel.port1]);
+    partnerWorker.postMessage({ type: 'serve', port: channel.port2 }, [channel.port2]);
+  }
+  return info;
+}
+
+function startPartner() {
+  partnerWorker = null;
+  if (!((navigator.hardwareConcurrency || 1) >= 2)) return Promise.resolve();
+  const w = new Worker('worker.js', { type: 'module' });
+  return new Promise((resolve) => {
+    const fail = () => {
+      w.terminate();
+      resolve();
+    };
+    w.addEventListener('message', (event) => {
+      const type = (event.data || {}).type;
+      if (type === 'ready') {
+        partnerWorker = w;
+        resolve();
+      } else if (type === 'fatal') fail();
+    });
+    w.addEventListener('error', fail);
+  });
+}
+
+function startMainWorker() {
   return new Promise((resolve, reject) => {
     worker = new Worker('worker.js', { type: 'module' });
     let started = false;
@@ -243,6 +280,7 @@ async function cancelRun() {
 /** Stops whatever the worker is doing and starts a fresh one with the same model. */
 async function restartWorker() {
   worker.terminate();
+  partnerWorker?.terminate();
   for (const p of pending.values()) p.reject(new Error('cancelled'));
   pending.clear();
   try {
@@ -553,6 +591,7 @@ async function fingerprintOf(r, token) {
 
 async function onResult(r, token) {
   result = r;
+  body.dataset.workers = String(r.workers ?? 1);
   prepareRows(r);
   renderSummary(r);
   renderFilters(r);

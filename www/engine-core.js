@@ -39,12 +39,44 @@ async function bytesOf(blob, start, end) {
   return new Uint8Array(await blob.slice(start, end).arrayBuffer());
 }
 
+/** Files smaller than this are read by one worker: a second one costs a head. */
+export const MIN_PARALLEL_BYTES = 4 * HEAD_BYTES;
+
+/**
+ * Pushes bytes `from`..`to` of `blob` into `engine` chunk by chunk (the next chunk is
+ * read from disk while one is scored); `progress(bytesDone, rows)` after each.
+ */
+async function stream(engine, blob, from, to, progress) {
+  let next = bytesOf(blob, from, Math.min(from + CHUNK_BYTES, to));
+  for (let at = from; at < to; at += CHUNK_BYTES) {
+    const chunk = await next;
+    if (at + CHUNK_BYTES < to) next = bytesOf(blob, at + CHUNK_BYTES, Math.min(at + 2 * CHUNK_BYTES, to));
+    const rows = engine.push(chunk);
+    progress(Math.min(at + CHUNK_BYTES, to) - from, rows);
+  }
+}
+
+/**
+ * Where a second worker starts reading a big file: just after the first line feed past
+ * its middle; null for small files (or no line feed there). The engine checks that the
+ * cut is a record's end, and reads on itself when it is not (a quoted line break).
+ */
+async function cutPoint(blob) {
+  if (blob.size < MIN_PARALLEL_BYTES) return null;
+  const middle = Math.floor(blob.size / 2);
+  const window = await bytesOf(blob, middle, middle + (1 << 16));
+  const lf = window.indexOf(10);
+  return lf < 0 || middle + lf + 1 >= blob.size ? null : middle + lf + 1;
+}
+
 /**
  * Makes the request handler around the wasm `Engine` class. `handle(msg, progress)`
  * returns (a promise of) the reply's payload or throws an Error whose message is meant
  * for people; `progress(done, total, rows)` is called while a file streams in.
+ * `partner()` gives the second worker's `call(type, fields, onProgress)`, or null: with
+ * one, a big file's second half is scored there at the same time and joined here.
  */
-export function createHandler(Engine, FileDigest) {
+export function createHandler(Engine, FileDigest, partner = () => null) {
   let engine = new Engine();
   let bundled = true;
   const handlers = {
@@ -56,20 +88,65 @@ export function createHandler(Engine, FileDigest) {
       return { ...inspection, partial: m.blob.size > HEAD_BYTES };
     },
     // The file streams from disk into the engine in chunks: memory holds the results,
-    // never the whole file.
+    // never the whole file. A big file's second half goes to the partner worker.
     scoreFile: async (m, progress) => {
       const blob = m.blob;
-      engine.begin(String(m.name), blob.size, String(m.asOf), m.mapping || null);
-      let rows = 0;
-      let next = bytesOf(blob, 0, CHUNK_BYTES);
-      for (let at = 0; at < blob.size; at += CHUNK_BYTES) {
-        const chunk = await next;
-        // Read the next chunk while this one is scored.
-        if (at + CHUNK_BYTES < blob.size) next = bytesOf(blob, at + CHUNK_BYTES, at + 2 * CHUNK_BYTES);
-        rows = engine.push(chunk);
-        progress(Math.min(at + CHUNK_BYTES, blob.size), blob.size, rows);
+      const [name, asOf, mapping] = [String(m.name), String(m.asOf), m.mapping || null];
+      engine.begin(name, blob.size, asOf, mapping);
+      const other = partner();
+      const start = other ? await cutPoint(blob) : null;
+      const done = { own: 0, ownRows: 0, theirs: 0, theirRows: 0 };
+      const report = () => progress(done.own + done.theirs, blob.size, done.ownRows + done.theirRows);
+      const part =
+        start === null
+          ? null
+          : other
+              .call('scorePart', { blob, name, asOf, mapping, model: engine.model_json(), start }, (bytes, _total, rows) => {
+                done.theirs = bytes;
+                done.theirRows = rows;
+                report();
+              })
+              .catch(() => null);
+      const own = (from) => (bytes, rows) => {
+        done.own = from + bytes;
+        done.ownRows = rows;
+        report();
+      };
+      await stream(engine, blob, 0, start ?? blob.size, own(0));
+      let joined = false;
+      if (start !== null) {
+        if (engine.end_part()) {
+          const bytes = await part;
+          try {
+            joined = bytes instanceof Uint8Array && engine.join(bytes);
+          } catch {
+            joined = false;
+          }
+          if (!joined) engine.reopen();
+        }
+        if (!joined) {
+          // The cut fell inside a quoted field (or the part failed): read on here.
+          Object.assign(done, { theirs: 0, theirRows: 0 });
+          await stream(engine, blob, start, blob.size, own(start));
+        }
       }
-      return plain(engine.finish());
+      // How many workers read the file (shown as a data attribute, for tests).
+      return { ...plain(engine.finish()), workers: joined ? 2 : 1 };
+    },
+    // In the partner worker: scores bytes `start`.. of the file with the first worker's
+    // model and returns the part as bytes (null when the file cannot be read in parts).
+    scorePart: async (m, progress) => {
+      const blob = m.blob;
+      const part = Engine.from_json(String(m.model));
+      try {
+        const head = await bytesOf(blob, 0, HEAD_BYTES);
+        const size = blob.size - m.start;
+        if (!part.begin_part(String(m.name), head, size, String(m.asOf), m.mapping || null)) return null;
+        await stream(part, blob, m.start, blob.size, (bytes, rows) => progress(bytes, size, rows));
+        return part.finish_part();
+      } finally {
+        part.free();
+      }
     },
     // The file's SHA-256 for the report, in a second pass after the summary is shown.
     digest: async (m) => {

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use churn_audit::audit;
 use churn_audit::error::{Error, Result};
 use churn_audit::model::Model;
-use churn_audit::{ingest, simulate, train};
+use churn_audit::{ingest, parallel, simulate, train};
 
 const USAGE: &str = "usage:
   churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json]
@@ -190,22 +190,34 @@ fn score(opts: &Options) -> Result<()> {
             "--format '{format}' is not one of csv, json"
         )));
     }
-    // The file streams through the scorer and the CSV streams out: memory holds the
+    // The file streams through one scorer per core (cut at line feeds, joined in order
+    // into exactly the one-scorer result) and the CSV streams out: memory holds the
     // scored columns, never the whole file or every row's text.
-    let mut file = std::fs::File::open(data).map_err(|e| Error::io(data, e))?;
-    let mut scorer = audit::Scorer::new(model, file_name(data), opts.as_of()?, Default::default());
-    if let Ok(meta) = file.metadata() {
-        scorer = scorer.expect_bytes(meta.len());
-    }
-    let mut chunk = vec![0; 4 << 20];
-    loop {
-        let n = file.read(&mut chunk).map_err(|e| Error::io(data, e))?;
-        if n == 0 {
-            break;
+    let open = || std::fs::File::open(data);
+    let meta = open()
+        .and_then(|f| f.metadata())
+        .map_err(|e| Error::io(data, e))?;
+    let (name, as_of) = (file_name(data), opts.as_of()?);
+    let scored = if meta.is_file() {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let starts =
+            parallel::part_starts(meta.len(), threads, &open).map_err(|e| Error::io(data, e))?;
+        let mapping = Default::default();
+        parallel::score_in_parts(&model, name, as_of, &mapping, meta.len(), &starts, &open)?
+    } else {
+        // A pipe or device: read once, front to back.
+        let mut file = open().map_err(|e| Error::io(data, e))?;
+        let mut scorer = audit::Scorer::new(model, name, as_of, Default::default());
+        let mut chunk = vec![0; 4 << 20];
+        loop {
+            let n = file.read(&mut chunk).map_err(|e| Error::io(data, e))?;
+            if n == 0 {
+                break;
+            }
+            scorer.push(&chunk[..n])?;
         }
-        scorer.push(&chunk[..n])?;
-    }
-    let scored = scorer.finish()?;
+        scorer.finish()?
+    };
     let out_name = opts.get("out").unwrap_or("stdout");
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, w);

@@ -1,0 +1,207 @@
+//! A plain little-endian byte format for handing a scored part of a file from one web
+//! worker to another ([`crate::audit::Part::to_bytes`]): columns go as raw arrays, so
+//! a million rows cross in a copy, not a parse. Reading never panics: a short or
+//! damaged buffer is an error.
+
+/// Appends values to a byte buffer.
+#[derive(Debug, Default)]
+pub struct Writer(pub Vec<u8>);
+
+impl Writer {
+    /// One byte.
+    pub fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    /// A u32.
+    pub fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    /// A usize, as a u64.
+    pub fn len(&mut self, v: usize) {
+        self.0.extend_from_slice(&(v as u64).to_le_bytes());
+    }
+    /// An f64, bit for bit.
+    pub fn f64(&mut self, v: f64) {
+        self.0.extend_from_slice(&v.to_bits().to_le_bytes());
+    }
+    /// An i128.
+    pub fn i128(&mut self, v: i128) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    /// A string, after its length.
+    pub fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    /// A column of u32, after its length.
+    pub fn u32s(&mut self, v: &[u32]) {
+        self.len(v.len());
+        self.0.reserve(4 * v.len());
+        v.iter()
+            .for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
+    }
+    /// A column of f64, after its length.
+    pub fn f64s(&mut self, v: &[f64]) {
+        self.len(v.len());
+        self.0.reserve(8 * v.len());
+        v.iter()
+            .for_each(|x| self.0.extend_from_slice(&x.to_bits().to_le_bytes()));
+    }
+    /// A column of bytes, after its length.
+    pub fn bytes(&mut self, v: &[u8]) {
+        self.len(v.len());
+        self.0.extend_from_slice(v);
+    }
+}
+
+/// Why a buffer could not be read.
+pub const DAMAGED: &str = "a scored part of the file arrived damaged";
+
+/// Reads values back in the order they were written.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
+        if n > self.bytes.len() {
+            return Err(DAMAGED);
+        }
+        let (now, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(now)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], &'static str> {
+        self.take(N)?.try_into().map_err(|_| DAMAGED)
+    }
+
+    /// Whether everything was read.
+    pub fn is_done(&self) -> bool {
+        self.bytes.is_empty()
+    }
+    /// One byte.
+    pub fn u8(&mut self) -> Result<u8, &'static str> {
+        Ok(self.array::<1>()?[0])
+    }
+    /// A u32.
+    pub fn u32(&mut self) -> Result<u32, &'static str> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    /// A length: never more than the bytes left could hold at `unit` bytes each.
+    pub fn len(&mut self, unit: usize) -> Result<usize, &'static str> {
+        let n = usize::try_from(u64::from_le_bytes(self.array()?)).map_err(|_| DAMAGED)?;
+        if n.saturating_mul(unit.max(1)) > self.bytes.len() && unit > 0 {
+            return Err(DAMAGED);
+        }
+        Ok(n)
+    }
+    /// A number written with [`Writer::len`] that is not a length (a count of accounts).
+    pub fn usize(&mut self) -> Result<usize, &'static str> {
+        usize::try_from(u64::from_le_bytes(self.array()?)).map_err(|_| DAMAGED)
+    }
+    /// A count of things of no fixed size (checked as they are read).
+    pub fn count(&mut self) -> Result<usize, &'static str> {
+        self.len(1)
+    }
+    /// An f64.
+    pub fn f64(&mut self) -> Result<f64, &'static str> {
+        Ok(f64::from_bits(u64::from_le_bytes(self.array()?)))
+    }
+    /// An i128.
+    pub fn i128(&mut self) -> Result<i128, &'static str> {
+        Ok(i128::from_le_bytes(self.array()?))
+    }
+    /// A string.
+    pub fn str(&mut self) -> Result<String, &'static str> {
+        let n = self.len(1)?;
+        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| DAMAGED)
+    }
+    /// A column of u32.
+    pub fn u32s(&mut self) -> Result<Vec<u32>, &'static str> {
+        let n = self.len(4)?;
+        let raw = self.take(4 * n)?;
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+    /// A column of f64.
+    pub fn f64s(&mut self) -> Result<Vec<f64>, &'static str> {
+        let n = self.len(8)?;
+        let raw = self.take(8 * n)?;
+        Ok(raw
+            .chunks_exact(8)
+            .map(|c| f64::from_bits(u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))))
+            .collect())
+    }
+    /// A column of bytes.
+    pub fn bytes(&mut self) -> Result<&'a [u8], &'static str> {
+        let n = self.len(1)?;
+        self.take(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_come_back_bit_for_bit_and_damage_is_an_error() {
+        let mut w = Writer::default();
+        w.u8(7);
+        w.u32(u32::MAX);
+        w.f64(-0.0);
+        w.f64(f64::NAN);
+        w.i128(i128::MIN + 3);
+        w.str("Zoë, \"Café\"");
+        w.u32s(&[1, 2, u32::MAX]);
+        w.f64s(&[0.1, f64::INFINITY, -1e-300]);
+        w.bytes(&[0, 1, 2]);
+        w.len(1 << 40);
+        let all = w.0;
+        let mut r = Reader::new(&all);
+        assert_eq!(r.u8(), Ok(7));
+        assert_eq!(r.u32(), Ok(u32::MAX));
+        assert_eq!(r.f64().unwrap().to_bits(), (-0.0f64).to_bits());
+        assert!(r.f64().unwrap().is_nan());
+        assert_eq!(r.i128(), Ok(i128::MIN + 3));
+        assert_eq!(r.str().as_deref(), Ok("Zoë, \"Café\""));
+        assert_eq!(r.u32s(), Ok(vec![1, 2, u32::MAX]));
+        let f = r.f64s().unwrap();
+        assert_eq!(f[0], 0.1);
+        assert_eq!(f[1], f64::INFINITY);
+        assert_eq!(f[2], -1e-300);
+        assert_eq!(r.bytes(), Ok(&[0u8, 1, 2][..]));
+        assert_eq!(r.usize(), Ok(1 << 40));
+        assert!(r.is_done());
+        // Every truncation fails cleanly somewhere.
+        for cut in 0..all.len() {
+            let mut r = Reader::new(&all[..cut]);
+            let ok = (|| -> Result<(), &'static str> {
+                r.u8()?;
+                r.u32()?;
+                r.f64()?;
+                r.f64()?;
+                r.i128()?;
+                r.str()?;
+                r.u32s()?;
+                r.f64s()?;
+                r.bytes()?;
+                r.usize()?;
+                Ok(())
+            })();
+            assert_eq!(ok, Err(DAMAGED), "cut at {cut}");
+        }
+        // A length claiming more than the buffer holds.
+        let mut w = Writer::default();
+        w.len(usize::MAX / 2);
+        assert_eq!(Reader::new(&w.0).f64s(), Err(DAMAGED));
+    }
+}

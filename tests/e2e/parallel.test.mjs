@@ -1,0 +1,103 @@
+// End-to-end: a big file is scored by two web workers at once (the second half in the
+// partner worker, joined in the first) with exactly the CLI's result; a file whose
+// middle line feed sits inside a quoted field is read on by the first worker, again
+// with exactly the CLI's result.
+//
+// Run: node --test tests/e2e/
+// Needs: www/pkg built (wasm-bindgen), target/release/churn-audit built, /usr/bin/chromium.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { checkBuilt, launchBrowser, openReadyPage, scoring, setAsOf, startServer, tearDown } from './harness.mjs';
+import { AS_OF, CLI, cliJson, cliScore } from './cli.mjs';
+
+// engine-core.js reads files of at least this many bytes with two workers.
+const MIN_PARALLEL_BYTES = 16 << 20;
+
+async function download(page, testid) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
+  return readFile(await dl.path(), 'utf8');
+}
+
+/** Where the page cuts a file: just after the first line feed at or after its middle. */
+function cutOf(bytes) {
+  const middle = Math.floor(bytes.length / 2);
+  return bytes.indexOf(10, middle) + 1;
+}
+
+describe('two workers', { timeout: 240_000 }, () => {
+  let server;
+  let browser;
+  let page;
+  let problems;
+  let tmp;
+  let big;
+  let quoted;
+  const requests = [];
+
+  before(async () => {
+    checkBuilt();
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'churn-audit-parallel-'));
+    big = path.join(tmp, 'big.csv');
+    await promisify(execFile)(CLI, ['simulate', '--accounts', '200000', '--seed', '11', '--as-of', AS_OF, '--out', big]);
+    // The same list with one account whose quoted name runs over many lines, placed
+    // so that the file's middle falls inside it.
+    const text = await readFile(big, 'utf8');
+    const name = Array.from({ length: 40 }, (_, i) => `Line ${i} of a long, quoted name`).join('\n');
+    let at = text.indexOf('\n', Math.floor(text.length / 2) - name.length / 2) + 1;
+    const row = text.slice(at, text.indexOf('\n', at)).split(',');
+    row[0] = 'QUOTED-1';
+    row[1] = `"${name}"`;
+    quoted = path.join(tmp, 'quoted.csv');
+    await writeFile(quoted, `${text.slice(0, at)}${row.join(',')}\n${text.slice(at)}`);
+    const q = await readFile(quoted);
+    const cut = cutOf(q);
+    assert.ok(cut > at && cut < at + row.join(',').length, `the cut ${cut} is not inside the quoted name at ${at}`);
+    for (const f of [big, quoted]) assert.ok((await stat(f)).size >= MIN_PARALLEL_BYTES, `${f} is too small to be split`);
+
+    server = await startServer();
+    browser = await launchBrowser();
+    ({ page, problems } = await openReadyPage(browser, server.url));
+    page.context().on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
+    await setAsOf(page, AS_OF);
+  });
+
+  after(() => tearDown({ browser, server, tmp }));
+
+  test('a 20 MB file: both workers, the CLI\'s summary and export byte for byte', async (t) => {
+    const cli = cliJson(big);
+    const t0 = Date.now();
+    const state = await scoring(page, () => page.setInputFiles('[data-testid=file-input]', big), 120_000);
+    assert.equal(state, 'scored', await page.textContent('[data-testid=status]'));
+    t.diagnostic(`200,000 accounts (${((await stat(big)).size / 1e6).toFixed(1)} MB) scored and shown in ${Date.now() - t0} ms`);
+    assert.equal(await page.evaluate(() => document.body.dataset.workers), '2', 'the second worker was not used');
+    const expected = await cli;
+    assert.equal(await page.textContent('[data-testid=stat-accounts]'), String(expected.summary.accounts_scored));
+    const churners = Number(await page.evaluate(() => document.querySelector('[data-testid=summary]').dataset.expectedChurners));
+    assert.equal(churners, expected.summary.expected_churners);
+    assert.equal(await download(page, 'export-csv'), await cliScore(big, { format: 'csv' }));
+    // The file's SHA-256 (a second pass after the summary) before the next file.
+    await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector('[data-testid=report-sha256]')?.textContent || ''), null, {
+      timeout: 60_000,
+    });
+    assert.equal(await page.textContent('[data-testid=report-sha256]'), expected.file_sha256);
+  });
+
+  test('a cut inside a quoted field: the first worker reads on, same result as the CLI', async () => {
+    const state = await scoring(page, () => page.setInputFiles('[data-testid=file-input]', quoted), 120_000);
+    assert.equal(state, 'scored', await page.textContent('[data-testid=status]'));
+    assert.equal(await page.evaluate(() => document.body.dataset.workers), '1', 'a part cut inside a quoted field was joined');
+    const csv = await download(page, 'export-csv');
+    assert.ok(csv.includes('QUOTED-1,"Line 0 of a long, quoted name\nLine 1'), 'the quoted account is missing');
+    assert.equal(csv, await cliScore(quoted, { format: 'csv' }));
+  });
+
+  test('nothing was fetched after load and nothing went wrong', () => {
+    assert.deepEqual(requests, []);
+    assert.deepEqual(problems, []);
+  });
+});
