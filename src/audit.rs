@@ -213,7 +213,7 @@ impl Part {
         w.bytes(&s.tier);
         w.f64s(&s.revenue);
         w.len(s.warned.len());
-        s.warned.iter().for_each(|&b| w.u8(u8::from(b)));
+        w.0.extend(s.warned.iter().map(|&b| u8::from(b)));
         w.str(&s.text);
         w.u32s(&s.text_ends);
         w.len(s.read_warnings.len());

@@ -36,16 +36,25 @@ impl Writer {
     /// A column of u32, after its length.
     pub fn u32s(&mut self, v: &[u32]) {
         self.len(v.len());
-        self.0.reserve(4 * v.len());
-        v.iter()
-            .for_each(|x| self.0.extend_from_slice(&x.to_le_bytes()));
+        let at = self.grow(4 * v.len());
+        for (out, x) in self.0[at..].chunks_exact_mut(4).zip(v) {
+            out.copy_from_slice(&x.to_le_bytes());
+        }
     }
     /// A column of f64, after its length.
     pub fn f64s(&mut self, v: &[f64]) {
         self.len(v.len());
-        self.0.reserve(8 * v.len());
-        v.iter()
-            .for_each(|x| self.0.extend_from_slice(&x.to_bits().to_le_bytes()));
+        let at = self.grow(8 * v.len());
+        for (out, x) in self.0[at..].chunks_exact_mut(8).zip(v) {
+            out.copy_from_slice(&x.to_bits().to_le_bytes());
+        }
+    }
+    /// Makes room for `n` more bytes (written in place, a column at a time, which is
+    /// several times faster than pushing value by value); returns where they start.
+    fn grow(&mut self, n: usize) -> usize {
+        let at = self.0.len();
+        self.0.resize(at + n, 0);
+        at
     }
     /// A column of bytes, after its length.
     pub fn bytes(&mut self, v: &[u8]) {
@@ -138,7 +147,7 @@ impl<'a> Reader<'a> {
         let raw = self.take(8 * n)?;
         Ok(raw
             .chunks_exact(8)
-            .map(|c| f64::from_bits(u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))))
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
             .collect())
     }
     /// A column of bytes.
