@@ -196,12 +196,14 @@ pub struct Scorer {
 impl Part {
     /// The part as bytes, to hand to the worker holding the part before it (a copy of
     /// the columns, no text format); read back with [`Part::from_bytes`].
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// `None` when memory runs out (the part's rows are then read again by the worker
+    /// before it).
+    pub fn to_bytes(&self) -> Option<Vec<u8>> {
         let s = &self.scored;
-        let mut w = crate::wire::Writer(Vec::with_capacity(
-            64 + s.len() * (8 * (s.model.features.len() + 2) + 18) + s.text.len(),
-        ));
-        w.0.extend_from_slice(PART_MAGIC);
+        let mut w = crate::wire::Writer::with_capacity(
+            4096 + s.len() * (8 * (s.model.features.len() + 2) + 18) + s.text.len(),
+        );
+        PART_MAGIC.iter().for_each(|&b| w.u8(b));
         w.u8(u8::from(self.open_end));
         w.u8(u8::from(self.end.started_undecided));
         w.u8(self.end.decided.map_or(0, |e| 1 + e as u8));
@@ -212,8 +214,7 @@ impl Part {
         w.f64s(&s.probability);
         w.bytes(&s.tier);
         w.f64s(&s.revenue);
-        w.len(s.warned.len());
-        w.0.extend(s.warned.iter().map(|&b| u8::from(b)));
+        w.bools(&s.warned);
         w.str(&s.text);
         w.u32s(&s.text_ends);
         w.len(s.read_warnings.len());
@@ -233,7 +234,7 @@ impl Part {
             revenue.write(&mut w);
         }
         self.portfolio.write(&mut w);
-        w.0
+        w.finish()
     }
 
     /// Reads a part written by [`Part::to_bytes`] of a file scored with `model`. A

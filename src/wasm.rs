@@ -201,8 +201,9 @@ impl Engine {
         scorer.end_part().map_err(js_err)
     }
 
-    /// Ends a part; returns it as bytes for the worker holding the part before it.
-    pub fn finish_part(&mut self) -> Result<Vec<u8>, JsError> {
+    /// Ends a part; returns it as bytes for the worker holding the part before it
+    /// (`undefined` when memory ran out: that worker then reads the part itself).
+    pub fn finish_part(&mut self) -> Result<Option<Vec<u8>>, JsError> {
         let scorer = self
             .scorer
             .take()

@@ -3,68 +3,116 @@
 //! a million rows cross in a copy, not a parse. Reading never panics: a short or
 //! damaged buffer is an error.
 
-/// Appends values to a byte buffer.
+/// Appends values to a byte buffer. Memory running out is remembered, not an abort
+/// (a part of a huge file may not fit twice): [`Writer::finish`] then gives `None`.
 #[derive(Debug, Default)]
-pub struct Writer(pub Vec<u8>);
+pub struct Writer {
+    buf: Vec<u8>,
+    failed: bool,
+}
 
 impl Writer {
+    /// An empty buffer with room for about `bytes` bytes (when memory allows).
+    pub fn with_capacity(bytes: usize) -> Writer {
+        let mut w = Writer::default();
+        w.room(bytes);
+        w
+    }
+    /// The bytes written, or `None` when memory ran out.
+    pub fn finish(self) -> Option<Vec<u8>> {
+        (!self.failed).then_some(self.buf)
+    }
+    /// Whether `n` more bytes fit.
+    fn room(&mut self, n: usize) -> bool {
+        if !self.failed && self.buf.capacity() - self.buf.len() < n {
+            self.failed = self.buf.try_reserve(n).is_err();
+        }
+        !self.failed
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        if self.room(bytes.len()) {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+    /// Makes room for `n` more bytes, written in place a column at a time (several
+    /// times faster than value by value); `None` when memory ran out.
+    fn column(&mut self, n: usize) -> Option<&mut [u8]> {
+        if !self.room(n) {
+            return None;
+        }
+        let at = self.buf.len();
+        self.buf.resize(at + n, 0);
+        self.buf.get_mut(at..)
+    }
     /// One byte.
     pub fn u8(&mut self, v: u8) {
-        self.0.push(v);
+        self.put(&[v]);
     }
     /// A u32.
     pub fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     /// A usize, as a u64.
     pub fn len(&mut self, v: usize) {
-        self.0.extend_from_slice(&(v as u64).to_le_bytes());
+        self.put(&(v as u64).to_le_bytes());
     }
     /// An f64, bit for bit.
     pub fn f64(&mut self, v: f64) {
-        self.0.extend_from_slice(&v.to_bits().to_le_bytes());
+        self.put(&v.to_bits().to_le_bytes());
     }
     /// An i128.
     pub fn i128(&mut self, v: i128) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.put(&v.to_le_bytes());
     }
     /// A string, after its length.
     pub fn str(&mut self, s: &str) {
-        self.len(s.len());
-        self.0.extend_from_slice(s.as_bytes());
+        self.bytes(s.as_bytes());
     }
     /// A column of u32, after its length.
     pub fn u32s(&mut self, v: &[u32]) {
         self.len(v.len());
-        let at = self.grow(4 * v.len());
-        for (out, x) in self.0[at..].chunks_exact_mut(4).zip(v) {
-            out.copy_from_slice(&x.to_le_bytes());
+        if let Some(out) = self.column(4 * v.len()) {
+            for (o, x) in out.chunks_exact_mut(4).zip(v) {
+                o.copy_from_slice(&x.to_le_bytes());
+            }
         }
     }
     /// A column of f64, after its length.
     pub fn f64s(&mut self, v: &[f64]) {
         self.len(v.len());
-        let at = self.grow(8 * v.len());
-        for (out, x) in self.0[at..].chunks_exact_mut(8).zip(v) {
-            out.copy_from_slice(&x.to_bits().to_le_bytes());
+        if let Some(out) = self.column(8 * v.len()) {
+            for (o, x) in out.chunks_exact_mut(8).zip(v) {
+                o.copy_from_slice(&x.to_bits().to_le_bytes());
+            }
         }
     }
-    /// Makes room for `n` more bytes (written in place, a column at a time, which is
-    /// several times faster than pushing value by value); returns where they start.
-    fn grow(&mut self, n: usize) -> usize {
-        let at = self.0.len();
-        self.0.resize(at + n, 0);
-        at
+    /// A column of booleans, one byte each, after its length.
+    pub fn bools(&mut self, v: &[bool]) {
+        self.len(v.len());
+        if let Some(out) = self.column(v.len()) {
+            for (o, &x) in out.iter_mut().zip(v) {
+                *o = u8::from(x);
+            }
+        }
     }
     /// A column of bytes, after its length.
     pub fn bytes(&mut self, v: &[u8]) {
         self.len(v.len());
-        self.0.extend_from_slice(v);
+        self.put(v);
     }
 }
 
 /// Why a buffer could not be read.
 pub const DAMAGED: &str = "a scored part of the file arrived damaged";
+/// Why a buffer could not be read into memory.
+pub const NO_MEMORY: &str = "a scored part of the file does not fit in memory";
+
+/// An empty column with room for `n` values, or an error when memory is short.
+fn reserved<T>(n: usize) -> Result<Vec<T>, &'static str> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| NO_MEMORY)?;
+    Ok(v)
+}
 
 /// Reads values back in the order they were written.
 #[derive(Debug)]
@@ -136,19 +184,30 @@ impl<'a> Reader<'a> {
     pub fn u32s(&mut self) -> Result<Vec<u32>, &'static str> {
         let n = self.len(4)?;
         let raw = self.take(4 * n)?;
-        Ok(raw
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+        let mut out = reserved(n)?;
+        out.extend(
+            raw.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        );
+        Ok(out)
     }
     /// A column of f64.
     pub fn f64s(&mut self) -> Result<Vec<f64>, &'static str> {
         let n = self.len(8)?;
         let raw = self.take(8 * n)?;
-        Ok(raw
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect())
+        let mut out = reserved(n)?;
+        out.extend(
+            raw.chunks_exact(8)
+                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
+        );
+        Ok(out)
+    }
+    /// A column of booleans.
+    pub fn bools(&mut self) -> Result<Vec<bool>, &'static str> {
+        let raw = self.bytes()?;
+        let mut out = reserved(raw.len())?;
+        out.extend(raw.iter().map(|&b| b != 0));
+        Ok(out)
     }
     /// A column of bytes.
     pub fn bytes(&mut self) -> Result<&'a [u8], &'static str> {
@@ -174,7 +233,8 @@ mod tests {
         w.f64s(&[0.1, f64::INFINITY, -1e-300]);
         w.bytes(&[0, 1, 2]);
         w.len(1 << 40);
-        let all = w.0;
+        w.bools(&[true, false]);
+        let all = w.finish().unwrap();
         let mut r = Reader::new(&all);
         assert_eq!(r.u8(), Ok(7));
         assert_eq!(r.u32(), Ok(u32::MAX));
@@ -189,6 +249,7 @@ mod tests {
         assert_eq!(f[2], -1e-300);
         assert_eq!(r.bytes(), Ok(&[0u8, 1, 2][..]));
         assert_eq!(r.usize(), Ok(1 << 40));
+        assert_eq!(r.bools(), Ok(vec![true, false]));
         assert!(r.is_done());
         // Every truncation fails cleanly somewhere.
         for cut in 0..all.len() {
@@ -204,6 +265,7 @@ mod tests {
                 r.f64s()?;
                 r.bytes()?;
                 r.usize()?;
+                r.bools()?;
                 Ok(())
             })();
             assert_eq!(ok, Err(DAMAGED), "cut at {cut}");
@@ -211,6 +273,10 @@ mod tests {
         // A length claiming more than the buffer holds.
         let mut w = Writer::default();
         w.len(usize::MAX / 2);
-        assert_eq!(Reader::new(&w.0).f64s(), Err(DAMAGED));
+        assert_eq!(Reader::new(&w.finish().unwrap()).f64s(), Err(DAMAGED));
+        // Memory running out is remembered, not an abort.
+        let mut w = Writer::with_capacity(usize::MAX / 2);
+        w.u8(1);
+        assert!(w.finish().is_none());
     }
 }

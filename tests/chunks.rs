@@ -104,7 +104,7 @@ fn joins(bytes: &[u8], model: &Model, start: usize) -> (bool, bool) {
     .unwrap();
     part.push(&bytes[start..]).unwrap();
     // Through the bytes a web worker hands over; damage is an error, never a panic.
-    let wire = part.into_part().unwrap().to_bytes();
+    let wire = part.into_part().unwrap().to_bytes().unwrap();
     for cut in [0, 10, wire.len() / 3, wire.len() - 1] {
         assert!(Part::from_bytes(&wire[..cut], model, "f.csv", as_of()).is_err());
     }

@@ -41,6 +41,12 @@ async function bytesOf(blob, start, end) {
 
 /** Files smaller than this are read by one worker: a second one costs a head. */
 export const MIN_PARALLEL_BYTES = 4 * HEAD_BYTES;
+/**
+ * Files larger than this are read by one worker too: joining a part briefly holds it
+ * twice more in the first worker's memory, which a file near the memory limit lacks
+ * (it is then scored, or refused with a clear message, by one worker).
+ */
+export const MAX_PARALLEL_BYTES = 512 << 20;
 
 /**
  * Pushes bytes `from`..`to` of `blob` into `engine` chunk by chunk (the next chunk is
@@ -62,7 +68,7 @@ async function stream(engine, blob, from, to, progress) {
  * cut is a record's end, and reads on itself when it is not (a quoted line break).
  */
 async function cutPoint(blob) {
-  if (blob.size < MIN_PARALLEL_BYTES) return null;
+  if (blob.size < MIN_PARALLEL_BYTES || blob.size > MAX_PARALLEL_BYTES) return null;
   const middle = Math.floor(blob.size / 2);
   const window = await bytesOf(blob, middle, middle + (1 << 16));
   const lf = window.indexOf(10);
