@@ -107,11 +107,20 @@ pub const DAMAGED: &str = "a scored part of the file arrived damaged";
 /// Why a buffer could not be read into memory.
 pub const NO_MEMORY: &str = "a scored part of the file does not fit in memory";
 
-/// An empty column with room for `n` values, or an error when memory is short.
-fn reserved<T>(n: usize) -> Result<Vec<T>, &'static str> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| NO_MEMORY)?;
-    Ok(v)
+/// Appends the u32 values of a raw column ([`Reader::raw_column`]), each through `f`.
+pub fn extend_u32s(out: &mut Vec<u32>, raw: &[u8], mut f: impl FnMut(u32) -> u32) {
+    out.extend(
+        raw.chunks_exact(4)
+            .map(|c| f(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))),
+    );
+}
+
+/// Appends the f64 values of a raw column ([`Reader::raw_column`]).
+pub fn extend_f64s(out: &mut Vec<f64>, raw: &[u8]) {
+    out.extend(
+        raw.chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
+    );
 }
 
 /// Reads values back in the order they were written.
@@ -180,34 +189,11 @@ impl<'a> Reader<'a> {
         let n = self.len(1)?;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| DAMAGED)
     }
-    /// A column of u32.
-    pub fn u32s(&mut self) -> Result<Vec<u32>, &'static str> {
-        let n = self.len(4)?;
-        let raw = self.take(4 * n)?;
-        let mut out = reserved(n)?;
-        out.extend(
-            raw.chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-        );
-        Ok(out)
-    }
-    /// A column of f64.
-    pub fn f64s(&mut self) -> Result<Vec<f64>, &'static str> {
-        let n = self.len(8)?;
-        let raw = self.take(8 * n)?;
-        let mut out = reserved(n)?;
-        out.extend(
-            raw.chunks_exact(8)
-                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])),
-        );
-        Ok(out)
-    }
-    /// A column of booleans.
-    pub fn bools(&mut self) -> Result<Vec<bool>, &'static str> {
-        let raw = self.bytes()?;
-        let mut out = reserved(raw.len())?;
-        out.extend(raw.iter().map(|&b| b != 0));
-        Ok(out)
+    /// A column's values as raw bytes (`unit` bytes each), without copying: the count
+    /// and the bytes, for [`extend_u32s`] and [`extend_f64s`].
+    pub fn raw_column(&mut self, unit: usize) -> Result<(usize, &'a [u8]), &'static str> {
+        let n = self.len(unit)?;
+        Ok((n, self.take(n * unit)?))
     }
     /// A column of bytes.
     pub fn bytes(&mut self) -> Result<&'a [u8], &'static str> {
@@ -242,14 +228,17 @@ mod tests {
         assert!(r.f64().unwrap().is_nan());
         assert_eq!(r.i128(), Ok(i128::MIN + 3));
         assert_eq!(r.str().as_deref(), Ok("Zoë, \"Café\""));
-        assert_eq!(r.u32s(), Ok(vec![1, 2, u32::MAX]));
-        let f = r.f64s().unwrap();
-        assert_eq!(f[0], 0.1);
-        assert_eq!(f[1], f64::INFINITY);
-        assert_eq!(f[2], -1e-300);
+        let (n, raw) = r.raw_column(4).unwrap();
+        let mut u = vec![7];
+        extend_u32s(&mut u, raw, |x| x.wrapping_add(1));
+        assert_eq!((n, u), (3, vec![7, 2, 3, 0]));
+        let (n, raw) = r.raw_column(8).unwrap();
+        let mut f = Vec::new();
+        extend_f64s(&mut f, raw);
+        assert_eq!((n, f), (3, vec![0.1, f64::INFINITY, -1e-300]));
         assert_eq!(r.bytes(), Ok(&[0u8, 1, 2][..]));
         assert_eq!(r.usize(), Ok(1 << 40));
-        assert_eq!(r.bools(), Ok(vec![true, false]));
+        assert_eq!(r.bytes(), Ok(&[1u8, 0][..]));
         assert!(r.is_done());
         // Every truncation fails cleanly somewhere.
         for cut in 0..all.len() {
@@ -261,11 +250,11 @@ mod tests {
                 r.f64()?;
                 r.i128()?;
                 r.str()?;
-                r.u32s()?;
-                r.f64s()?;
+                r.raw_column(4)?;
+                r.raw_column(8)?;
                 r.bytes()?;
                 r.usize()?;
-                r.bools()?;
+                r.bytes()?;
                 Ok(())
             })();
             assert_eq!(ok, Err(DAMAGED), "cut at {cut}");
@@ -273,7 +262,8 @@ mod tests {
         // A length claiming more than the buffer holds.
         let mut w = Writer::default();
         w.len(usize::MAX / 2);
-        assert_eq!(Reader::new(&w.finish().unwrap()).f64s(), Err(DAMAGED));
+        let bytes = w.finish().unwrap();
+        assert_eq!(Reader::new(&bytes).raw_column(8), Err(DAMAGED));
         // Memory running out is remembered, not an abort.
         let mut w = Writer::with_capacity(usize::MAX / 2);
         w.u8(1);

@@ -92,8 +92,12 @@ fn check_parts(name: &str, bytes: &[u8], model: &Model, starts: &[u64]) {
 /// Whether the scorer of the bytes before `start` ends there at a record's end, and
 /// whether the part from `start` then joins it: the paths `check_parts` takes.
 fn joins(bytes: &[u8], model: &Model, start: usize) -> (bool, bool) {
-    let mut first = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new());
-    first.push(&bytes[..start]).unwrap();
+    let before = || {
+        let mut first = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new());
+        first.push(&bytes[..start]).unwrap();
+        first
+    };
+    let mut first = before();
     let mut part = Scorer::part(
         model.clone(),
         "f.csv",
@@ -112,7 +116,16 @@ fn joins(bytes: &[u8], model: &Model, start: usize) -> (bool, bool) {
     if !first.end_part().unwrap() {
         return (false, false);
     }
-    let joined = first.join(part).unwrap();
+    // Damaged bytes are refused and leave the first part as it was.
+    for cut in [10, wire.len() / 2, wire.len() - 1] {
+        assert!(!first.join_bytes(&wire[..cut]).unwrap());
+    }
+    // The threads' path (a part in memory) agrees with the page's (bytes read straight
+    // into the columns), which is the one compared with the whole file below.
+    let mut other = before();
+    assert!(other.end_part().unwrap());
+    let joined = first.join_bytes(&wire).unwrap();
+    assert_eq!(joined, other.join(part).unwrap());
     if joined {
         let whole = outcome(audit_mapped(
             bytes,
@@ -121,12 +134,14 @@ fn joins(bytes: &[u8], model: &Model, start: usize) -> (bool, bool) {
             as_of(),
             &Mapping::new(),
         ));
-        let mut scored = first.finish().unwrap();
-        scored.file_sha256 = churn_audit::audit::sha256_hex(bytes);
-        assert!(
-            outcome(Ok(scored.to_result())) == whole,
-            "joined through bytes"
-        );
+        for (path, scorer) in [("bytes", first), ("memory", other)] {
+            let mut scored = scorer.finish().unwrap();
+            scored.file_sha256 = churn_audit::audit::sha256_hex(bytes);
+            assert!(
+                outcome(Ok(scored.to_result())) == whole,
+                "joined through {path}"
+            );
+        }
     }
     (true, joined)
 }
