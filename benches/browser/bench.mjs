@@ -356,6 +356,8 @@ function probe({ rows }) {
     finish('done', () => ({
       accounts: digits(accounts.textContent),
       churners: Number(summary.dataset.expectedChurners ?? NaN),
+      // How many workers read the file (our page: 2 on two cores for a big file).
+      readers: document.body.dataset.workers ?? null,
       visible: summary.checkVisibility ? summary.checkVisibility({ checkVisibilityCSS: true }) : true,
     }));
   };
@@ -634,7 +636,7 @@ function buildReport({ started, data, sizes, pages, cli, chromiumVersion }) {
   if (first) {
     line(
       `Our page's JS heap at its peak (first run): page ${mb(first.heap.page)} + workers ${mb(first.heap.workers)} ` +
-        `(${first.workers} worker(s) attached at the end); max over runs ${mb(ours.heap.max)}; ` +
+        `(${first.workers} worker(s) attached at the end; the file was read by ${first.readers ?? '?'}); max over runs ${mb(ours.heap.max)}; ` +
         `peak with ArrayBuffer backing stores added ${mb(first.heap.withBuffers)}.`,
     );
   }
