@@ -199,8 +199,15 @@ impl PortfolioBuilder {
             let name = Some(segment.trim())
                 .filter(|s| !s.is_empty())
                 .unwrap_or("(none)");
-            let i = match self.segment_index.get(name) {
-                Some(&i) => i,
+            // A list has a handful of segments: comparing a few names is quicker than
+            // hashing one. The map and the list always hold the same names.
+            let known = if self.segments.len() <= 8 {
+                self.segments.iter().position(|s| s.0 == name)
+            } else {
+                self.segment_index.get(name).copied()
+            };
+            let i = match known {
+                Some(i) => i,
                 None => {
                     self.segments
                         .push((name.to_string(), 0, FixedSum::fine(), FixedSum::money()));
