@@ -41,17 +41,18 @@ fn pow2(k: i32) -> f64 {
 #[inline]
 fn truncate(x: f64) -> i128 {
     let bits = x.to_bits();
-    // |x| = significand · 2^shift, exactly (zero and subnormals: |x| < 1, truncated to 0).
     let biased = ((bits >> 52) & 0x7FF) as i32;
-    let significand = i128::from((bits & ((1 << 52) - 1)) | (1 << 52));
-    let shift = biased - 1075;
-    let magnitude = if biased == 0 || shift <= -53 {
-        0
-    } else if shift < 0 {
-        significand >> -shift
+    // |x| = significand · 2^shift, exactly. Zero and subnormals (exponent field 0, so
+    // |x| < 1) get significand 0 and shift 0: the portfolio adds many zeros among other
+    // terms, and they take the usual path rather than a mispredicted branch.
+    let normal = biased != 0;
+    let significand = i128::from(((bits & ((1 << 52) - 1)) | (1 << 52)) * u64::from(normal));
+    let shift = (biased - 1075) * i32::from(normal);
+    let magnitude = if shift >= 0 {
+        // |x| < 2^125 keeps the shift at most 72 and the result below 2^125.
+        significand.wrapping_shl(shift.unsigned_abs())
     } else {
-        // |x| < 2^125 keeps this below 2^125 (shift ≤ 72).
-        significand << shift.min(74)
+        significand >> (-shift).min(127)
     };
     if bits >> 63 == 1 {
         -magnitude
@@ -352,6 +353,24 @@ pub fn metric_set(y: &[bool], p: &[f64]) -> MetricSet {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn adding_zero_changes_nothing() {
+        // The portfolio adds non-positive contributions as 0 rather than branching.
+        for terms in [
+            &[][..],
+            &[0.3, -1e-30, 7.5e10],
+            &[f64::INFINITY],
+            &[f64::NAN, 1.0],
+        ] {
+            for mut sum in [super::FixedSum::fine(), super::FixedSum::money()] {
+                terms.iter().for_each(|&t| sum.add(t));
+                let before = sum.clone();
+                sum.add(0.0);
+                assert_eq!(format!("{sum:?}"), format!("{before:?}"));
+            }
+        }
+    }
 
     #[test]
     fn truncation_from_the_bits_matches_the_as_cast() {
