@@ -176,31 +176,42 @@ impl PortfolioBuilder {
         if let Some(b) = self.histogram.get_mut(bin) {
             *b += 1;
         }
+        // Only what raises the risk is added up. Adding 0 leaves a `FixedSum` exactly as
+        // it was, so every term is added, the others as 0: the sign of a contribution is
+        // unpredictable, and a branch on it mispredicts about every other time.
+        let raising = |x: f64| if x > 0.0 { x } else { 0.0 };
         self.group_sum.iter_mut().for_each(|g| *g = 0.0);
         for (f, &c) in score.contributions.iter().enumerate() {
-            if c > 0.0 {
-                if let Some(sum) = self.feature_added.get_mut(f) {
-                    sum.add(c);
-                    self.feature_raised[f] += 1;
-                }
+            if let (Some(sum), Some(raised)) = (
+                self.feature_added.get_mut(f),
+                self.feature_raised.get_mut(f),
+            ) {
+                sum.add(raising(c));
+                *raised += usize::from(c > 0.0);
             }
             let g = self.group_of.get(f).copied().unwrap_or(0);
             if let Some(s) = self.group_sum.get_mut(g) {
                 *s += c;
             }
         }
-        for (g, &s) in self.group_sum.iter().enumerate() {
-            if s > 0.0 {
-                self.group_added[g].add(s);
-                self.group_raised[g] += 1;
-            }
+        let groups = self.group_added.iter_mut().zip(&mut self.group_raised);
+        for (&s, (sum, raised)) in self.group_sum.iter().zip(groups) {
+            sum.add(raising(s));
+            *raised += usize::from(s > 0.0);
         }
         if self.has_segment {
             let name = Some(segment.trim())
                 .filter(|s| !s.is_empty())
                 .unwrap_or("(none)");
-            let i = match self.segment_index.get(name) {
-                Some(&i) => i,
+            // A list has a handful of segments: comparing a few names is quicker than
+            // hashing one. The map and the list always hold the same names.
+            let known = if self.segments.len() <= 8 {
+                self.segments.iter().position(|s| s.0 == name)
+            } else {
+                self.segment_index.get(name).copied()
+            };
+            let i = match known {
+                Some(i) => i,
                 None => {
                     self.segments
                         .push((name.to_string(), 0, FixedSum::fine(), FixedSum::money()));

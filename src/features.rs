@@ -682,10 +682,11 @@ impl Plan {
                 Err(why) => warnings.push(cell_warning(line, &r.header, text, why, &r.action)),
             }
         }
+        // `ingest::trim` is `str::trim` with a shortcut for cells with nothing to trim.
         let text = RowText {
-            account_id: cell(self.id).trim(),
-            account_name: self.name.map_or("", |c| cell(c).trim()),
-            segment: self.segment.map_or("", |c| cell(c).trim()),
+            account_id: ingest::trim(cell(self.id)),
+            account_name: self.name.map_or("", |c| ingest::trim(cell(c))),
+            segment: self.segment.map_or("", |c| ingest::trim(cell(c))),
         };
         if ingest::is_missing(text.account_id) {
             warnings.insert(

@@ -720,11 +720,24 @@ impl Decoder {
                 decode_utf16(carry, bytes, *big_endian, eof, out)
             }
             Decoder::Ascii { carry } => {
-                let mut all = std::mem::take(carry);
-                all.extend_from_slice(bytes);
-                let ascii = all.iter().position(|b| !b.is_ascii()).unwrap_or(all.len());
-                out.push_str(std::str::from_utf8(&all[..ascii]).unwrap_or(""));
-                let rest = &all[ascii..];
+                // Only a character cut at the previous chunk's end needs a joined copy.
+                let joined;
+                let all: &[u8] = if carry.is_empty() {
+                    bytes
+                } else {
+                    let mut all = std::mem::take(carry);
+                    all.extend_from_slice(bytes);
+                    joined = all;
+                    &joined
+                };
+                // `is_ascii` checks a word at a time: the usual chunk is all ASCII.
+                let ascii = if all.is_ascii() {
+                    all.len()
+                } else {
+                    all.iter().position(|b| !b.is_ascii()).unwrap_or(all.len())
+                };
+                let (text, rest) = all.split_at(ascii);
+                out.push_str(std::str::from_utf8(text).unwrap_or(""));
                 if rest.is_empty() {
                     return;
                 }
@@ -1056,16 +1069,14 @@ impl<'a> Splitter<'a> {
     }
 
     /// End of an unquoted stretch starting at `from`: the next delimiter or line break.
+    #[inline]
     fn stretch_end(&self, from: usize) -> usize {
         let bytes = self.text.as_bytes();
         // A line feed already ends the stretch, so it stands in for "no delimiter".
         let d = self.delimiter.unwrap_or(b'\n');
         bytes
             .get(from..)
-            .and_then(|rest| {
-                rest.iter()
-                    .position(|&b| b == d || b == b'\n' || b == b'\r')
-            })
+            .and_then(|rest| find_stop(rest, d))
             .map_or(bytes.len(), |p| from + p)
     }
 
@@ -1135,10 +1146,51 @@ impl<'a> Splitter<'a> {
     }
 }
 
+/// The index of the first `d`, `\n` or `\r` in `hay`.
+///
+/// Cells are short, so this reads eight bytes at a time as one `u64` (plain integer
+/// arithmetic, the same on wasm32) rather than testing byte by byte. For a word `v`,
+/// `(v - 0x01…01) & !v & 0x80…80` flags its zero bytes; a borrow can also flag bytes
+/// *above* a zero byte, but never below one, so the lowest flag is the first match.
+#[inline]
+fn find_stop(hay: &[u8], d: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zeros = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let (delimiter, lf, cr) = (
+        ONES * u64::from(d),
+        ONES * u64::from(b'\n'),
+        ONES * u64::from(b'\r'),
+    );
+    let mut words = hay.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let mut le = [0u8; 8];
+        le.copy_from_slice(word);
+        let v = u64::from_le_bytes(le);
+        let hits = zeros(v ^ delimiter) | zeros(v ^ lf) | zeros(v ^ cr);
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == d || b == b'\n' || b == b'\r')
+        .map(|p| at + p)
+}
+
 /// `str::trim`, with a shortcut for the usual cell that has nothing to trim.
-fn trim(s: &str) -> &str {
+///
+/// A cell that is empty, or starts and ends with a visible ASCII character, cannot
+/// start or end with whitespace (a non-ASCII space would start and end with bytes
+/// above 0x7F): it is returned as it is.
+#[inline]
+pub(crate) fn trim(s: &str) -> &str {
     let plain = |b: &u8| (0x21..0x7F).contains(b);
     match (s.as_bytes().first(), s.as_bytes().last()) {
+        (None, _) => s,
         (Some(first), Some(last)) if plain(first) && plain(last) => s,
         _ => s.trim(),
     }
@@ -1161,7 +1213,16 @@ pub fn is_missing(cell: &str) -> bool {
         "", "n/a", "na", "-", "--", "null", "nan", "none", "unknown", "#n/a", "(blank)", "?",
     ];
     let t = trim(cell);
-    t.len() <= 7 && TOKENS.iter().any(|m| t.eq_ignore_ascii_case(m))
+    // Every token starts with one of these (or is empty): most cells are ruled out by
+    // their first byte alone.
+    let may_be_token = match t.as_bytes().first() {
+        None => true,
+        Some(b) => matches!(
+            b.to_ascii_lowercase(),
+            b'n' | b'-' | b'u' | b'#' | b'(' | b'?'
+        ),
+    };
+    may_be_token && t.len() <= 7 && TOKENS.iter().any(|m| t.eq_ignore_ascii_case(m))
 }
 
 /// How the numbers of a column are written.
@@ -1304,17 +1365,23 @@ fn fold_digits(s: &str) -> Option<String> {
 }
 
 /// The common case, plain `-123` or `45.6`, without building a copy.
+#[inline]
 fn fast_number(s: &str, style: NumberStyle) -> Option<f64> {
     let b = s.as_bytes();
     let digits = b.strip_prefix(b"-").unwrap_or(b);
     if !digits.first()?.is_ascii_digit() || !digits.last()?.is_ascii_digit() {
         return None;
     }
-    let mut dot = None;
+    // One pass checks the shape and gathers the digits; past 19 digits `m` wraps, but
+    // it is only used below for 15 digits or fewer.
+    let (mut dot, mut m) = (None, 0u64);
     for (i, &c) in digits.iter().enumerate() {
-        if c == b'.' && dot.is_none() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        } else if c == b'.' && dot.is_none() {
             dot = Some(i);
-        } else if !c.is_ascii_digit() {
+        } else {
             return None;
         }
     }
@@ -1329,12 +1396,13 @@ fn fast_number(s: &str, style: NumberStyle) -> Option<f64> {
     // division is correctly rounded: the same value `parse` gives, faster.
     let n_digits = digits.len() - usize::from(dot.is_some());
     if n_digits <= 15 {
-        let mut m: u64 = 0;
-        for &c in digits.iter().filter(|c| c.is_ascii_digit()) {
-            m = m * 10 + u64::from(c - b'0');
-        }
-        let frac = dot.map_or(0, |p| digits.len() - p - 1);
-        let v = m as f64 / POW10[frac];
+        // `m < 10^15` converts exactly through i64 (one instruction, where u64 takes
+        // several), and an integer needs no division: dividing by 1 is exact.
+        let whole = m as i64 as f64;
+        let v = match dot {
+            Some(p) => whole / POW10[digits.len() - p - 1],
+            None => whole,
+        };
         return Some(if b.first() == Some(&b'-') { -v } else { v });
     }
     s.parse::<f64>().ok().filter(|v| v.is_finite())
@@ -1696,6 +1764,14 @@ pub fn infer_date_order<'a>(
 /// Parses a date to days since 1970-01-01 (negative before). `Ok(None)` = missing.
 pub fn parse_date(cell: &str, order: DateOrder) -> std::result::Result<Option<i64>, &'static str> {
     let s = trim(cell);
+    // A plain `2024-03-05` (the usual CRM export) is never a missing token.
+    if let Some((y, m, d)) = iso_ymd(s) {
+        return if valid_ymd(y, m, d) {
+            Ok(Some(days_from_civil(y, m, d)))
+        } else {
+            Err(INVALID_DATE)
+        };
+    }
     if is_missing(s) {
         return Ok(None);
     }
@@ -1711,6 +1787,24 @@ pub fn parse_date(cell: &str, order: DateOrder) -> std::result::Result<Option<i6
     } else {
         Err(INVALID_DATE)
     }
+}
+
+/// Year, month and day of exactly `YYYY-MM-DD`, unvalidated: what [`lex_date`] makes
+/// of that shape, without its general search.
+#[inline]
+fn iso_ymd(s: &str) -> Option<(i64, u32, u32)> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *<&[u8; 10]>::try_from(s.as_bytes()).ok()?
+    else {
+        return None;
+    };
+    let digit = |c: u8| -> Option<u32> {
+        let d = c.wrapping_sub(b'0');
+        (d < 10).then_some(u32::from(d))
+    };
+    let year = ((digit(y0)? * 10 + digit(y1)?) * 10 + digit(y2)?) * 10 + digit(y3)?;
+    let month = digit(m0)? * 10 + digit(m1)?;
+    let day = digit(d0)? * 10 + digit(d1)?;
+    Some((i64::from(year), month, day))
 }
 
 fn is_leap(y: i64) -> bool {
@@ -2145,6 +2239,144 @@ mod tests {
             let expected: f64 = s.parse().unwrap();
             let got = fast_number(&s, NumberStyle::default()).unwrap();
             assert_eq!(got.to_bits(), expected.to_bits(), "{s}");
+        }
+    }
+
+    /// A deterministic xorshift stream for the fast-path tests.
+    fn xorshift(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
+    /// A string of up to `max` characters drawn from `alphabet`.
+    fn draw(x: &mut u64, alphabet: &[&str], max: usize) -> String {
+        let len = (xorshift(x) % (max as u64 + 1)) as usize;
+        (0..len)
+            .map(|_| alphabet[(xorshift(x) % alphabet.len() as u64) as usize])
+            .collect()
+    }
+
+    #[test]
+    fn the_fast_number_path_takes_exactly_the_plain_shapes() {
+        // Plain shapes (with up to 22 digits, so both the exact and the `parse` branch
+        // run) must read as the standard parser reads them; every other cell is left to
+        // the general reader. The shape is checked here independently of the code.
+        let alphabet = [
+            "0", "1", "5", "9", "9", "7", ".", ".", "-", "e", ",", " ", "+",
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..200_000 {
+            let s = draw(&mut x, &alphabet, 22);
+            let body = s.strip_prefix('-').unwrap_or(&s);
+            let plain = body.starts_with(|c: char| c.is_ascii_digit())
+                && body.ends_with(|c: char| c.is_ascii_digit())
+                && body.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                && body.bytes().filter(|&b| b == b'.').count() <= 1;
+            let ambiguous = body.split_once('.').is_some_and(|(before, after)| {
+                after.len() == 3 && (1..=3).contains(&before.len()) && !before.starts_with('0')
+            });
+            for style in [US, EU] {
+                let expected = (plain && !(ambiguous && style.decimal_comma))
+                    .then(|| s.parse::<f64>().unwrap())
+                    .filter(|v| v.is_finite());
+                let got = fast_number(&s, style);
+                assert_eq!(got.map(f64::to_bits), expected.map(f64::to_bits), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn finding_a_stop_matches_a_byte_by_byte_search() {
+        let alphabet = [
+            "a", "1", " ", ",", ";", "\t", "\n", "\r", "\"", "é", "\u{0}", "\u{7f}", "€", "\u{10a}",
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..50_000 {
+            let s = draw(&mut x, &alphabet, 40);
+            for d in [b',', b';', b'\t', b'\n'] {
+                let expected = s.bytes().position(|b| b == d || b == b'\n' || b == b'\r');
+                assert_eq!(find_stop(s.as_bytes(), d), expected, "{s:?} {d}");
+            }
+        }
+        // Every byte value, at every offset of a word.
+        for b in 0..=255u8 {
+            for at in 0..20 {
+                let mut hay = vec![b'x'; 24];
+                hay[at] = b;
+                let stop = matches!(b, b',' | b'\n' | b'\r');
+                assert_eq!(find_stop(&hay, b','), stop.then_some(at), "{b} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_trim_shortcut_matches_str_trim() {
+        let alphabet = [
+            "a", "1", " ", "\t", "\n", "\r", "\u{a0}", "\u{2009}", "\u{3000}", "é", "~", "\u{7f}",
+            "\u{0}", "\u{1f}", "!", "\u{85}",
+        ];
+        let mut x: u64 = 0xBF58_476D_1CE4_E5B9;
+        for _ in 0..100_000 {
+            let cell = draw(&mut x, &alphabet, 6);
+            assert_eq!(trim(&cell), cell.trim(), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn missing_tokens_match_the_plain_definition() {
+        const TOKENS: [&str; 12] = [
+            "", "n/a", "na", "-", "--", "null", "nan", "none", "unknown", "#n/a", "(blank)", "?",
+        ];
+        let alphabet = [
+            "n", "N", "a", "A", "/", "-", "u", "l", "#", "(", "?", " ", "1", "é", "k",
+        ];
+        let mut x: u64 = 0xD1B5_4A32_D192_ED03;
+        let mut cells: Vec<String> = TOKENS
+            .iter()
+            .map(|t| format!(" {} ", t.to_uppercase()))
+            .collect();
+        cells.extend((0..200_000).map(|_| draw(&mut x, &alphabet, 9)));
+        for cell in &cells {
+            let t = cell.trim();
+            let expected = TOKENS.iter().any(|m| t.to_lowercase() == *m);
+            assert_eq!(is_missing(cell), expected, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn the_iso_date_path_matches_the_general_reader() {
+        let alphabet = ["0", "1", "2", "3", "9", "-", "-", "/", "a", " "];
+        let mut x: u64 = 0x94D0_49BB_1331_11EB;
+        let mut cells: Vec<String> = (0..200_000).map(|_| draw(&mut x, &alphabet, 11)).collect();
+        for days in (-800_000..3_000_000).step_by(7) {
+            cells.push(format_iso_date(days));
+        }
+        for cell in &cells {
+            if let Some(ymd) = iso_ymd(cell) {
+                assert_eq!(
+                    lex_date(cell),
+                    Some(DateShape::Known(ymd.0, ymd.1, ymd.2)),
+                    "{cell:?}"
+                );
+                assert!(!is_missing(cell));
+            }
+            let iso = cell.len() == 10
+                && cell.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                });
+            assert_eq!(iso_ymd(cell).is_some(), iso, "{cell:?}");
+            if iso {
+                let expected = parse_iso_date(cell);
+                let got = parse_date(cell, DateOrder::DayFirst);
+                assert_eq!(got.ok().flatten(), expected, "{cell:?}");
+                assert_eq!(got.is_err(), expected.is_none(), "{cell:?}");
+            }
         }
     }
 

@@ -331,6 +331,29 @@ impl FeatureSpec {
             }
             return false;
         }
+        let (t, clipped) = self.transformed(x);
+        out.push(t);
+        if let Basis::Hinge { knots } = &self.basis {
+            out.extend(knots.iter().map(|k| (t - k).max(0.0)));
+        }
+        clipped
+    }
+
+    /// Σ `w * (b - m)` over the basis columns `b`, added left to right as `Iterator::sum`
+    /// adds them: the same operations, in the same order, as summing a filled buffer.
+    #[inline]
+    fn weighted(&self, columns: impl Iterator<Item = f64>) -> f64 {
+        columns
+            .zip(&self.coefficients)
+            .zip(&self.centers)
+            .map(|((b, w), m)| w * (b - m))
+            .sum()
+    }
+
+    /// The imputed, clipped and transformed value of a numeric feature (the first basis
+    /// column), and whether it was clipped.
+    #[inline]
+    fn transformed(&self, x: Value) -> (f64, bool) {
         let raw = if x.is_nan() { self.impute } else { x };
         let clipped_value = raw.clamp(self.range[0], self.range[1]);
         let clipped = !x.is_nan() && clipped_value != raw;
@@ -339,23 +362,41 @@ impl FeatureSpec {
             // libm for the same reason as in [`sigmoid`]: identical bits on every platform.
             Transform::Log1p => libm::log1p(clipped_value),
         };
-        out.push(t);
-        if let Basis::Hinge { knots } = &self.basis {
-            out.extend(knots.iter().map(|k| (t - k).max(0.0)));
-        }
-        clipped
+        (t, clipped)
     }
 
     /// The contribution of this feature to the log-odds for value `x` (NaN = missing),
-    /// and whether it was clipped. `scratch` is reused to avoid allocation.
+    /// and whether it was clipped.
+    ///
+    /// `scratch` is no longer used: the basis columns are computed as they are summed,
+    /// term by term in [`FeatureSpec::basis_into`]'s order, so the result has the same
+    /// bits without the buffer. The parameter stays so that callers need not change.
     pub fn contribution(&self, x: Value, scratch: &mut Vec<f64>) -> (f64, bool) {
-        let clipped = self.basis_into(x, scratch);
-        let mut c: f64 = scratch
-            .iter()
-            .zip(&self.coefficients)
-            .zip(&self.centers)
-            .map(|((b, w), m)| w * (b - m))
-            .sum();
+        let _ = scratch;
+        self.contribution_of(x)
+    }
+
+    /// [`FeatureSpec::contribution`] without a buffer: scoring calls this once per
+    /// feature and row, so it is written for speed (see the equivalence test).
+    #[inline]
+    fn contribution_of(&self, x: Value) -> (f64, bool) {
+        let (mut c, clipped) = match &self.basis {
+            Basis::Categorical { levels } => {
+                let n = levels.len();
+                let hit = (x.is_finite() && x >= 0.0 && (x as usize) < n).then_some(x as usize);
+                let columns = (0..n).map(|j| if Some(j) == hit { 1.0 } else { 0.0 });
+                (self.weighted(columns), false)
+            }
+            Basis::Linear | Basis::Hinge { .. } => {
+                let (t, clipped) = self.transformed(x);
+                let knots: &[f64] = match &self.basis {
+                    Basis::Hinge { knots } => knots,
+                    _ => &[],
+                };
+                let columns = std::iter::once(t).chain(knots.iter().map(move |k| (t - k).max(0.0)));
+                (self.weighted(columns), clipped)
+            }
+        };
         if let Some(m) = &self.missing {
             let indicator = if x.is_nan() { 1.0 } else { 0.0 };
             c += m.coefficient * (indicator - m.center);
@@ -672,14 +713,16 @@ impl Model {
         score
     }
 
-    /// [`Model::score`] into an existing [`Score`], reusing its vectors and `scratch`
-    /// (scoring a million rows should not allocate a million times).
+    /// [`Model::score`] into an existing [`Score`], reusing its vectors (scoring a
+    /// million rows should not allocate a million times). `scratch` is no longer used
+    /// (see [`FeatureSpec::contribution`]); the parameter stays for callers.
     pub fn score_into(&self, values: &[Value], score: &mut Score, scratch: &mut Vec<f64>) {
         score.contributions.clear();
         score.clipped.clear();
+        let _ = scratch;
         for (i, f) in self.features.iter().enumerate() {
             let x = values.get(i).copied().unwrap_or(f64::NAN);
-            let (c, cl) = f.contribution(x, scratch);
+            let (c, cl) = f.contribution_of(x);
             score.contributions.push(c);
             score.clipped.push(cl);
         }
@@ -921,6 +964,46 @@ pub(crate) mod tests {
         // 1 / (1 + e^-0.72) = 0.6726070170677604 (Python math.exp)
         assert!((s.probability - 0.672_607_017_067_760_4).abs() < 1e-12);
         assert_eq!(m.tier(s.probability), "High");
+    }
+
+    #[test]
+    fn contributions_have_the_bits_of_the_basis_buffer_sum() {
+        // The reference is the buffer path: fill the basis columns, then sum them.
+        let by_buffer = |f: &FeatureSpec, x: f64| {
+            let mut basis = Vec::new();
+            let clipped = f.basis_into(x, &mut basis);
+            let mut c: f64 = basis
+                .iter()
+                .zip(&f.coefficients)
+                .zip(&f.centers)
+                .map(|((b, w), m)| w * (b - m))
+                .sum();
+            if let Some(m) = &f.missing {
+                c += m.coefficient * (if x.is_nan() { 1.0 } else { 0.0 } - m.center);
+            }
+            (c.to_bits(), clipped)
+        };
+        let mut xs = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 1e300];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..4000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            xs.push(match i % 4 {
+                0 => (i / 4) as f64 - 50.0,
+                1 => unit * 800.0 - 100.0,
+                2 => unit * 3e6,
+                _ => (unit - 0.5) * 200.0,
+            });
+        }
+        let default = crate::default_model().unwrap();
+        for f in tiny_model().features.iter().chain(&default.features) {
+            for &x in &xs {
+                let (c, clipped) = f.contribution(x, &mut Vec::new());
+                assert_eq!((c.to_bits(), clipped), by_buffer(f, x), "{} at {x}", f.name);
+            }
+        }
     }
 
     #[test]
