@@ -13,7 +13,7 @@ use crate::explain::{self, Portfolio, PortfolioBuilder};
 use crate::features::{self, ColumnMatch, Inspection, Mapping};
 use crate::ingest;
 use crate::metrics::FixedSum;
-use crate::model::{push_reason, push_value, top_features, top_reasons, Model, Score};
+use crate::model::{push_reason, push_uint, push_value, top_features, top_reasons, Model, Score};
 
 /// How many reasons each account gets.
 pub const REASONS_PER_ACCOUNT: usize = 3;
@@ -613,18 +613,18 @@ impl Scored {
         out: &mut String,
         ends: &mut Vec<usize>,
     ) {
-        use std::fmt::Write;
         ends.clear();
         for w in self.read_warnings_of(r) {
             separate(out, ends);
             out.push_str(w);
             ends.push(out.len());
         }
-        // Writing to a String cannot fail, hence the ignored results below.
         let mut imputed = imputed(&self.model, values, &self.missing_features).peekable();
         if imputed.peek().is_some() {
             separate(out, ends);
-            let _ = write!(out, "line {line}: no value for ");
+            out.push_str("line ");
+            push_uint(out, u64::from(line));
+            out.push_str(": no value for ");
             for (k, name) in imputed.enumerate() {
                 if k > 0 {
                     out.push_str(", ");
@@ -638,7 +638,11 @@ impl Scored {
         for (f, (_, spec)) in clipped.enumerate().filter(|(_, (&c, _))| c) {
             separate(out, ends);
             let x = values.get(f).copied().unwrap_or(f64::NAN);
-            let _ = write!(out, "line {line}: {} = ", spec.name);
+            out.push_str("line ");
+            push_uint(out, u64::from(line));
+            out.push_str(": ");
+            out.push_str(&spec.name);
+            out.push_str(" = ");
             push_value(out, x);
             out.push_str(" is outside the training range [");
             push_value(out, spec.range[0]);
@@ -1064,6 +1068,20 @@ fn push_text_cell(out: &mut String, s: &str) {
     finish_text_cell(out, start);
 }
 
+/// [`CSV_SPECIAL`]'s mark for a byte that makes a cell need quotes.
+const NEEDS_QUOTES: u8 = 1;
+/// [`CSV_SPECIAL`]'s mark for the quote, which also has to be doubled.
+const QUOTE: u8 = 2;
+/// Per byte, what it asks of a CSV cell: one table look-up per byte of the output.
+const CSV_SPECIAL: [u8; 256] = {
+    let mut table = [0; 256];
+    table[b',' as usize] = NEEDS_QUOTES;
+    table[b'\n' as usize] = NEEDS_QUOTES;
+    table[b'\r' as usize] = NEEDS_QUOTES;
+    table[b'"' as usize] = NEEDS_QUOTES | QUOTE;
+    table
+};
+
 /// Makes the text from `start` to the end of `out` a safe CSV cell, in place: a `'`
 /// before a formula prefix (against spreadsheet formula injection), then RFC 4180
 /// quotes when it holds a comma, quote or line break. Most cells need neither, and
@@ -1077,9 +1095,12 @@ fn finish_text_cell(out: &mut String, start: usize) {
         cell.first(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
     );
-    let quotes = cell.iter().filter(|&&b| b == b'"').count();
-    let quoted = quotes > 0 || cell.iter().any(|&b| matches!(b, b',' | b'\n' | b'\r'));
-    if quotes > 0 {
+    let class = cell
+        .iter()
+        .fold(0, |class, &b| class | CSV_SPECIAL[usize::from(b)]);
+    let quoted = class != 0;
+    if class & QUOTE != 0 {
+        let quotes = cell.iter().filter(|&&b| b == b'"').count();
         // Rare (a quote in a name or a warning): rebuilt with its quotes doubled.
         let cell = out.split_off(start);
         out.reserve(cell.len() + quotes + 3);

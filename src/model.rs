@@ -721,30 +721,78 @@ pub fn format_value(x: f64) -> String {
 /// Appends [`format_value`]'s text for `x` to `out`: the scored CSV writes a million
 /// rows of reasons and warnings, and a `String` per number would be most of its work.
 pub fn push_value(out: &mut String, x: f64) {
-    use std::fmt::Write;
     if !x.is_finite() {
         out.push('?');
         return;
     }
-    // Writing to a String cannot fail, hence the ignored results below.
     // Beyond 10^15 every f64 is whole and `as i64` would saturate: show it in
     // scientific notation (1.5e300) instead of pages of digits or a wrong number.
     if x.abs() >= 1e15 {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
         let _ = write!(out, "{x:e}");
         return;
     }
     if (x - x.round()).abs() < 1e-9 {
-        let _ = write!(out, "{}", x.round() as i64);
+        let n = x.round() as i64;
+        if n < 0 {
+            out.push('-');
+        }
+        push_uint(out, n.unsigned_abs());
     } else {
         // Two decimals, then no trailing zeros or point: "2.50" is "2.5", "3.00" is "3".
         // `{:.2}` always writes a point, so the trimming never reaches the integer part.
         let start = out.len();
-        let _ = write!(out, "{x:.2}");
+        push_fixed(out, x, 2);
         let kept = out[start..]
             .trim_end_matches('0')
             .trim_end_matches('.')
             .len();
         out.truncate(start + kept);
+    }
+}
+
+/// Appends `n` in decimal, as `{}` writes it.
+pub fn push_uint(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
+}
+
+/// Appends `x` with `decimals` (1 or 2) digits after the point, exactly as `{:.1}` or
+/// `{:.2}` writes it, without going through `core::fmt` for the usual numbers.
+fn push_fixed(out: &mut String, x: f64, decimals: u32) {
+    let scale = 10u64.pow(decimals);
+    let y = x.abs() * scale as f64;
+    // `y` is within half an ulp (below 1e-8 under 1e8) of the exact |x| * scale, so
+    // unless it is within 1e-6 of a half, both round to the same whole number; fmt
+    // rounds the exact value, so it writes these digits too.
+    if y < 1e8 && (y - y.floor() - 0.5).abs() > 1e-6 {
+        let n = y.round() as u64;
+        if x.is_sign_negative() {
+            out.push('-');
+        }
+        push_uint(out, n / scale);
+        out.push('.');
+        let fraction = n % scale;
+        let mut place = scale / 10;
+        while place > 1 && fraction < place {
+            out.push('0');
+            place /= 10;
+        }
+        push_uint(out, fraction);
+    } else {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{x:.*}", decimals as usize);
     }
 }
 
@@ -769,12 +817,11 @@ pub fn top_reasons(model: &Model, values: &[Value], score: &Score, n: usize) -> 
 /// sorting every feature (the scored CSV asks a million times).
 pub fn top_features(contributions: &[f64], n: usize, order: &mut Vec<usize>) {
     order.clear();
-    if n == 0 {
-        return;
-    }
+    // Only contributions above 1e-9 count, so none is NaN and `>` orders them all; once
+    // `n` are kept, only one above the weakest of them does.
+    let mut floor = 1e-9;
     for (i, &c) in contributions.iter().enumerate() {
-        // Only contributions above 1e-9 count, so none is NaN and `>` orders them all.
-        if c <= 1e-9 || (order.len() == n && c <= contributions[order[n - 1]]) {
+        if c <= floor || n == 0 {
             continue;
         }
         // Later features go after equal ones already kept: ties stay in feature order.
@@ -784,19 +831,23 @@ pub fn top_features(contributions: &[f64], n: usize, order: &mut Vec<usize>) {
             .unwrap_or(order.len());
         order.insert(at, i);
         order.truncate(n);
+        if order.len() == n {
+            floor = order.last().map_or(floor, |&j| contributions[j]);
+        }
     }
 }
 
 /// Appends the reason for feature `i` of an account to `out`, with its weight, e.g.
 /// "No two-way engagement for 142 days (odds ×3.1)" (see [`top_reasons`]).
 pub fn push_reason(out: &mut String, model: &Model, values: &[Value], score: &Score, i: usize) {
-    use std::fmt::Write;
     let (Some(f), Some(&c)) = (model.features.get(i), score.contributions.get(i)) else {
         return;
     };
     let x = values.get(i).copied().unwrap_or(f64::NAN);
     push_reason_text(out, f, x);
-    let _ = write!(out, " (odds ×{:.1})", libm::exp(c));
+    out.push_str(" (odds ×");
+    push_fixed(out, libm::exp(c), 1);
+    out.push(')');
 }
 
 fn push_reason_text(out: &mut String, f: &FeatureSpec, x: Value) {
@@ -846,14 +897,21 @@ fn push_reason_text(out: &mut String, f: &FeatureSpec, x: Value) {
 
 /// Appends `template` with every "{value}" replaced by `x` ([`format_value`]).
 fn push_filled(out: &mut String, template: &str, x: Value) {
-    let mut parts = template.split("{value}");
-    if let Some(first) = parts.next() {
-        out.push_str(first);
+    // As `template.replace("{value}", ..)`, looking for the `{` with a byte search.
+    let mut rest = template;
+    let mut from = 0;
+    while let Some(at) = rest.get(from..).and_then(|r| r.find('{')).map(|p| from + p) {
+        match rest.get(at..).and_then(|r| r.strip_prefix("{value}")) {
+            Some(after) => {
+                out.push_str(&rest[..at]);
+                push_value(out, x);
+                rest = after;
+                from = 0;
+            }
+            None => from = at + 1,
+        }
     }
-    for part in parts {
-        push_value(out, x);
-        out.push_str(part);
-    }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
@@ -1241,6 +1299,48 @@ pub(crate) mod tests {
             1e-10,
         ] {
             assert_eq!(format_value(x), format_value_reference(x), "{x:e}");
+        }
+    }
+
+    #[test]
+    fn fixed_decimals_and_whole_numbers_are_written_as_fmt_writes_them() {
+        let mut rng = Rng(0x5eed_0006);
+        let mut out = String::new();
+        let mut check = |x: f64| {
+            for decimals in [1, 2] {
+                out.clear();
+                push_fixed(&mut out, x, decimals);
+                assert_eq!(out, format!("{x:.*}", decimals as usize), "{x:e}");
+            }
+        };
+        for _ in 0..300_000 {
+            check(rng.value());
+            check(libm::exp(rng.unit() * 8.0));
+            // Near the halves where rounding turns: 2.675, 1.25, 0.05 and their neighbours.
+            let half = ((rng.next() % 200_000) as f64 + 0.5) / 100.0;
+            for x in [half, half.next_up(), half.next_down(), half / 10.0] {
+                check(x);
+                check(-x);
+            }
+        }
+        for x in [
+            0.0,
+            -0.0,
+            0.05,
+            0.25,
+            1.25,
+            2.675,
+            99_999_999.95,
+            1e8,
+            -1e-12,
+            5e-324,
+        ] {
+            check(x);
+        }
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            out.clear();
+            push_uint(&mut out, n);
+            assert_eq!(out, n.to_string());
         }
     }
 
