@@ -13,7 +13,7 @@ use crate::explain::{self, Portfolio, PortfolioBuilder};
 use crate::features::{self, ColumnMatch, Inspection, Mapping};
 use crate::ingest;
 use crate::metrics::FixedSum;
-use crate::model::{format_value, top_reasons, Model, Score};
+use crate::model::{push_reason, push_uint, push_value, top_features, top_reasons, Model, Score};
 
 /// How many reasons each account gets.
 pub const REASONS_PER_ACCOUNT: usize = 3;
@@ -1037,39 +1037,26 @@ impl Scored {
 
     /// Row `r` in full: reasons and every warning.
     pub fn row(&self, r: usize) -> Option<ScoredRow> {
-        let line = *self.lines.get(r)? as usize;
+        let line = *self.lines.get(r)?;
         let model = &self.model;
         let values = self.row_values(r);
         let score = model.score(values);
-        let mut warnings = self
-            .read_warnings
-            .binary_search_by_key(&(r as u32), |(row, _)| *row)
-            .ok()
-            .and_then(|i| self.read_warnings.get(i))
-            .map(|(_, w)| w.clone())
-            .unwrap_or_default();
-        let imputed: Vec<&str> = imputed(model, values, &self.missing_features).collect();
-        if !imputed.is_empty() {
-            warnings.push(format!(
-                "line {line}: no value for {}; imputed",
-                imputed.join(", ")
-            ));
-        }
-        for (f, spec) in model.features.iter().enumerate() {
-            if score.clipped[f] {
-                warnings.push(format!(
-                    "line {line}: {} = {} is outside the training range [{}, {}]; scored as {}",
-                    spec.name,
-                    format_value(values[f]),
-                    format_value(spec.range[0]),
-                    format_value(spec.range[1]),
-                    format_value(values[f].clamp(spec.range[0], spec.range[1]))
-                ));
-            }
-        }
+        // The warnings are written as the CSV writes them, then cut apart: one text.
+        let mut joined = String::new();
+        let mut ends = Vec::new();
+        self.push_warnings(r, line, values, &score, &mut joined, &mut ends);
+        let mut start = 0;
+        let warnings = ends
+            .iter()
+            .map(|&end| {
+                let w = joined.get(start..end).unwrap_or("").to_string();
+                start = end + WARNING_SEPARATOR.len();
+                w
+            })
+            .collect();
         let text = self.row_text(r);
         Some(ScoredRow {
-            line,
+            line: line as usize,
             account_id: text.account_id.to_string(),
             account_name: text.account_name.to_string(),
             segment: text.segment.to_string(),
@@ -1082,19 +1069,193 @@ impl Scored {
         })
     }
 
-    /// Writes the scored CSV ([`to_csv`]) row by row, without holding every row's text:
-    /// a million rows take the memory of one.
-    pub fn write_csv(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        let mut line = csv_header();
-        w.write_all(line.as_bytes())?;
-        for r in 0..self.len() {
-            if let Some(row) = self.row(r) {
-                line.clear();
-                push_csv_row(&row, &mut line);
-                w.write_all(line.as_bytes())?;
-            }
+    /// The warnings found while reading row `r`.
+    fn read_warnings_of(&self, r: usize) -> &[String] {
+        self.read_warnings
+            .binary_search_by_key(&r, |(row, _)| *row as usize)
+            .ok()
+            .and_then(|i| self.read_warnings.get(i))
+            .map_or(&[], |(_, w)| w.as_slice())
+    }
+
+    /// Appends every warning of row `r` (starting at `line`, scored as `score`) to `out`,
+    /// separated by [`WARNING_SEPARATOR`], and where each ends to `ends`.
+    fn push_warnings(
+        &self,
+        r: usize,
+        line: u32,
+        values: &[f64],
+        score: &Score,
+        out: &mut String,
+        ends: &mut Vec<usize>,
+    ) {
+        ends.clear();
+        for w in self.read_warnings_of(r) {
+            separate(out, ends);
+            out.push_str(w);
+            ends.push(out.len());
         }
-        Ok(())
+        let mut imputed = imputed(&self.model, values, &self.missing_features).peekable();
+        if imputed.peek().is_some() {
+            separate(out, ends);
+            out.push_str("line ");
+            push_uint(out, u64::from(line));
+            out.push_str(": no value for ");
+            for (k, name) in imputed.enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(name);
+            }
+            out.push_str("; imputed");
+            ends.push(out.len());
+        }
+        let clipped = score.clipped.iter().zip(&self.model.features);
+        for (f, (_, spec)) in clipped.enumerate().filter(|(_, (&c, _))| c) {
+            separate(out, ends);
+            let x = values.get(f).copied().unwrap_or(f64::NAN);
+            out.push_str("line ");
+            push_uint(out, u64::from(line));
+            out.push_str(": ");
+            out.push_str(&spec.name);
+            out.push_str(" = ");
+            push_value(out, x);
+            out.push_str(" is outside the training range [");
+            push_value(out, spec.range[0]);
+            out.push_str(", ");
+            push_value(out, spec.range[1]);
+            out.push_str("]; scored as ");
+            push_value(out, x.clamp(spec.range[0], spec.range[1]));
+            ends.push(out.len());
+        }
+    }
+
+    /// Appends rows `rows` as lines of the scored CSV ([`to_csv`]) to `out`, reusing
+    /// `buffers`: no allocation per row once the buffers have grown.
+    fn push_csv_rows(
+        &self,
+        rows: std::ops::Range<usize>,
+        out: &mut String,
+        buffers: &mut RowBuffers,
+    ) {
+        let model = &self.model;
+        let RowBuffers {
+            score,
+            scratch,
+            order,
+            ends,
+        } = buffers;
+        for r in rows {
+            let Some(&line) = self.lines.get(r) else {
+                break;
+            };
+            let values = self.row_values(r);
+            model.score_into(values, score, scratch);
+            let text = self.row_text(r);
+            push_text_cell(out, text.account_id);
+            out.push(',');
+            push_text_cell(out, text.account_name);
+            out.push(',');
+            push_f64(out, score.probability);
+            out.push(',');
+            push_text_cell(out, model.tier(score.probability));
+            out.push(',');
+            if let Some(v) = revenue_at_risk(model, values, score.probability) {
+                push_f64(out, v);
+            }
+            out.push(',');
+            let start = out.len();
+            top_features(&score.contributions, REASONS_PER_ACCOUNT, order);
+            for (k, &i) in order.iter().enumerate() {
+                if k > 0 {
+                    out.push_str("; ");
+                }
+                push_reason(out, model, values, score, i);
+            }
+            finish_text_cell(out, start);
+            out.push(',');
+            let start = out.len();
+            self.push_warnings(r, line, values, score, out, ends);
+            finish_text_cell(out, start);
+            out.push('\n');
+        }
+    }
+
+    /// Writes the scored CSV ([`to_csv`]) block by block, without holding every row's
+    /// text: a million rows take the memory of a few thousand.
+    pub fn write_csv(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut buffers = RowBuffers::new(&self.model);
+        let mut block = csv_header();
+        for start in (0..self.len()).step_by(CSV_BLOCK_ROWS) {
+            self.push_csv_rows(start..start + CSV_BLOCK_ROWS, &mut block, &mut buffers);
+            w.write_all(block.as_bytes())?;
+            block.clear();
+        }
+        w.write_all(block.as_bytes())
+    }
+
+    /// [`Scored::write_csv`] on `threads` threads: blocks of rows are formatted in
+    /// parallel and written in order, the same bytes. Memory stays bounded: each thread
+    /// has two blocks of a few megabytes, one it formats while the other is written.
+    ///
+    /// In the wasm build, which has no threads, this is [`Scored::write_csv`].
+    pub fn write_csv_threaded(
+        &self,
+        w: &mut impl std::io::Write,
+        threads: usize,
+    ) -> std::io::Result<()> {
+        use std::sync::mpsc;
+        let blocks = self.len().div_ceil(CSV_BLOCK_ROWS);
+        let threads = if cfg!(target_arch = "wasm32") {
+            1
+        } else {
+            threads.min(blocks)
+        };
+        if threads <= 1 {
+            return self.write_csv(w);
+        }
+        w.write_all(csv_header().as_bytes())?;
+        std::thread::scope(|scope| {
+            // Thread t formats blocks t, t + threads, ...: the writer takes them round
+            // robin, so the file is in order, and hands each buffer back to be refilled.
+            let lanes: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (full_tx, full_rx) = mpsc::sync_channel::<String>(1);
+                    let (empty_tx, empty_rx) = mpsc::channel::<String>();
+                    for _ in 0..2 {
+                        let _ = empty_tx.send(String::new());
+                    }
+                    scope.spawn(move || {
+                        let mut buffers = RowBuffers::new(&self.model);
+                        for b in (t..blocks).step_by(threads) {
+                            // Either channel closes only when the writer has stopped.
+                            let Ok(mut block) = empty_rx.recv() else {
+                                return;
+                            };
+                            block.clear();
+                            let start = b * CSV_BLOCK_ROWS;
+                            self.push_csv_rows(
+                                start..start + CSV_BLOCK_ROWS,
+                                &mut block,
+                                &mut buffers,
+                            );
+                            if full_tx.send(block).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                    (full_rx, empty_tx)
+                })
+                .collect();
+            for (full_rx, empty_tx) in lanes.iter().cycle().take(blocks) {
+                let block = full_rx
+                    .recv()
+                    .map_err(|_| std::io::Error::other("a thread writing the CSV stopped"))?;
+                w.write_all(block.as_bytes())?;
+                let _ = empty_tx.send(block);
+            }
+            Ok(())
+        })
     }
 
     /// The portfolio's median value per feature ([`Portfolio::typical`]).
@@ -1376,28 +1537,28 @@ pub fn to_csv(result: &AuditResult) -> String {
 
 /// The scored CSV's header line.
 pub fn csv_header() -> String {
-    format!("{}\n", CSV_COLUMNS.join(","))
+    let mut line = CSV_COLUMNS.join(",");
+    line.push('\n');
+    line
 }
 
 /// Appends one scored row as a line of the scored CSV (see [`to_csv`]).
 pub fn push_csv_row(row: &ScoredRow, out: &mut String) {
-    let fields = [
-        text_cell(&row.account_id),
-        text_cell(&row.account_name),
-        row.churn_probability.to_string(),
-        text_cell(&row.risk_tier),
-        row.revenue_at_risk
-            .map(|v| v.to_string())
-            .unwrap_or_default(),
-        text_cell(&row.top_reasons.join("; ")),
-        text_cell(&row.warnings.join("; ")),
-    ];
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&quote(f));
+    push_text_cell(out, &row.account_id);
+    out.push(',');
+    push_text_cell(out, &row.account_name);
+    out.push(',');
+    push_f64(out, row.churn_probability);
+    out.push(',');
+    push_text_cell(out, &row.risk_tier);
+    out.push(',');
+    if let Some(v) = row.revenue_at_risk {
+        push_f64(out, v);
     }
+    out.push(',');
+    push_joined_cell(out, &row.top_reasons, "; ");
+    out.push(',');
+    push_joined_cell(out, &row.warnings, WARNING_SEPARATOR);
     out.push('\n');
 }
 
@@ -1407,19 +1568,213 @@ pub fn to_csv_excel(result: &AuditResult) -> String {
     format!("\u{feff}{}", to_csv(result))
 }
 
-/// Neutralises a text cell against spreadsheet formula injection.
-fn text_cell(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
+/// What goes between two warnings of a row in the scored CSV's `warnings` cell.
+const WARNING_SEPARATOR: &str = "; ";
+
+/// Rows per block of the scored CSV: a few megabytes of text, written in one go.
+const CSV_BLOCK_ROWS: usize = 16 * 1024;
+
+/// What formatting a row of the scored CSV reuses from one row to the next.
+struct RowBuffers {
+    score: Score,
+    scratch: Vec<f64>,
+    /// The features behind the row's reasons.
+    order: Vec<usize>,
+    /// Where each of the row's warnings ends.
+    ends: Vec<usize>,
+}
+
+impl RowBuffers {
+    fn new(model: &Model) -> RowBuffers {
+        RowBuffers {
+            score: model.score(&[]),
+            scratch: Vec::new(),
+            order: Vec::with_capacity(REASONS_PER_ACCOUNT + 1),
+            ends: Vec::new(),
+        }
     }
 }
 
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// Puts the separator before a warning that is not the row's first.
+fn separate(out: &mut String, ends: &[usize]) {
+    if !ends.is_empty() {
+        out.push_str(WARNING_SEPARATOR);
+    }
+}
+
+/// Appends `parts` joined by `separator` as one text cell (see [`finish_text_cell`]).
+fn push_joined_cell(out: &mut String, parts: &[String], separator: &str) {
+    let start = out.len();
+    for (k, part) in parts.iter().enumerate() {
+        if k > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(part);
+    }
+    finish_text_cell(out, start);
+}
+
+/// Appends `s` as a text cell (see [`finish_text_cell`]).
+fn push_text_cell(out: &mut String, s: &str) {
+    let start = out.len();
+    out.push_str(s);
+    finish_text_cell(out, start);
+}
+
+/// [`CSV_SPECIAL`]'s mark for a byte that makes a cell need quotes.
+const NEEDS_QUOTES: u8 = 1;
+/// [`CSV_SPECIAL`]'s mark for the quote, which also has to be doubled.
+const QUOTE: u8 = 2;
+/// Per byte, what it asks of a CSV cell: one table look-up per byte of the output.
+const CSV_SPECIAL: [u8; 256] = {
+    let mut table = [0; 256];
+    table[b',' as usize] = NEEDS_QUOTES;
+    table[b'\n' as usize] = NEEDS_QUOTES;
+    table[b'\r' as usize] = NEEDS_QUOTES;
+    table[b'"' as usize] = NEEDS_QUOTES | QUOTE;
+    table
+};
+
+/// Makes the text from `start` to the end of `out` a safe CSV cell, in place: a `'`
+/// before a formula prefix (against spreadsheet formula injection), then RFC 4180
+/// quotes when it holds a comma, quote or line break. Most cells need neither, and
+/// writing first and fixing rarely is what lets a row be written without allocating.
+fn finish_text_cell(out: &mut String, start: usize) {
+    let Some(cell) = out.as_bytes().get(start..) else {
+        return;
+    };
+    // The characters checked are ASCII, so bytes find exactly what chars would.
+    let formula = matches!(
+        cell.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    let class = cell
+        .iter()
+        .fold(0, |class, &b| class | CSV_SPECIAL[usize::from(b)]);
+    let quoted = class != 0;
+    if class & QUOTE != 0 {
+        let quotes = cell.iter().filter(|&&b| b == b'"').count();
+        // Rare (a quote in a name or a warning): rebuilt with its quotes doubled.
+        let cell = out.split_off(start);
+        out.reserve(cell.len() + quotes + 3);
+        out.push('"');
+        if formula {
+            out.push('\'');
+        }
+        for part in cell.split_inclusive('"') {
+            out.push_str(part);
+            if part.ends_with('"') {
+                out.push('"');
+            }
+        }
+        out.push('"');
+        return;
+    }
+    match (quoted, formula) {
+        (true, true) => out.insert_str(start, "\"'"),
+        (true, false) => out.insert(start, '"'),
+        (false, true) => out.insert(start, '\''),
+        (false, false) => {}
+    }
+    if quoted {
+        out.push('"');
+    }
+}
+
+/// Appends `x` exactly as `x.to_string()` writes it: the shortest digits that read
+/// back as `x`, never an exponent (`1e-7` is `0.0000001`), `1` for `1.0`, `NaN`,
+/// `inf`, `-inf`.
+///
+/// The digits come from `zmij` (already built for serde_json), several times faster
+/// than `core::fmt`, and only its layout is changed: both pick the shortest digits
+/// that round-trip and, among those, the closest to `x` (tested against `to_string`).
+pub fn push_f64(out: &mut String, x: f64) {
+    if !x.is_finite() {
+        out.push_str(if x.is_nan() {
+            "NaN"
+        } else if x > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        });
+        return;
+    }
+    // Where the two could differ is a tie: `x` exactly halfway between two shortest
+    // candidates, which core rounds up and zmij to even. A tie needs `x`'s exact
+    // decimal expansion to be at most 18 significant digits (17 at most that round-trip
+    // plus the 5), so it can only happen for a whole number of 2^53 or more, or for
+    // m / 2^f with m odd and f <= 25 (with f >= 26 the expansion, m * 5^f / 10^f, has at
+    // least the 19 digits of 5^26). Those few numbers (0.5, 2639.25) go through core.
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mantissa, exponent) = match biased {
+        0 => (fraction, -1074),
+        _ => (fraction | (1 << 52), biased - 1075),
+    };
+    let exponent = exponent + mantissa.trailing_zeros().min(64) as i32;
+    let short = if exponent >= 0 {
+        x.abs() >= 9_007_199_254_740_992.0
     } else {
-        s.to_string()
+        exponent >= -25
+    };
+    if short {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{x}");
+        return;
+    }
+    let mut buffer = zmij::Buffer::new();
+    let shortest = buffer.format_finite(x);
+    let Some((mantissa, exponent)) = shortest.split_once('e') else {
+        // Plain decimal already; only a whole number differs ("1.0" for "1").
+        out.push_str(shortest.strip_suffix(".0").unwrap_or(shortest));
+        return;
+    };
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let exponent: i64 = exponent.parse().unwrap_or(0);
+    // The digits d1 d2 ... dn, with the decimal point after `point` of them.
+    let mut point = whole.len() as i64 + exponent;
+    let digits = whole.bytes().chain(fraction.bytes());
+    let mut leading = true;
+    let mut kept = [0u8; 32];
+    let mut n = 0;
+    for d in digits {
+        if leading && d == b'0' {
+            point -= 1;
+            continue;
+        }
+        leading = false;
+        if let Some(slot) = kept.get_mut(n) {
+            *slot = d;
+            n += 1;
+        }
+    }
+    while n > 1 && kept[n - 1] == b'0' {
+        n -= 1;
+    }
+    let digits = std::str::from_utf8(&kept[..n]).unwrap_or("0");
+    if negative {
+        out.push('-');
+    }
+    if n == 0 {
+        out.push('0');
+    } else if point <= 0 {
+        out.push_str("0.");
+        (0..-point).for_each(|_| out.push('0'));
+        out.push_str(digits);
+    } else if point as usize >= n {
+        out.push_str(digits);
+        (0..point as usize - n).for_each(|_| out.push('0'));
+    } else {
+        let (a, b) = digits.split_at(point as usize);
+        out.push_str(a);
+        out.push('.');
+        out.push_str(b);
     }
 }
 
@@ -1427,6 +1782,256 @@ fn quote(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::tests::tiny_model;
+    use crate::model::tests::Rng;
+
+    // The scored CSV as it was written before the in-place writer: the reference the
+    // writer is tested against (format!, to_string and a String per cell).
+
+    /// Neutralises a text cell against spreadsheet formula injection.
+    fn text_cell(s: &str) -> String {
+        match s.chars().next() {
+            Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+            _ => s.to_string(),
+        }
+    }
+
+    fn quote(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn push_csv_row_reference(row: &ScoredRow, out: &mut String) {
+        let fields = [
+            text_cell(&row.account_id),
+            text_cell(&row.account_name),
+            row.churn_probability.to_string(),
+            text_cell(&row.risk_tier),
+            row.revenue_at_risk
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            text_cell(&row.top_reasons.join("; ")),
+            text_cell(&row.warnings.join("; ")),
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&quote(f));
+        }
+        out.push('\n');
+    }
+
+    /// [`Scored::row`]'s warnings as they were built before [`Scored::push_warnings`].
+    fn warnings_reference(scored: &Scored, r: usize) -> Vec<String> {
+        let line = scored.lines[r] as usize;
+        let model = &scored.model;
+        let values = scored.row_values(r);
+        let score = model.score(values);
+        let mut warnings = scored
+            .read_warnings
+            .binary_search_by_key(&(r as u32), |(row, _)| *row)
+            .ok()
+            .and_then(|i| scored.read_warnings.get(i))
+            .map(|(_, w)| w.clone())
+            .unwrap_or_default();
+        let imputed: Vec<&str> = imputed(model, values, &scored.missing_features).collect();
+        if !imputed.is_empty() {
+            warnings.push(format!(
+                "line {line}: no value for {}; imputed",
+                imputed.join(", ")
+            ));
+        }
+        let show = crate::model::format_value;
+        for (f, spec) in model.features.iter().enumerate() {
+            if score.clipped[f] {
+                warnings.push(format!(
+                    "line {line}: {} = {} is outside the training range [{}, {}]; scored as {}",
+                    spec.name,
+                    show(values[f]),
+                    show(spec.range[0]),
+                    show(spec.range[1]),
+                    show(values[f].clamp(spec.range[0], spec.range[1]))
+                ));
+            }
+        }
+        warnings
+    }
+
+    /// Generated cells: formula prefixes, quotes, separators, line breaks, non-ASCII.
+    fn cell(rng: &mut Rng) -> String {
+        let pieces = [
+            "a", "Acme", "=", "+", "-", "@", "\t", "\r", "\n", ",", "\"", "'", ";", " ", "é",
+            "{value}", "\u{feff}",
+        ];
+        let n = rng.next() % 6;
+        (0..n)
+            .map(|_| pieces[(rng.next() % pieces.len() as u64) as usize])
+            .collect()
+    }
+
+    #[test]
+    fn the_threaded_csv_is_the_streamed_csv() {
+        let m = tiny_model();
+        let mut text = String::from("id,days,reference\n");
+        for i in 0..5 * CSV_BLOCK_ROWS / 2 {
+            text.push_str(&format!("A-{i},{},{}\n", i % 500, ["yes", "no", ""][i % 3]));
+        }
+        let mut scorer = Scorer::new(m, "t.csv", 0, Mapping::new());
+        scorer.push(text.as_bytes()).unwrap();
+        let scored = scorer.finish().unwrap();
+        let mut streamed = Vec::new();
+        scored.write_csv(&mut streamed).unwrap();
+        for threads in [0, 1, 2, 3, 8] {
+            let mut threaded = Vec::new();
+            scored.write_csv_threaded(&mut threaded, threads).unwrap();
+            assert!(threaded == streamed, "{threads} threads");
+        }
+        // A writer that fails stops every thread and reports the error.
+        struct Full(usize);
+        impl std::io::Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += 1;
+                if self.0 > 2 {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let e = scored.write_csv_threaded(&mut Full(0), 2).unwrap_err();
+        assert_eq!(e.to_string(), "disk full");
+    }
+
+    #[test]
+    fn numbers_are_written_as_to_string_writes_them() {
+        let mut rng = Rng(0x5eed_0003);
+        let mut out = String::from("x,");
+        let mut check = |x: f64| {
+            out.truncate(2);
+            push_f64(&mut out, x);
+            assert_eq!(out[2..], x.to_string(), "bits {:#x}", x.to_bits());
+        };
+        for _ in 0..300_000 {
+            check(rng.value());
+            check(f64::from_bits(rng.next()));
+            check(rng.unit());
+        }
+        for e in -330..=310 {
+            let p = format!("1e{e}").parse::<f64>().unwrap_or(0.0);
+            for x in [
+                p,
+                p.next_up(),
+                p.next_down(),
+                5.0 * p,
+                0.1 + p,
+                p * (1.0 + f64::EPSILON),
+            ] {
+                check(x);
+                check(-x);
+            }
+        }
+        for e in -1074..=1023 {
+            let p = 2f64.powi(e);
+            for x in [p, p.next_up(), p.next_down(), 3.0 * p] {
+                check(x);
+            }
+        }
+        for x in [
+            0.0,
+            -0.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            f64::EPSILON,
+            1.0,
+            0.1,
+            0.3,
+            123456789012345680.0,
+            9007199254740993.0,
+            5e-324,
+        ] {
+            check(x);
+        }
+    }
+
+    #[test]
+    fn text_cells_are_written_as_the_reference_writes_them() {
+        let mut rng = Rng(0x5eed_0004);
+        let mut out = String::from("x,");
+        for _ in 0..100_000 {
+            let parts: Vec<String> = (0..rng.next() % 4).map(|_| cell(&mut rng)).collect();
+            out.truncate(2);
+            push_text_cell(&mut out, &parts[..parts.len().min(1)].concat());
+            assert_eq!(
+                out[2..],
+                quote(&text_cell(&parts[..parts.len().min(1)].concat()))
+            );
+            out.truncate(2);
+            push_joined_cell(&mut out, &parts, "; ");
+            assert_eq!(out[2..], quote(&text_cell(&parts.join("; "))), "{parts:?}");
+        }
+    }
+
+    #[test]
+    fn rows_are_written_as_the_reference_writes_them() {
+        let mut m = tiny_model();
+        m.name_column = Some(crate::model::ColumnSpec {
+            name: "account_name".into(),
+            aliases: vec!["name".into()],
+        });
+        m.features[0].reasons.low = "=Only {value} days, \"quiet\"".into();
+        m.features[1].label = "-Reference".into();
+        let mut rng = Rng(0x5eed_0005);
+        let mut text = String::from("id,name,days,reference,segment\n");
+        for i in 0..3 * CSV_BLOCK_ROWS / 2 {
+            let days = match rng.next() % 6 {
+                0 => String::new(),
+                1 => "-5".into(),
+                2 => "1e300".into(),
+                3 => "abc".into(),
+                4 => format!("{}", rng.unit() * 400.0),
+                _ => format!("{}", rng.next() % 400),
+            };
+            let reference = ["", "yes", "no", "maybe"][(rng.next() % 4) as usize];
+            let segment = ["", "SMB", "Enterprise", "Gov"][(rng.next() % 4) as usize];
+            let name = cell(&mut rng).replace('"', "\"\"");
+            text.push_str(&format!(
+                "{}{i},\"{name}\",{days},{reference},{segment}\n",
+                cell(&mut rng).replace(['"', '\n', '\r', ','], "")
+            ));
+        }
+        let mut scorer = Scorer::new(m, "t.csv", 0, Mapping::new());
+        scorer.push(text.as_bytes()).unwrap();
+        let scored = scorer.finish().unwrap();
+        let mut reference = csv_header();
+        for r in 0..scored.len() {
+            let row = scored.row(r).unwrap();
+            assert_eq!(row.warnings, warnings_reference(&scored, r), "row {r}");
+            push_csv_row_reference(&row, &mut reference);
+        }
+        for part in [
+            "'-Reference",
+            "outside the training range",
+            "\"\"",
+            ",'=",
+            "; line ",
+        ] {
+            assert!(reference.contains(part), "{part}");
+        }
+        let mut written = Vec::new();
+        scored.write_csv(&mut written).unwrap();
+        assert_eq!(String::from_utf8(written).unwrap(), reference);
+        assert_eq!(to_csv(&scored.to_result()), reference);
+    }
 
     #[test]
     fn audits_a_small_file_end_to_end() {

@@ -756,19 +756,86 @@ impl Model {
 /// Formats a value for a reason or a warning: whole numbers without decimals, others
 /// with at most two, grouped thousands never (reasons must read the same in any locale).
 pub fn format_value(x: f64) -> String {
+    let mut out = String::new();
+    push_value(&mut out, x);
+    out
+}
+
+/// Appends [`format_value`]'s text for `x` to `out`: the scored CSV writes a million
+/// rows of reasons and warnings, and a `String` per number would be most of its work.
+pub fn push_value(out: &mut String, x: f64) {
     if !x.is_finite() {
-        return "?".into();
+        out.push('?');
+        return;
     }
     // Beyond 10^15 every f64 is whole and `as i64` would saturate: show it in
     // scientific notation (1.5e300) instead of pages of digits or a wrong number.
     if x.abs() >= 1e15 {
-        return format!("{x:e}");
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{x:e}");
+        return;
     }
     if (x - x.round()).abs() < 1e-9 {
-        format!("{}", x.round() as i64)
+        let n = x.round() as i64;
+        if n < 0 {
+            out.push('-');
+        }
+        push_uint(out, n.unsigned_abs());
     } else {
-        let s = format!("{x:.2}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        // Two decimals, then no trailing zeros or point: "2.50" is "2.5", "3.00" is "3".
+        // `{:.2}` always writes a point, so the trimming never reaches the integer part.
+        let start = out.len();
+        push_fixed(out, x, 2);
+        let kept = out[start..]
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .len();
+        out.truncate(start + kept);
+    }
+}
+
+/// Appends `n` in decimal, as `{}` writes it.
+pub fn push_uint(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
+}
+
+/// Appends `x` with `decimals` (1 or 2) digits after the point, exactly as `{:.1}` or
+/// `{:.2}` writes it, without going through `core::fmt` for the usual numbers.
+fn push_fixed(out: &mut String, x: f64, decimals: u32) {
+    let scale = 10u64.pow(decimals);
+    let y = x.abs() * scale as f64;
+    // `y` is within half an ulp (below 1e-8 under 1e8) of the exact |x| * scale, so
+    // unless it is within 1e-6 of a half, both round to the same whole number; fmt
+    // rounds the exact value, so it writes these digits too.
+    if y < 1e8 && (y - y.floor() - 0.5).abs() > 1e-6 {
+        let n = y.round() as u64;
+        if x.is_sign_negative() {
+            out.push('-');
+        }
+        push_uint(out, n / scale);
+        out.push('.');
+        let fraction = n % scale;
+        let mut place = scale / 10;
+        while place > 1 && fraction < place {
+            out.push('0');
+            place /= 10;
+        }
+        push_uint(out, fraction);
+    } else {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{x:.*}", decimals as usize);
     }
 }
 
@@ -776,64 +843,118 @@ pub fn format_value(x: f64) -> String {
 /// at most `n`, each with its weight as an odds multiplier, e.g.
 /// "No two-way engagement for 142 days (odds ×3.1)".
 pub fn top_reasons(model: &Model, values: &[Value], score: &Score, n: usize) -> Vec<String> {
-    let mut order: Vec<usize> = (0..score.contributions.len())
-        .filter(|&i| score.contributions[i] > 1e-9)
-        .collect();
-    // Ties broken by feature order so the output is deterministic.
-    order.sort_by(|&a, &b| {
-        score.contributions[b]
-            .total_cmp(&score.contributions[a])
-            .then(a.cmp(&b))
-    });
+    let mut order = Vec::with_capacity(n + 1);
+    top_features(&score.contributions, n, &mut order);
     order
         .into_iter()
-        .take(n)
         .map(|i| {
-            let f = &model.features[i];
-            let x = values.get(i).copied().unwrap_or(f64::NAN);
-            let text = reason_text(f, x);
-            format!("{text} (odds ×{:.1})", libm::exp(score.contributions[i]))
+            let mut text = String::new();
+            push_reason(&mut text, model, values, score, i);
+            text
         })
         .collect()
 }
 
-fn reason_text(f: &FeatureSpec, x: Value) -> String {
+/// Fills `order` with the indices of the (at most `n`) features that raise the risk
+/// most, strongest first, ties in feature order: [`top_reasons`]'s choice, without
+/// sorting every feature (the scored CSV asks a million times).
+pub fn top_features(contributions: &[f64], n: usize, order: &mut Vec<usize>) {
+    order.clear();
+    // Only contributions above 1e-9 count, so none is NaN and `>` orders them all; once
+    // `n` are kept, only one above the weakest of them does.
+    let mut floor = 1e-9;
+    for (i, &c) in contributions.iter().enumerate() {
+        if c <= floor || n == 0 {
+            continue;
+        }
+        // Later features go after equal ones already kept: ties stay in feature order.
+        let at = order
+            .iter()
+            .position(|&j| c > contributions[j])
+            .unwrap_or(order.len());
+        order.insert(at, i);
+        order.truncate(n);
+        if order.len() == n {
+            floor = order.last().map_or(floor, |&j| contributions[j]);
+        }
+    }
+}
+
+/// Appends the reason for feature `i` of an account to `out`, with its weight, e.g.
+/// "No two-way engagement for 142 days (odds ×3.1)" (see [`top_reasons`]).
+pub fn push_reason(out: &mut String, model: &Model, values: &[Value], score: &Score, i: usize) {
+    let (Some(f), Some(&c)) = (model.features.get(i), score.contributions.get(i)) else {
+        return;
+    };
+    let x = values.get(i).copied().unwrap_or(f64::NAN);
+    push_reason_text(out, f, x);
+    out.push_str(" (odds ×");
+    push_fixed(out, libm::exp(c), 1);
+    out.push(')');
+}
+
+fn push_reason_text(out: &mut String, f: &FeatureSpec, x: Value) {
     if x.is_nan() {
-        return format!("{}: not recorded", f.label);
+        out.push_str(&f.label);
+        out.push_str(": not recorded");
+        return;
     }
     if let Basis::Categorical { levels } = &f.basis {
         let level = levels
             .get(x as usize)
             .map(String::as_str)
             .unwrap_or("other");
-        return format!("{}: {}", f.label, level);
+        out.push_str(&f.label);
+        out.push_str(": ");
+        out.push_str(level);
+        return;
     }
-    let shown = match f.kind {
-        Kind::Boolean => {
-            return if x >= 0.5 {
-                non_empty(&f.reasons.high, || format!("{}: yes", f.label))
-            } else {
-                non_empty(&f.reasons.low, || format!("{}: no", f.label))
-            }
+    if f.kind == Kind::Boolean {
+        // Boolean reasons are fixed sentences: no {value} is filled in.
+        let yes = x >= 0.5;
+        let template = if yes { &f.reasons.high } else { &f.reasons.low };
+        if template.is_empty() {
+            out.push_str(&f.label);
+            out.push_str(if yes { ": yes" } else { ": no" });
+        } else {
+            out.push_str(template);
         }
-        _ => format_value(x),
-    };
-    let template = if x > f.typical {
-        non_empty(&f.reasons.high, || {
-            format!("{} is high: {{value}}", f.label)
-        })
+        return;
+    }
+    let high = x > f.typical;
+    let template = if high {
+        &f.reasons.high
     } else {
-        non_empty(&f.reasons.low, || format!("{} is low: {{value}}", f.label))
+        &f.reasons.low
     };
-    template.replace("{value}", &shown)
+    if template.is_empty() {
+        // The default template is "<label> is high: {value}"; a label that itself holds
+        // "{value}" gets it filled in too, as the whole template's replace always did.
+        push_filled(out, &f.label, x);
+        out.push_str(if high { " is high: " } else { " is low: " });
+        push_value(out, x);
+    } else {
+        push_filled(out, template, x);
+    }
 }
 
-fn non_empty(s: &str, default: impl FnOnce() -> String) -> String {
-    if s.is_empty() {
-        default()
-    } else {
-        s.to_string()
+/// Appends `template` with every "{value}" replaced by `x` ([`format_value`]).
+fn push_filled(out: &mut String, template: &str, x: Value) {
+    // As `template.replace("{value}", ..)`, looking for the `{` with a byte search.
+    let mut rest = template;
+    let mut from = 0;
+    while let Some(at) = rest.get(from..).and_then(|r| r.find('{')).map(|p| from + p) {
+        match rest.get(at..).and_then(|r| r.strip_prefix("{value}")) {
+            Some(after) => {
+                out.push_str(&rest[..at]);
+                push_value(out, x);
+                rest = after;
+                from = 0;
+            }
+            None => from = at + 1,
+        }
     }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
@@ -1108,6 +1229,262 @@ pub(crate) mod tests {
         let huge = " ".repeat(MAX_MODEL_BYTES + 1);
         let e = Model::from_json(&huge, "m").unwrap_err().to_string();
         assert!(e.contains("at most"), "{e}");
+    }
+
+    /// A small deterministic generator (xorshift64*) for the tests below.
+    pub(crate) struct Rng(pub(crate) u64);
+
+    impl Rng {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        /// Uniform in [0, 1).
+        pub(crate) fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+
+        /// Some value a test of number formatting should see: tiny, huge, whole, near
+        /// halves and whole numbers, negative, non-finite, or any bit pattern at all.
+        pub(crate) fn value(&mut self) -> f64 {
+            let scale = 10f64.powi((self.next() % 40) as i32 - 20);
+            let x = match self.next() % 10 {
+                0 => f64::from_bits(self.next()),
+                1 => (self.next() % 100_000) as f64,
+                2 => (self.next() % 100_000) as f64 / 100.0 + 0.005,
+                3 => (self.next() % 1000) as f64 * scale,
+                4 => 1e15 * (1.0 + self.unit()),
+                5 => (self.unit() - 0.5) * 2e-9 + (self.next() % 1000) as f64,
+                6 => [
+                    f64::NAN,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    0.0,
+                    -0.0,
+                    f64::MAX,
+                ][(self.next() % 6) as usize],
+                // Few fraction bits: where a shortest form can be a tie.
+                7 => (self.next() >> 11) as f64 / (1u64 << (self.next() % 30)) as f64,
+                8 => (self.next() >> 11) as f64 * 2f64.powi((self.next() % 80) as i32),
+                _ => self.unit() * scale,
+            };
+            if self.next() % 4 == 0 {
+                -x
+            } else {
+                x
+            }
+        }
+    }
+
+    /// [`format_value`] as it was written before [`push_value`]: the reference.
+    fn format_value_reference(x: f64) -> String {
+        if !x.is_finite() {
+            return "?".into();
+        }
+        if x.abs() >= 1e15 {
+            return format!("{x:e}");
+        }
+        if (x - x.round()).abs() < 1e-9 {
+            format!("{}", x.round() as i64)
+        } else {
+            let s = format!("{x:.2}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+    }
+
+    /// [`top_reasons`] as it was written before [`push_reason`]: the reference.
+    fn top_reasons_reference(
+        model: &Model,
+        values: &[Value],
+        score: &Score,
+        n: usize,
+    ) -> Vec<String> {
+        fn non_empty(s: &str, default: impl FnOnce() -> String) -> String {
+            if s.is_empty() {
+                default()
+            } else {
+                s.to_string()
+            }
+        }
+        fn reason_text(f: &FeatureSpec, x: Value) -> String {
+            if x.is_nan() {
+                return format!("{}: not recorded", f.label);
+            }
+            if let Basis::Categorical { levels } = &f.basis {
+                let level = levels
+                    .get(x as usize)
+                    .map(String::as_str)
+                    .unwrap_or("other");
+                return format!("{}: {}", f.label, level);
+            }
+            let shown = match f.kind {
+                Kind::Boolean => {
+                    return if x >= 0.5 {
+                        non_empty(&f.reasons.high, || format!("{}: yes", f.label))
+                    } else {
+                        non_empty(&f.reasons.low, || format!("{}: no", f.label))
+                    }
+                }
+                _ => format_value_reference(x),
+            };
+            let template = if x > f.typical {
+                non_empty(&f.reasons.high, || {
+                    format!("{} is high: {{value}}", f.label)
+                })
+            } else {
+                non_empty(&f.reasons.low, || format!("{} is low: {{value}}", f.label))
+            };
+            template.replace("{value}", &shown)
+        }
+        let mut order: Vec<usize> = (0..score.contributions.len())
+            .filter(|&i| score.contributions[i] > 1e-9)
+            .collect();
+        order.sort_by(|&a, &b| {
+            score.contributions[b]
+                .total_cmp(&score.contributions[a])
+                .then(a.cmp(&b))
+        });
+        order
+            .into_iter()
+            .take(n)
+            .map(|i| {
+                let f = &model.features[i];
+                let x = values.get(i).copied().unwrap_or(f64::NAN);
+                let text = reason_text(f, x);
+                format!("{text} (odds ×{:.1})", libm::exp(score.contributions[i]))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn values_are_written_as_the_format_based_reference_writes_them() {
+        let mut rng = Rng(0x5eed_0001);
+        let mut out = String::from("kept");
+        for _ in 0..200_000 {
+            let x = rng.value();
+            assert_eq!(format_value(x), format_value_reference(x), "{x:e}");
+            out.truncate(4);
+            push_value(&mut out, x);
+            assert_eq!(out[4..], format_value_reference(x), "{x:e}");
+        }
+        for x in [
+            0.005,
+            0.015,
+            -0.004,
+            0.995,
+            1.005,
+            2.675,
+            999.995,
+            1e15 - 0.5,
+            1e-10,
+        ] {
+            assert_eq!(format_value(x), format_value_reference(x), "{x:e}");
+        }
+    }
+
+    #[test]
+    fn fixed_decimals_and_whole_numbers_are_written_as_fmt_writes_them() {
+        let mut rng = Rng(0x5eed_0006);
+        let mut out = String::new();
+        let mut check = |x: f64| {
+            for decimals in [1, 2] {
+                out.clear();
+                push_fixed(&mut out, x, decimals);
+                assert_eq!(out, format!("{x:.*}", decimals as usize), "{x:e}");
+            }
+        };
+        for _ in 0..300_000 {
+            check(rng.value());
+            check(libm::exp(rng.unit() * 8.0));
+            // Near the halves where rounding turns: 2.675, 1.25, 0.05 and their neighbours.
+            let half = ((rng.next() % 200_000) as f64 + 0.5) / 100.0;
+            for x in [half, half.next_up(), half.next_down(), half / 10.0] {
+                check(x);
+                check(-x);
+            }
+        }
+        for x in [
+            0.0,
+            -0.0,
+            0.05,
+            0.25,
+            1.25,
+            2.675,
+            99_999_999.95,
+            1e8,
+            -1e-12,
+            5e-324,
+        ] {
+            check(x);
+        }
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            out.clear();
+            push_uint(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
+
+    #[test]
+    fn reasons_are_written_as_the_format_based_reference_writes_them() {
+        let mut m = tiny_model();
+        // Templates with no value, several values, braces, and a label holding "{value}".
+        let labels = [
+            "Days",
+            "={value} days",
+            "{value}{value",
+            "",
+            "Ünïcode {valu",
+        ];
+        let highs = [
+            "",
+            "No contact for {value} days",
+            "{value}/{value}",
+            "{}",
+            "Yes!",
+        ];
+        let lows = ["", "Only {value}", "{value}", "low"];
+        let mut rng = Rng(0x5eed_0002);
+        let mut order = Vec::new();
+        for round in 0..20_000 {
+            let pick = |rng: &mut Rng, xs: &[&str]| {
+                xs[(rng.next() % xs.len() as u64) as usize].to_string()
+            };
+            for f in &mut m.features {
+                f.label = pick(&mut rng, &labels);
+                f.reasons.high = pick(&mut rng, &highs);
+                f.reasons.low = pick(&mut rng, &lows);
+                f.typical = (rng.next() % 3) as f64 * 0.5;
+            }
+            let values: Vec<f64> = (0..3)
+                .map(|_| match rng.next() % 4 {
+                    0 => f64::NAN,
+                    1 => (rng.next() % 4) as f64,
+                    2 => rng.unit(),
+                    _ => rng.value(),
+                })
+                .collect();
+            let mut s = m.score(&values);
+            // Ties, zeros and negatives, as well as the model's own contributions.
+            if round % 2 == 0 {
+                for c in &mut s.contributions {
+                    *c = [0.0, 1e-9, 2e-9, 0.5, 0.5, 1.0, -1.0][(rng.next() % 7) as usize];
+                }
+            }
+            for n in 0..5 {
+                let reasons = top_reasons(&m, &values, &s, n);
+                assert_eq!(
+                    reasons,
+                    top_reasons_reference(&m, &values, &s, n),
+                    "{values:?} {:?}",
+                    s.contributions
+                );
+                top_features(&s.contributions, n, &mut order);
+                assert_eq!(order.len(), reasons.len());
+            }
+        }
     }
 
     #[test]

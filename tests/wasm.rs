@@ -409,3 +409,97 @@ fn hundred_thousand_simulated_accounts_score_bit_identically_in_the_browser() {
     let second = audit(csv.as_bytes(), "simulated.csv", &model, hostile_as_of()).unwrap();
     assert!(first == second, "two runs differ");
 }
+
+/// The scored CSV written in the browser is the one the `format!`-based writer it
+/// replaced would write: numbers as `to_string` (the digits come from zmij, whose wasm32
+/// code differs from its x86 code), cells quoted and neutralised the same way.
+#[wasm_bindgen_test]
+fn the_scored_csv_is_written_as_before_in_the_browser() {
+    use churn_audit::audit::{push_f64, ScoredRow, Scorer};
+    use churn_audit::simulate::{simulate, SimConfig};
+    let mut state = 0x5eed_0007_u64;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let mut out = String::new();
+    for i in 0..200_000u64 {
+        let r = next();
+        let x = match i % 4 {
+            0 => f64::from_bits(r),
+            1 => (r >> 11) as f64 / (1u64 << 53) as f64,
+            2 => (r >> 11) as f64 / (1u64 << (next() % 64)) as f64,
+            _ => (r >> 40) as f64 * ((next() >> 11) as f64 / (1u64 << 53) as f64),
+        };
+        out.clear();
+        push_f64(&mut out, x);
+        assert_eq!(out, x.to_string(), "{:#x}", x.to_bits());
+    }
+
+    fn cell(s: &str) -> String {
+        let s = match s.chars().next() {
+            Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+            _ => s.to_string(),
+        };
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s
+        }
+    }
+    let line = |row: &ScoredRow| {
+        let fields = [
+            cell(&row.account_id),
+            cell(&row.account_name),
+            row.churn_probability.to_string(),
+            cell(&row.risk_tier),
+            row.revenue_at_risk
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            cell(&row.top_reasons.join("; ")),
+            cell(&row.warnings.join("; ")),
+        ];
+        fields.join(",") + "\n"
+    };
+    let simulated = simulate(&SimConfig {
+        accounts: 20_000,
+        seed: 7,
+        as_of: hostile_as_of(),
+    });
+    let files: [(&str, &[u8]); 4] = [
+        ("simulated.csv", simulated.as_bytes()),
+        (
+            "inject-names.csv",
+            include_bytes!("fixtures/hostile/inject-names.csv"),
+        ),
+        (
+            "missing-tokens.csv",
+            include_bytes!("fixtures/hostile/missing-tokens.csv"),
+        ),
+        (
+            "num-huge-and-tiny.csv",
+            include_bytes!("fixtures/hostile/num-huge-and-tiny.csv"),
+        ),
+    ];
+    for (name, bytes) in files {
+        let mut scorer = Scorer::new(
+            default_model().unwrap(),
+            name,
+            hostile_as_of(),
+            Default::default(),
+        );
+        scorer.push(bytes).unwrap();
+        let scored = scorer.finish().unwrap();
+        let mut expected = String::from(
+            "account_id,account_name,churn_probability,risk_tier,revenue_at_risk,top_reasons,warnings\n",
+        );
+        for row in scored.to_result().rows.iter() {
+            expected.push_str(&line(row));
+        }
+        let mut written = Vec::new();
+        scored.write_csv_threaded(&mut written, 2).unwrap();
+        assert!(written == expected.as_bytes(), "the CSV of {name} differs");
+    }
+}
