@@ -1360,51 +1360,71 @@ impl Scored {
             })
             .filter_map(|r| u32::try_from(r).ok())
             .collect();
-        let p = &self.probability;
-        let at = |r: u32| r as usize;
-        let by: Box<Compare> = match q.sort.as_str() {
-            "account_id" => Box::new(|a, b| {
-                self.row_text(at(*a))
-                    .account_id
-                    .cmp(self.row_text(at(*b)).account_id)
-            }),
-            "account_name" => Box::new(|a, b| {
-                self.row_text(at(*a))
-                    .account_name
-                    .cmp(self.row_text(at(*b)).account_name)
-            }),
-            "segment" => Box::new(|a, b| {
-                self.row_text(at(*a))
-                    .segment
-                    .cmp(self.row_text(at(*b)).segment)
-            }),
-            "revenue_at_risk" => {
-                let key = |r: u32| {
-                    Some(self.revenue[at(r)])
-                        .filter(|v| !v.is_nan())
-                        .unwrap_or(f64::NEG_INFINITY)
-                };
-                Box::new(move |a, b| key(*a).total_cmp(&key(*b)))
-            }
-            // Tiers in risk order (the model lists the highest first), then probability.
-            "risk_tier" => Box::new(|a, b| {
-                self.tier[at(*b)]
-                    .cmp(&self.tier[at(*a)])
-                    .then(p[at(*a)].total_cmp(&p[at(*b)]))
-            }),
-            _ => Box::new(|a, b| p[at(*a)].total_cmp(&p[at(*b)])),
-        };
-        if q.descending {
-            rows.sort_by(|a, b| by(b, a).then(a.cmp(b)));
-        } else {
-            rows.sort_by(|a, b| by(a, b).then(a.cmp(b)));
-        }
+        self.sort_view(&mut rows, &q.sort, q.descending);
         rows
     }
-}
 
-/// Orders two row indices.
-type Compare<'a> = dyn Fn(&u32, &u32) -> std::cmp::Ordering + 'a;
+    /// Sorts rows by a column, ties in row order. Numeric columns sort on precomputed
+    /// keys (an order-preserving integer per row, as `f64::total_cmp` orders floats),
+    /// which is several times faster than a comparator on a million rows; text columns
+    /// compare their text.
+    fn sort_view(&self, rows: &mut Vec<u32>, sort: &str, descending: bool) {
+        let at = |r: u32| r as usize;
+        let numeric = |x: f64| {
+            let bits = x.to_bits() as i64;
+            ((bits ^ (((bits >> 63) as u64) >> 1) as i64) as u64) ^ (1 << 63)
+        };
+        // Descending flips the key, never the row order of ties.
+        let flip = |k: u64| if descending { !k } else { k };
+        let keyed: Option<Vec<(u8, u64, u32)>> = match sort {
+            "account_id" | "account_name" | "segment" => None,
+            "revenue_at_risk" => Some(
+                rows.iter()
+                    .map(|&r| {
+                        let v = Some(self.revenue[at(r)])
+                            .filter(|v| !v.is_nan())
+                            .unwrap_or(f64::NEG_INFINITY);
+                        (0, flip(numeric(v)), r)
+                    })
+                    .collect(),
+            ),
+            // Tiers in risk order (the model lists the highest first), then probability.
+            "risk_tier" => Some(
+                rows.iter()
+                    .map(|&r| {
+                        let tier = u8::MAX - self.tier[at(r)];
+                        let tier = if descending { !tier } else { tier };
+                        (tier, flip(numeric(self.probability[at(r)])), r)
+                    })
+                    .collect(),
+            ),
+            _ => Some(
+                rows.iter()
+                    .map(|&r| (0, flip(numeric(self.probability[at(r)])), r))
+                    .collect(),
+            ),
+        };
+        if let Some(mut keyed) = keyed {
+            keyed.sort_unstable();
+            rows.clear();
+            rows.extend(keyed.into_iter().map(|(_, _, r)| r));
+            return;
+        }
+        let text = |r: u32| {
+            let t = self.row_text(at(r));
+            match sort {
+                "account_id" => t.account_id,
+                "account_name" => t.account_name,
+                _ => t.segment,
+            }
+        };
+        if descending {
+            rows.sort_by(|a, b| text(*b).cmp(text(*a)).then(a.cmp(b)));
+        } else {
+            rows.sort_by(|a, b| text(*a).cmp(text(*b)).then(a.cmp(b)));
+        }
+    }
+}
 
 /// Whether `haystack` contains `needle` (already lower case), ignoring case.
 fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
@@ -2151,5 +2171,65 @@ mod tests {
         assert_eq!(text_cell("@SUM"), "'@SUM");
         assert_eq!(text_cell("Acme"), "Acme");
         assert_eq!(quote("a,\"b\""), "\"a,\"\"b\"\"\"");
+    }
+
+    #[test]
+    fn views_sort_numeric_columns_exactly_as_a_comparator_would() {
+        // Repeated rows give ties (kept in row order), missing contract values sort as
+        // the smallest revenue.
+        let csv = crate::simulate::simulate(&crate::simulate::SimConfig {
+            accounts: 3000,
+            seed: 3,
+            as_of: 20_000,
+        });
+        let mut lines: Vec<&str> = csv.lines().collect();
+        let repeated: Vec<&str> = lines[1..400].to_vec();
+        lines.extend(repeated);
+        let text = lines.join("\n");
+        let model = crate::default_model().unwrap();
+        let mut scorer = Scorer::new(model, "v.csv", 20_000, Mapping::new());
+        scorer.push(text.as_bytes()).unwrap();
+        let mut scored = scorer.finish().unwrap();
+        for r in (0..scored.len()).step_by(7) {
+            scored.revenue[r] = f64::NAN;
+        }
+        let p = &scored.probability;
+        let rev = |r: usize| {
+            Some(scored.revenue[r])
+                .filter(|v| !v.is_nan())
+                .unwrap_or(f64::NEG_INFINITY)
+        };
+        type Cmp<'a> = Box<dyn Fn(usize, usize) -> std::cmp::Ordering + 'a>;
+        let cases: Vec<(&str, Cmp)> = vec![
+            ("churn_probability", Box::new(|a, b| p[a].total_cmp(&p[b]))),
+            (
+                "revenue_at_risk",
+                Box::new(|a, b| rev(a).total_cmp(&rev(b))),
+            ),
+            (
+                "risk_tier",
+                Box::new(|a, b| {
+                    scored.tier[b]
+                        .cmp(&scored.tier[a])
+                        .then(p[a].total_cmp(&p[b]))
+                }),
+            ),
+        ];
+        for (sort, by) in &cases {
+            for descending in [false, true] {
+                let mut expected: Vec<u32> = (0..scored.len() as u32).collect();
+                expected.sort_by(|&a, &b| {
+                    let (a, b) = (a as usize, b as usize);
+                    let o = if descending { by(b, a) } else { by(a, b) };
+                    o.then(a.cmp(&b))
+                });
+                let q = ViewQuery {
+                    sort: sort.to_string(),
+                    descending,
+                    ..Default::default()
+                };
+                assert_eq!(scored.view(&q), expected, "{sort} descending={descending}");
+            }
+        }
     }
 }
