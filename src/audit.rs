@@ -13,7 +13,9 @@ use crate::explain::{self, Portfolio, PortfolioBuilder};
 use crate::features::{self, ColumnMatch, Inspection, Mapping};
 use crate::ingest;
 use crate::metrics::FixedSum;
-use crate::model::{push_reason, push_uint, push_value, top_features, top_reasons, Model, Score};
+use crate::model::{
+    push_reason, push_uint, push_value, top_features, top_reasons, Memo, Model, Score,
+};
 
 /// How many reasons each account gets.
 pub const REASONS_PER_ACCOUNT: usize = 3;
@@ -183,7 +185,8 @@ pub struct Scorer {
     summary: SummaryBuilder,
     portfolio: Option<PortfolioBuilder>,
     score: Score,
-    scratch: Vec<f64>,
+    /// Contributions of small whole numbers, computed once per file.
+    memo: Memo,
     /// The file's size in bytes, when known ([`Scorer::expect_bytes`]).
     expected_bytes: Option<u64>,
     /// A scorer of a later part of the file ([`Scorer::part`]): the head's records
@@ -441,10 +444,10 @@ impl Scorer {
             summary: SummaryBuilder::new(&model),
             portfolio: None,
             score: model.score(&[]),
+            memo: model.memo(),
             scored: Scored::empty(model, file, as_of),
             mapping,
             digest: Some(FileHash::new()),
-            scratch: Vec::new(),
             expected_bytes: None,
             is_part: false,
             joined_encoding: None,
@@ -723,7 +726,7 @@ impl Scorer {
         let mut warnings = record_warnings;
         let text = plan.read(model, fields, line, &mut s.values[start..], &mut warnings);
         let values = &s.values[start..];
-        model.score_into(values, &mut self.score, &mut self.scratch);
+        model.score_memo(values, &mut self.score, &self.memo);
         let score = &self.score;
         let warned = !warnings.is_empty()
             || score.clipped.iter().any(|&c| c)
@@ -1141,7 +1144,7 @@ impl Scored {
         let model = &self.model;
         let RowBuffers {
             score,
-            scratch,
+            memo,
             order,
             ends,
         } = buffers;
@@ -1150,7 +1153,7 @@ impl Scored {
                 break;
             };
             let values = self.row_values(r);
-            model.score_into(values, score, scratch);
+            model.score_memo(values, score, memo);
             let text = self.row_text(r);
             push_text_cell(out, text.account_id);
             out.push(',');
@@ -1597,7 +1600,7 @@ const CSV_BLOCK_ROWS: usize = 16 * 1024;
 /// What formatting a row of the scored CSV reuses from one row to the next.
 struct RowBuffers {
     score: Score,
-    scratch: Vec<f64>,
+    memo: Memo,
     /// The features behind the row's reasons.
     order: Vec<usize>,
     /// Where each of the row's warnings ends.
@@ -1608,7 +1611,7 @@ impl RowBuffers {
     fn new(model: &Model) -> RowBuffers {
         RowBuffers {
             score: model.score(&[]),
-            scratch: Vec::new(),
+            memo: model.memo(),
             order: Vec::with_capacity(REASONS_PER_ACCOUNT + 1),
             ends: Vec::new(),
         }
