@@ -1103,11 +1103,11 @@ impl Scored {
             }),
             _ => Box::new(|a, b| p[at(*a)].total_cmp(&p[at(*b)])),
         };
-        if q.descending {
-            rows.sort_by(|a, b| by(b, a).then(a.cmp(b)));
-        } else {
-            rows.sort_by(|a, b| by(a, b).then(a.cmp(b)));
-        }
+        let descending = q.descending;
+        crate::sort::sort_indices(&mut rows, &|a, b| {
+            let order = if descending { by(&b, &a) } else { by(&a, &b) };
+            order.then(a.cmp(&b))
+        });
         rows
     }
 }
