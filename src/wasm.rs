@@ -276,29 +276,10 @@ impl Engine {
         Ok(js)
     }
 
-    /// Scores a whole file held in memory: [`Engine::begin`], one [`Engine::push`] and
-    /// [`Engine::finish`].
-    pub fn score(
-        &mut self,
-        bytes: &[u8],
-        file_name: &str,
-        as_of: &str,
-        column_mapping: JsValue,
-    ) -> Result<JsValue, JsError> {
-        self.begin(file_name, bytes.len() as f64, as_of, column_mapping)?;
-        self.push(bytes)?;
-        self.finish()
-    }
-
     fn last(&self) -> Result<&Last, JsError> {
         self.last
             .as_ref()
             .ok_or_else(|| JsError::new(NOTHING_SCORED))
-    }
-
-    /// The churn probabilities of the last scored file, in file order.
-    pub fn probabilities(&self) -> Result<Vec<f64>, JsError> {
-        Ok(self.last()?.scored.probability.clone())
     }
 
     /// The rows a table view shows ([`audit::ViewQuery`]), in order, as row indices.
