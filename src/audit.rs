@@ -1421,11 +1421,15 @@ impl Scored {
                 _ => t.segment,
             }
         };
-        if descending {
-            rows.sort_by(|a, b| text(*b).cmp(text(*a)).then(a.cmp(b)));
-        } else {
-            rows.sort_by(|a, b| text(*a).cmp(text(*b)).then(a.cmp(b)));
-        }
+        // Through the crate's one comparator sort (see `crate::sort`).
+        crate::sort::sort_indices(rows, &|a, b| {
+            let order = if descending {
+                text(b).cmp(text(a))
+            } else {
+                text(a).cmp(text(b))
+            };
+            order.then(a.cmp(&b))
+        });
     }
 }
 

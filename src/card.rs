@@ -132,7 +132,9 @@ pub fn drivers(model: &Model) -> Vec<Driver> {
     let mut all: Vec<Driver> = (0..model.features.len())
         .filter_map(|i| driver(model, i))
         .collect();
-    all.sort_by(|a, b| b.swing.total_cmp(&a.swing).then(a.feature.cmp(&b.feature)));
+    crate::sort::sort_by(&mut all, |a, b| {
+        b.swing.total_cmp(&a.swing).then(a.feature.cmp(&b.feature))
+    });
     all
 }
 

@@ -146,7 +146,7 @@ impl PortfolioBuilder {
     /// An empty builder; `has_segment` says whether the file has a segment column.
     pub fn new(model: &Model, has_segment: bool) -> PortfolioBuilder {
         let mut groups: Vec<Group> = model.features.iter().map(|f| f.group).collect();
-        groups.sort();
+        crate::sort::sort_by(&mut groups, Ord::cmp);
         groups.dedup();
         let group_of = model
             .features
@@ -348,7 +348,9 @@ impl PortfolioBuilder {
                 accounts_raised: self.group_raised[g],
             })
             .collect();
-        drivers.sort_by(|a, b| b.log_odds_added.total_cmp(&a.log_odds_added));
+        crate::sort::sort_by(&mut drivers, |a, b| {
+            b.log_odds_added.total_cmp(&a.log_odds_added)
+        });
         let mut feature_drivers: Vec<FeatureDriver> = model
             .features
             .iter()
@@ -362,7 +364,9 @@ impl PortfolioBuilder {
                 accounts_raised: self.feature_raised[f],
             })
             .collect();
-        feature_drivers.sort_by(|a, b| b.log_odds_added.total_cmp(&a.log_odds_added));
+        crate::sort::sort_by(&mut feature_drivers, |a, b| {
+            b.log_odds_added.total_cmp(&a.log_odds_added)
+        });
         let mut segments: Vec<SegmentSummary> = self
             .segments
             .iter()
@@ -373,7 +377,7 @@ impl PortfolioBuilder {
                 revenue_at_risk: revenue.value(),
             })
             .collect();
-        segments.sort_by(|a, b| {
+        crate::sort::sort_by(&mut segments, |a, b| {
             b.revenue_at_risk
                 .total_cmp(&a.revenue_at_risk)
                 .then(b.accounts.cmp(&a.accounts))
@@ -526,7 +530,7 @@ pub fn explain_row(
 ) -> Explanation {
     let score = model.score(values);
     let mut order: Vec<usize> = (0..model.features.len()).collect();
-    order.sort_by(|&a, &b| {
+    crate::sort::sort_by(&mut order, |&a, &b| {
         score.contributions[b]
             .abs()
             .total_cmp(&score.contributions[a].abs())
@@ -812,7 +816,7 @@ pub fn next_best_actions(model: &Model, values: &[Value]) -> Vec<Action> {
             });
         }
     }
-    actions.sort_by(|a, b| {
+    crate::sort::sort_by(&mut actions, |a, b| {
         a.probability_after
             .total_cmp(&b.probability_after)
             .then(a.feature.cmp(&b.feature))

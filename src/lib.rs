@@ -41,6 +41,7 @@ pub mod model;
 pub mod parallel;
 pub mod schema;
 pub mod simulate;
+mod sort;
 pub mod train;
 pub mod wire;
 

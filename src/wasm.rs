@@ -72,11 +72,12 @@ fn js_err(e: crate::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// A result as a JS value: serialised to JSON and parsed by `JSON.parse`. One JSON
+/// serializer for every result costs less wasm than serde-wasm-bindgen's (the same
+/// objects, and `null` where a field is absent, as its `json_compatible` mode gives).
 fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value
-        .serialize(&serializer)
-        .map_err(|e| JsError::new(&e.to_string()))
+    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| JsError::new("the engine's answer is not JSON"))
 }
 
 fn as_of_days(as_of: &str) -> Result<i64, JsError> {
@@ -87,13 +88,29 @@ fn as_of_days(as_of: &str) -> Result<i64, JsError> {
     })
 }
 
+/// An argument from JS, through `JSON.stringify` and serde_json (see [`to_js`]);
+/// `undefined` or `null` is `None`. `what` names it in the error.
+fn from_js<T: serde::de::DeserializeOwned>(
+    value: JsValue,
+    what: &str,
+) -> Result<Option<T>, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let unreadable =
+        |e: &dyn std::fmt::Display| JsError::new(&format!("{what} is not readable: {e}"));
+    let text = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|s| JsValue::from(s).as_string())
+        .ok_or_else(|| unreadable(&"it is not JSON data"))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| unreadable(&e))
+}
+
 /// A mapping object `{header: target}`; `undefined` or `null` is no mapping.
 fn mapping(value: JsValue) -> Result<Mapping, JsError> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(Mapping::new());
-    }
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| JsError::new(&format!("the column mapping is not readable: {e}")))
+    Ok(from_js(value, "the column mapping")?.unwrap_or_default())
 }
 
 const NOTHING_SCORED: &str = "no file has been scored yet";
@@ -260,39 +277,15 @@ impl Engine {
         Ok(js)
     }
 
-    /// Scores a whole file held in memory: [`Engine::begin`], one [`Engine::push`] and
-    /// [`Engine::finish`].
-    pub fn score(
-        &mut self,
-        bytes: &[u8],
-        file_name: &str,
-        as_of: &str,
-        column_mapping: JsValue,
-    ) -> Result<JsValue, JsError> {
-        self.begin(file_name, bytes.len() as f64, as_of, column_mapping)?;
-        self.push(bytes)?;
-        self.finish()
-    }
-
     fn last(&self) -> Result<&Last, JsError> {
         self.last
             .as_ref()
             .ok_or_else(|| JsError::new(NOTHING_SCORED))
     }
 
-    /// The churn probabilities of the last scored file, in file order.
-    pub fn probabilities(&self) -> Result<Vec<f64>, JsError> {
-        Ok(self.last()?.scored.probability.clone())
-    }
-
     /// The rows a table view shows ([`audit::ViewQuery`]), in order, as row indices.
     pub fn view(&self, query: JsValue) -> Result<Vec<u32>, JsError> {
-        let q: ViewQuery = if query.is_undefined() || query.is_null() {
-            ViewQuery::default()
-        } else {
-            serde_wasm_bindgen::from_value(query)
-                .map_err(|e| JsError::new(&format!("the table view is not readable: {e}")))?
-        };
+        let q: ViewQuery = from_js(query, "the table view")?.unwrap_or_default();
         Ok(self.last()?.scored.view(&q))
     }
 
