@@ -677,7 +677,11 @@ impl Scorer {
             self.plan = Some(plan);
             let head_records = if self.is_part { &[][..] } else { &head.records };
             for record in head_records {
-                self.add(&record.fields, record.line, record.warnings.clone())?;
+                // As borrowed cells, like every later record: one copy of `add` in the
+                // page's engine, not one per cell type.
+                let fields: Vec<std::borrow::Cow<str>> =
+                    record.fields.iter().map(|f| f.as_str().into()).collect();
+                self.add(&fields, record.line, record.warnings.clone())?;
             }
         }
         let mut failed = None;
@@ -692,9 +696,9 @@ impl Scorer {
     }
 
     /// Reads, scores and stores one record.
-    fn add<S: AsRef<str>>(
+    fn add(
         &mut self,
-        fields: &[S],
+        fields: &[std::borrow::Cow<str>],
         line: usize,
         record_warnings: Vec<String>,
     ) -> Result<()> {

@@ -123,7 +123,10 @@ fn round_sig(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    let magnitude = 10f64.powf(x.abs().log10().floor() - 2.0);
+    // `powi`, not `powf`: the exponent is whole, and for |exponent| ≤ 22 both give the
+    // correctly rounded power (10^k is exact there, 10^-k one division), while `powf`
+    // would bring a 2 KB general `pow` into the page's engine.
+    let magnitude = 10f64.powi(x.abs().log10().floor() as i32 - 2);
     (x / magnitude).round() * magnitude
 }
 

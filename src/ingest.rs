@@ -562,6 +562,9 @@ impl Reader {
     }
 }
 
+/// What receives each record: its cells, its line and its record-level warnings.
+type RecordSink<'a> = dyn FnMut(&[Cow<str>], usize, Vec<String>) + 'a;
+
 /// Splits the complete records at the start of `text` (all of them at the end of the
 /// file), skipping blank ones and fitting each to the header's width; returns the
 /// bytes consumed.
@@ -569,7 +572,8 @@ fn split_records(
     text: &str,
     layout: &mut Layout,
     eof: bool,
-    f: &mut impl FnMut(&[Cow<str>], usize, Vec<String>),
+    // `dyn`: one copy of the splitter in the page's engine for both callers.
+    f: &mut RecordSink<'_>,
 ) -> usize {
     let width = layout.width;
     let mut splitter = Splitter::new(text, layout.split, layout.line);
