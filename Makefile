@@ -6,7 +6,7 @@ SIM_ACCOUNTS := 50000
 SIM_SEED := 20260630
 # Cargo's output directory: CARGO_TARGET_DIR when set (as in a git worktree), else target.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
-WASM := $(TARGET_DIR)/wasm32-unknown-unknown/release/churn_audit.wasm
+WASM := $(TARGET_DIR)/wasm32-unknown-unknown/wasm-release/churn_audit.wasm
 CLI := $(TARGET_DIR)/release/churn-audit
 export CARGO_TERM_COLOR ?= never
 
@@ -30,7 +30,7 @@ setup-test:
 # www/pkg/build.js names the build after a hash of every file of the page, so the
 # service worker (www/sw.js) caches each build's files apart and replaces the old ones.
 wasm:
-	cargo build --release --target wasm32-unknown-unknown --lib
+	cargo build --profile wasm-release --target wasm32-unknown-unknown --lib
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg $(WASM)
 	printf 'self.CHURN_AUDIT_BUILD = "%s";\n' "$$(cat www/*.html www/*.js www/*.css www/*.csv www/pkg/churn_audit* | sha256sum | cut -c1-16)" > www/pkg/build.js
 
@@ -38,7 +38,7 @@ wasm:
 # no server and no network: the no-modules engine inlined as base64 (scripts/build-dist.mjs).
 DIST_PKG := target/dist-pkg
 dist:
-	cargo build --release --target wasm32-unknown-unknown --lib
+	cargo build --profile wasm-release --target wasm32-unknown-unknown --lib
 	wasm-bindgen --target no-modules --no-typescript --remove-name-section --remove-producers-section --out-dir $(DIST_PKG) $(WASM)
 	node scripts/build-dist.mjs
 
@@ -48,7 +48,7 @@ dist:
 # and it runs after `wasm` so the two never overwrite each other's file mid-build.
 WASM_TRAIN := $(TARGET_DIR)/churn_audit_train.wasm
 wasm-train: wasm
-	cargo build --release --target wasm32-unknown-unknown --lib --features train-engine
+	cargo build --profile wasm-release --target wasm32-unknown-unknown --lib --features train-engine
 	cp $(WASM) $(WASM_TRAIN)
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg-train $(WASM_TRAIN)
 
