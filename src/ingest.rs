@@ -724,16 +724,8 @@ impl Decoder {
                 decode_utf16(carry, bytes, *big_endian, eof, out)
             }
             Decoder::Ascii { carry } => {
-                // Only a character cut at the previous chunk's end needs a joined copy.
-                let joined;
-                let all: &[u8] = if carry.is_empty() {
-                    bytes
-                } else {
-                    let mut all = std::mem::take(carry);
-                    all.extend_from_slice(bytes);
-                    joined = all;
-                    &joined
-                };
+                let mut joined = Vec::new();
+                let all = after_carry(carry, bytes, &mut joined);
                 // `is_ascii` checks a word at a time: the usual chunk is all ASCII.
                 let ascii = if all.is_ascii() {
                     all.len()
@@ -764,18 +756,22 @@ impl Decoder {
     }
 }
 
+/// `bytes` after the bytes carried from the previous chunk (taken from `carry`): only a
+/// character cut at the previous chunk's end needs a joined copy, made in `joined`.
+fn after_carry<'a>(carry: &mut Vec<u8>, bytes: &'a [u8], joined: &'a mut Vec<u8>) -> &'a [u8] {
+    if carry.is_empty() {
+        return bytes;
+    }
+    *joined = std::mem::take(carry);
+    joined.extend_from_slice(bytes);
+    joined
+}
+
 /// Decodes UTF-8, replacing each broken sequence with U+FFFD as `from_utf8_lossy` does
 /// and carrying a character cut at the chunk's end over to the next chunk.
 fn decode_utf8(carry: &mut Vec<u8>, bytes: &[u8], eof: bool, out: &mut String) {
-    let joined;
-    let mut input: &[u8] = if carry.is_empty() {
-        bytes
-    } else {
-        let mut all = std::mem::take(carry);
-        all.extend_from_slice(bytes);
-        joined = all;
-        &joined
-    };
+    let mut joined = Vec::new();
+    let mut input = after_carry(carry, bytes, &mut joined);
     loop {
         match std::str::from_utf8(input) {
             Ok(s) => {

@@ -14,7 +14,11 @@ pub(crate) fn sort_by<T>(v: &mut Vec<T>, compare: impl Fn(&T, &T) -> Ordering) {
     if v.len() < 2 {
         return;
     }
-    let n = u32::try_from(v.len()).expect("fewer than 2^32 items to sort");
+    // A scored file has fewer than 2^32 rows (the scorer refuses more), so every list
+    // sorted here does too; past that the list is left as it is rather than panicking.
+    let Ok(n) = u32::try_from(v.len()) else {
+        return;
+    };
     let mut order: Vec<u32> = (0..n).collect();
     sort_indices(&mut order, &|a, b| compare(&v[a as usize], &v[b as usize]));
     let mut items: Vec<Option<T>> = v.drain(..).map(Some).collect();

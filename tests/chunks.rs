@@ -24,6 +24,17 @@ fn outcome(r: churn_audit::Result<AuditResult>) -> String {
     }
 }
 
+/// The whole file's result (or error), the reference every other reading must equal.
+fn whole_file(bytes: &[u8], model: &Model) -> String {
+    outcome(audit_mapped(
+        bytes,
+        "f.csv",
+        model,
+        as_of(),
+        &Mapping::new(),
+    ))
+}
+
 fn chunked(bytes: &[u8], model: &Model, sizes: &[usize]) -> String {
     // With the file's size announced, as the page and the command line do.
     let mut scorer = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new())
@@ -62,13 +73,7 @@ fn in_parts(bytes: &[u8], model: &Model, starts: &[u64]) -> String {
 /// for 2, 3 and 5 threads (none below `parallel::MIN_PARALLEL_BYTES`) and at `starts`
 /// (each just after a line feed).
 fn check_parts(name: &str, bytes: &[u8], model: &Model, starts: &[u64]) {
-    let whole = outcome(audit_mapped(
-        bytes,
-        "f.csv",
-        model,
-        as_of(),
-        &Mapping::new(),
-    ));
+    let whole = whole_file(bytes, model);
     let open = || Ok(std::io::Cursor::new(bytes));
     let mut plans: Vec<Vec<u64>> = [2, 3, 5]
         .iter()
@@ -127,13 +132,7 @@ fn joins(bytes: &[u8], model: &Model, start: usize) -> (bool, bool) {
     let joined = first.join_bytes(&wire).unwrap();
     assert_eq!(joined, other.join(part).unwrap());
     if joined {
-        let whole = outcome(audit_mapped(
-            bytes,
-            "f.csv",
-            model,
-            as_of(),
-            &Mapping::new(),
-        ));
+        let whole = whole_file(bytes, model);
         for (path, scorer) in [("bytes", first), ("memory", other)] {
             let mut scored = scorer.finish().unwrap();
             scored.file_sha256 = churn_audit::audit::sha256_hex(bytes);
@@ -152,13 +151,7 @@ fn after_newline(bytes: &[u8], at: usize) -> u64 {
 }
 
 fn check(name: &str, bytes: &[u8], model: &Model, plans: &[&[usize]]) {
-    let whole = outcome(audit_mapped(
-        bytes,
-        "f.csv",
-        model,
-        as_of(),
-        &Mapping::new(),
-    ));
+    let whole = whole_file(bytes, model);
     for sizes in plans {
         let parts = chunked(bytes, model, sizes);
         assert!(
