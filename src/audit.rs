@@ -194,6 +194,13 @@ pub struct Scorer {
     is_part: bool,
     /// The encoding of everything read, once parts are joined ([`Scorer::join`]).
     joined_encoding: Option<ingest::Encoding>,
+    /// Rows already handed on as pieces ([`Scorer::take_piece`]).
+    rows_taken: usize,
+    /// Where the pieces of the next part joined so far start, to take them back out
+    /// when that part cannot be joined after all ([`Scorer::join_piece`]).
+    pieces_from: Option<(usize, usize, usize)>,
+    /// A piece was refused: so is the part it belongs to.
+    piece_refused: bool,
 }
 
 impl Part {
@@ -203,29 +210,14 @@ impl Part {
     /// before it).
     pub fn to_bytes(&self) -> Option<Vec<u8>> {
         let s = &self.scored;
-        let mut w = crate::wire::Writer::with_capacity(
-            4096 + s.len() * (8 * (s.model.features.len() + 2) + 18) + s.text.len(),
-        );
+        let mut w = crate::wire::Writer::with_capacity(4096 + s.wire_len());
         PART_MAGIC.iter().for_each(|&b| w.u8(b));
         w.u8(u8::from(self.open_end));
         w.u8(u8::from(self.end.started_undecided));
         w.u8(self.end.decided.map_or(0, |e| 1 + e as u8));
         w.len(self.end.next_line);
         w.u8(u8::from(s.has_segment));
-        w.u32s(&s.lines);
-        w.f64s(&s.values);
-        w.f64s(&s.probability);
-        w.bytes(&s.tier);
-        w.f64s(&s.revenue);
-        w.bools(&s.warned);
-        w.str(&s.text);
-        w.u32s(&s.text_ends);
-        w.len(s.read_warnings.len());
-        for (row, warnings) in &s.read_warnings {
-            w.u32(*row);
-            w.len(warnings.len());
-            warnings.iter().for_each(|x| w.str(x));
-        }
+        s.write_rows(&mut w);
         let b = &self.summary;
         w.len(b.accounts);
         w.len(b.warned);
@@ -335,6 +327,8 @@ fn read_builders(
 
 /// The first bytes of [`Part::to_bytes`].
 const PART_MAGIC: &[u8] = b"churn-audit part 1\n";
+/// The start of a piece of a part's rows ([`Scorer::take_piece`]).
+const PIECE_MAGIC: &[u8] = b"churn-audit piece 1\n";
 /// Encodings by their number in [`Part::to_bytes`].
 const ENCODINGS: [ingest::Encoding; 5] = [
     ingest::Encoding::Utf8,
@@ -451,6 +445,9 @@ impl Scorer {
             expected_bytes: None,
             is_part: false,
             joined_encoding: None,
+            rows_taken: 0,
+            pieces_from: None,
+            piece_refused: false,
         }
     }
 
@@ -548,30 +545,37 @@ impl Scorer {
     /// straight into this scorer's columns. False, and nothing joined, when the part
     /// cannot be used (see [`Scorer::join`]) or its bytes are damaged or do not fit in
     /// memory: then push the part's bytes to this scorer instead.
+    /// Pieces of the part joined before ([`Scorer::join_piece`]) are checked with it:
+    /// all of its rows must be there.
     pub fn join_bytes(&mut self, bytes: &[u8]) -> Result<bool> {
-        if !self.reader.part_end_is_open() || self.plan.is_none() {
-            return Ok(false);
-        }
-        let Ok((mut r, head)) = WireHead::read(bytes) else {
-            return Ok(false);
-        };
-        let Some(encoding) = self.reader.continued_by(&head.end) else {
+        let usable = self.reader.part_end_is_open() && self.plan.is_some() && !self.piece_refused;
+        let head = WireHead::read(bytes).ok().filter(|_| usable);
+        let encoding = head
+            .as_ref()
+            .and_then(|(_, head)| self.reader.continued_by(&head.end));
+        let (Some((mut r, head)), Some(encoding)) = (head, encoding) else {
+            self.drop_pieces();
             return Ok(false);
         };
         let lines_before = self.reader.part_end().next_line - 1;
-        let before = (
-            self.scored.len(),
-            self.scored.text.len(),
-            self.scored.read_warnings.len(),
-        );
-        if self.scored.append_wire(&mut r, lines_before).is_err() {
-            return Ok(false);
-        }
-        let model = &self.scored.model;
-        let Ok((summary, portfolio)) = read_builders(&mut r, model, head.has_segment) else {
+        let s = &self.scored;
+        let before = self
+            .pieces_from
+            .unwrap_or((s.len(), s.text.len(), s.read_warnings.len()));
+        let builders = match self.scored.append_wire(&mut r, lines_before) {
+            Ok(()) => read_builders(&mut r, &self.scored.model, head.has_segment).ok(),
+            Err(_) => None,
+        };
+        // The part's sums count every row it scored: a piece lost on the way shows here.
+        let complete = |(summary, _): &(SummaryBuilder, PortfolioBuilder)| {
+            summary.accounts == self.scored.len() - before.0
+        };
+        let Some((summary, portfolio)) = builders.filter(complete) else {
+            self.drop_pieces();
             self.scored.truncate(before);
             return Ok(false);
         };
+        self.pieces_from = None;
         self.summary.merge(&summary);
         if let Some(mine) = &mut self.portfolio {
             mine.merge(&portfolio);
@@ -587,6 +591,7 @@ impl Scorer {
     /// Takes bytes again after [`Scorer::end_part`], when the part after it cannot be
     /// joined (it could not be read, or [`Scorer::join`] refused it).
     pub fn reopen(&mut self) {
+        self.drop_pieces();
         if self.reader.part_end_is_open() {
             self.reader.reopen();
         }
@@ -623,9 +628,58 @@ impl Scorer {
         self.drain()
     }
 
-    /// Rows scored so far.
+    /// Rows scored so far (with those handed on as pieces).
     pub fn rows(&self) -> usize {
-        self.scored.lines.len()
+        self.rows_taken + self.scored.lines.len()
+    }
+
+    /// For a part scored in another worker: the rows scored since the last piece, as
+    /// bytes for the worker holding the part before it ([`Scorer::join_piece`]), then
+    /// forgotten here. So the copying happens while the file is still being read, and
+    /// this worker's memory holds one piece, not the part; the last rows and the part's
+    /// sums follow in [`Part::to_bytes`]. `None` (nothing forgotten) when memory runs out.
+    pub fn take_piece(&mut self) -> Option<Vec<u8>> {
+        let s = &mut self.scored;
+        let mut w = crate::wire::Writer::with_capacity(PIECE_MAGIC.len() + s.wire_len());
+        PIECE_MAGIC.iter().for_each(|&b| w.u8(b));
+        s.write_rows(&mut w);
+        let bytes = w.finish()?;
+        self.rows_taken += s.len();
+        s.truncate((0, 0, 0));
+        Some(bytes)
+    }
+
+    /// Joins, in order, a piece of the part that starts where this scorer's bytes ended
+    /// ([`Scorer::end_part`] returned true), before that part's own bytes
+    /// ([`Scorer::join_bytes`]), which check the part as a whole: if it cannot be joined,
+    /// its pieces are taken back out again. False when the piece is damaged or does not
+    /// fit in memory; the part is then refused too.
+    pub fn join_piece(&mut self, bytes: &[u8]) -> bool {
+        if !self.reader.part_end_is_open() || self.plan.is_none() || self.piece_refused {
+            return false;
+        }
+        let s = &mut self.scored;
+        let from = *self
+            .pieces_from
+            .get_or_insert((s.len(), s.text.len(), s.read_warnings.len()));
+        let lines_before = self.reader.part_end().next_line - 1;
+        let joined = bytes.strip_prefix(PIECE_MAGIC).is_some_and(|body| {
+            let mut r = crate::wire::Reader::new(body);
+            s.append_wire(&mut r, lines_before).is_ok() && r.is_done()
+        });
+        if !joined {
+            s.truncate(from);
+            self.piece_refused = true;
+        }
+        joined
+    }
+
+    /// Takes out the pieces joined for a part that is not joined after all.
+    fn drop_pieces(&mut self) {
+        if let Some(from) = self.pieces_from.take() {
+            self.scored.truncate(from);
+        }
+        self.piece_refused = false;
     }
 
     /// Ends the file and returns the scored list. Fails when the file cannot be used at
@@ -996,6 +1050,29 @@ impl Scored {
             self.truncate(before);
         }
         result
+    }
+
+    /// About how many bytes [`Scored::write_rows`] writes.
+    fn wire_len(&self) -> usize {
+        64 + self.len() * (8 * (self.model.features.len() + 2) + 18) + self.text.len()
+    }
+
+    /// Writes the rows as [`Scored::append_wire`] reads them.
+    fn write_rows(&self, w: &mut crate::wire::Writer) {
+        w.u32s(&self.lines);
+        w.f64s(&self.values);
+        w.f64s(&self.probability);
+        w.bytes(&self.tier);
+        w.f64s(&self.revenue);
+        w.bools(&self.warned);
+        w.str(&self.text);
+        w.u32s(&self.text_ends);
+        w.len(self.read_warnings.len());
+        for (row, warnings) in &self.read_warnings {
+            w.u32(*row);
+            w.len(warnings.len());
+            warnings.iter().for_each(|x| w.str(x));
+        }
     }
 
     /// Drops every row from `rows` on (and text and read warnings past the given

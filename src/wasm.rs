@@ -218,6 +218,28 @@ impl Engine {
         scorer.end_part().map_err(js_err)
     }
 
+    /// In the worker scoring a later part: its rows scored since the last piece, as
+    /// bytes for the first worker ([`Engine::join_piece`]), forgotten here
+    /// ([`Scorer::take_piece`]); `undefined` when memory ran out (they stay here).
+    pub fn take_piece(&mut self) -> Result<Option<Vec<u8>>, JsError> {
+        let scorer = self
+            .scorer
+            .as_mut()
+            .ok_or_else(|| JsError::new(NOT_STARTED))?;
+        Ok(scorer.take_piece())
+    }
+
+    /// Joins a piece of the next part, in order, before [`Engine::join`] joins the rest
+    /// (which takes the pieces back out when the part cannot be joined). False when the
+    /// piece cannot be used.
+    pub fn join_piece(&mut self, piece: &[u8]) -> Result<bool, JsError> {
+        let scorer = self
+            .scorer
+            .as_mut()
+            .ok_or_else(|| JsError::new(NOT_STARTED))?;
+        Ok(scorer.join_piece(piece))
+    }
+
     /// Ends a part; returns it as bytes for the worker holding the part before it
     /// (`undefined` when memory ran out: that worker then reads the part itself).
     pub fn finish_part(&mut self) -> Result<Option<Vec<u8>>, JsError> {

@@ -131,6 +131,7 @@ fn joins(bytes: &[u8], model: &Model, start: usize) -> (bool, bool) {
     assert!(other.end_part().unwrap());
     let joined = first.join_bytes(&wire).unwrap();
     assert_eq!(joined, other.join(part).unwrap());
+    check_pieces(bytes, model, start, joined);
     if joined {
         let whole = whole_file(bytes, model);
         for (path, scorer) in [("bytes", first), ("memory", other)] {
@@ -143,6 +144,66 @@ fn joins(bytes: &[u8], model: &Model, start: usize) -> (bool, bool) {
         }
     }
     (true, joined)
+}
+
+/// The part from `start` scored as a partner web worker does: a piece of its rows taken
+/// before any byte and after every `every` bytes pushed, then the part's own bytes.
+fn pieces_of(bytes: &[u8], model: &Model, start: usize, every: usize) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let head = &bytes[..HEAD_BYTES];
+    let mut part = Scorer::part(model.clone(), "f.csv", as_of(), Mapping::new(), head).unwrap();
+    let mut pieces = vec![part.take_piece().unwrap()];
+    let mut rows = 0;
+    for chunk in bytes[start..].chunks(every) {
+        part.push(chunk).unwrap();
+        assert!(part.rows() >= rows, "rows handed on still count");
+        rows = part.rows();
+        pieces.push(part.take_piece().unwrap());
+    }
+    (pieces, part.into_part().unwrap().to_bytes().unwrap())
+}
+
+/// The part from `start` handed over in pieces (the page's path) joins exactly when it
+/// joins whole (`joined`); a lost or damaged piece gets the whole part refused with every
+/// piece taken back out, so the first scorer reading on gives the whole file's result.
+fn check_pieces(bytes: &[u8], model: &Model, start: usize, joined: bool) {
+    let whole = whole_file(bytes, model);
+    let (pieces, last) = pieces_of(bytes, model, start, 256 << 10);
+    assert!(pieces.len() > 3);
+    let first = || {
+        let mut first = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new());
+        first.push(&bytes[..start]).unwrap();
+        assert!(first.end_part().unwrap());
+        first
+    };
+    let result = |scorer: Scorer| {
+        let mut scored = scorer.finish().unwrap();
+        scored.file_sha256 = churn_audit::audit::sha256_hex(bytes);
+        outcome(Ok(scored.to_result()))
+    };
+    let read_on = |mut scorer: Scorer| {
+        scorer.reopen();
+        scorer.push(&bytes[start..]).unwrap();
+        result(scorer)
+    };
+    let mut all = first();
+    assert!(pieces.iter().all(|p| all.join_piece(p)));
+    assert_eq!(all.join_bytes(&last).unwrap(), joined);
+    let all = if joined { result(all) } else { read_on(all) };
+    assert!(all == whole, "joined in pieces");
+
+    let mut lost = first();
+    for (i, p) in pieces.iter().enumerate() {
+        assert!(i == 2 || lost.join_piece(p));
+    }
+    assert!(!lost.join_bytes(&last).unwrap());
+    assert!(read_on(lost) == whole, "a lost piece");
+
+    let mut damaged = first();
+    assert!(damaged.join_piece(&pieces[1]));
+    assert!(!damaged.join_piece(&pieces[2][..pieces[2].len() - 1]));
+    assert!(!damaged.join_piece(&pieces[3]));
+    assert!(!damaged.join_bytes(&last).unwrap());
+    assert!(read_on(damaged) == whole, "a damaged piece");
 }
 
 /// Just after the first line feed at or after byte `at`.

@@ -63,6 +63,22 @@ async function stream(engine, blob, from, to, progress) {
 }
 
 /**
+ * The partner hands its rows on in pieces of at least this many while it reads: the
+ * copying overlaps the reading, and the partner holds one piece, not half the file.
+ */
+const PIECE_ROWS = 1 << 15;
+
+/** Joins the partner's pieces in order, letting each go once it is in the engine. */
+function joinPieces(engine, pieces) {
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i];
+    pieces[i] = null;
+    if (!engine.join_piece(piece)) return false;
+  }
+  return true;
+}
+
+/**
  * Where a second worker starts reading a big file: just after the first line feed past
  * its middle; null for small files (or no line feed there). The engine checks that the
  * cut is a record's end, and reads on itself when it is not (a quoted line break).
@@ -102,12 +118,14 @@ export function createHandler(Engine, FileDigest, partner = () => null) {
       const other = partner();
       const start = other ? await cutPoint(blob) : null;
       const done = { own: 0, ownRows: 0, theirs: 0, theirRows: 0 };
+      const pieces = [];
       const report = () => progress(done.own + done.theirs, blob.size, done.ownRows + done.theirRows);
       const part =
         start === null
           ? null
           : other
-              .call('scorePart', { blob, name, asOf, mapping, model: engine.model_json(), start }, (bytes, _total, rows) => {
+              .call('scorePart', { blob, name, asOf, mapping, model: engine.model_json(), start }, (bytes, _total, rows, piece) => {
+                if (piece) pieces.push(piece);
                 done.theirs = bytes;
                 done.theirRows = rows;
                 report();
@@ -124,7 +142,7 @@ export function createHandler(Engine, FileDigest, partner = () => null) {
         if (engine.end_part()) {
           const bytes = await part;
           try {
-            joined = bytes instanceof Uint8Array && engine.join(bytes);
+            joined = bytes instanceof Uint8Array && joinPieces(engine, pieces) && engine.join(bytes);
           } catch {
             joined = false;
           }
@@ -140,7 +158,8 @@ export function createHandler(Engine, FileDigest, partner = () => null) {
       return { ...plain(engine.finish()), workers: joined ? 2 : 1 };
     },
     // In the partner worker: scores bytes `start`.. of the file with the first worker's
-    // model and returns the part as bytes (null when the file cannot be read in parts).
+    // model, hands its rows on in pieces with the progress messages, and returns the rest
+    // of the part as bytes (null when the file cannot be read in parts).
     scorePart: async (m, progress) => {
       const blob = m.blob;
       const part = Engine.from_json(String(m.model));
@@ -148,7 +167,12 @@ export function createHandler(Engine, FileDigest, partner = () => null) {
         const head = await bytesOf(blob, 0, HEAD_BYTES);
         const size = blob.size - m.start;
         if (!part.begin_part(String(m.name), head, size, String(m.asOf), m.mapping || null)) return null;
-        await stream(part, blob, m.start, blob.size, (bytes, rows) => progress(bytes, size, rows));
+        let handed = 0;
+        await stream(part, blob, m.start, blob.size, (bytes, rows) => {
+          const piece = rows - handed >= PIECE_ROWS ? part.take_piece() : undefined;
+          if (piece) handed = rows;
+          progress(bytes, size, rows, piece);
+        });
         return part.finish_part();
       } finally {
         part.free();

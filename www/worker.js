@@ -33,7 +33,9 @@ async function answer(msg, post) {
     return;
   }
   try {
-    const progress = (done, total, rows) => post({ type: 'progress', id: msg.id, done, total, rows });
+    // A partner's progress may carry a piece of its rows (transferred, not copied).
+    const progress = (done, total, rows, piece) =>
+      post({ type: 'progress', id: msg.id, done, total, rows, piece }, piece ? [piece.buffer] : []);
     const payload = await handle(msg, progress);
     post({ type: 'reply', id: msg.id, payload }, payload instanceof Uint8Array ? [payload.buffer] : []);
   } catch (err) {
@@ -50,7 +52,7 @@ function callerOver(port) {
     const w = waiting.get(msg.id);
     if (!w) return;
     if (msg.type === 'progress') {
-      w.onProgress(msg.done, msg.total, msg.rows);
+      w.onProgress(msg.done, msg.total, msg.rows, msg.piece);
       return;
     }
     waiting.delete(msg.id);
