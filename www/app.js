@@ -156,8 +156,13 @@ function busy(on, cancellable = false) {
 // One request at a time is enough for this page; replies are matched by id so a stale
 // reply (after a cancel) is ignored.
 let worker = null;
-/** The second scoring worker, which scores the second half of big files (or null). */
-let partnerWorker = null;
+/** The other scoring workers, which score later parts of big files (one per extra core). */
+let partnerWorkers = [];
+/**
+ * Scoring workers at most: each holds an engine in memory, and a part's rows are
+ * joined by the first one, so beyond a few the joining outweighs the reading.
+ */
+const MAX_WORKERS = 4;
 let inPage = null; // the single-file build's handler
 let seq = 0;
 const pending = new Map();
@@ -189,35 +194,35 @@ function call(type, fields = {}, transfer = [], onProgress = null) {
 }
 
 /**
- * Starts the scoring worker and, on a machine with two cores or more, its partner,
- * joined by a MessageChannel; resolves with the engine's info once both are ready
- * (so neither fetches anything later). A partner that cannot start is left out.
+ * Starts the scoring worker and, for each further core (up to MAX_WORKERS in all), a
+ * partner joined to it by a MessageChannel; resolves with the engine's info once all
+ * are ready (so none fetches anything later). A partner that cannot start is left out.
  */
 async function startWorker() {
-  const [info] = await Promise.all([startMainWorker(), startPartner()]);
-  if (partnerWorker) {
+  const cores = Math.min(navigator.hardwareConcurrency || 1, MAX_WORKERS);
+  const partners = Array.from({ length: Math.max(cores - 1, 0) }, startPartner);
+  const [info, ...started] = await Promise.all([startMainWorker(), ...partners]);
+  partnerWorkers = started.filter(Boolean);
+  for (const partner of partnerWorkers) {
     const channel = new MessageChannel();
     worker.postMessage({ type: 'partner', port: channel.port1 }, [channel.port1]);
-    partnerWorker.postMessage({ type: 'serve', port: channel.port2 }, [channel.port2]);
+    partner.postMessage({ type: 'serve', port: channel.port2 }, [channel.port2]);
   }
   return info;
 }
 
+/** A partner worker, once its engine is ready (null when it cannot start). */
 function startPartner() {
-  partnerWorker = null;
-  if (!((navigator.hardwareConcurrency || 1) >= 2)) return Promise.resolve();
   const w = new Worker('worker.js', { type: 'module' });
   return new Promise((resolve) => {
     const fail = () => {
       w.terminate();
-      resolve();
+      resolve(null);
     };
     w.addEventListener('message', (event) => {
       const type = (event.data || {}).type;
-      if (type === 'ready') {
-        partnerWorker = w;
-        resolve();
-      } else if (type === 'fatal') fail();
+      if (type === 'ready') resolve(w);
+      else if (type === 'fatal') fail();
     });
     w.addEventListener('error', fail);
   });
@@ -280,7 +285,8 @@ async function cancelRun() {
 /** Stops whatever the worker is doing and starts a fresh one with the same model. */
 async function restartWorker() {
   worker.terminate();
-  partnerWorker?.terminate();
+  for (const partner of partnerWorkers) partner.terminate();
+  partnerWorkers = [];
   for (const p of pending.values()) p.reject(new Error('cancelled'));
   pending.clear();
   try {

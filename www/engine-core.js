@@ -39,7 +39,7 @@ async function bytesOf(blob, start, end) {
   return new Uint8Array(await blob.slice(start, end).arrayBuffer());
 }
 
-/** Files smaller than this are read by one worker: a second one costs a head. */
+/** Files smaller than this are read by one worker: another one costs a head. */
 export const MIN_PARALLEL_BYTES = 4 * HEAD_BYTES;
 /**
  * Files larger than this are read by one worker too: joining a part briefly holds it
@@ -79,26 +79,32 @@ function joinPieces(engine, pieces) {
 }
 
 /**
- * Where a second worker starts reading a big file: just after the first line feed past
- * its middle; null for small files (or no line feed there). The engine checks that the
- * cut is a record's end, and reads on itself when it is not (a quoted line break).
+ * Where the later parts of a big file read by `workers` workers start: just after the
+ * first line feed past each k/workers of it, beyond the head, in increasing order (fewer
+ * for lines that never end; none for small files). The engine checks that each cut is a
+ * record's end, and reads on itself when it is not (a quoted line break).
  */
-async function cutPoint(blob) {
-  if (blob.size < MIN_PARALLEL_BYTES || blob.size > MAX_PARALLEL_BYTES) return null;
-  const middle = Math.floor(blob.size / 2);
-  const window = await bytesOf(blob, middle, middle + (1 << 16));
-  const lf = window.indexOf(10);
-  return lf < 0 || middle + lf + 1 >= blob.size ? null : middle + lf + 1;
+async function cutPoints(blob, workers) {
+  const cuts = [];
+  if (blob.size < MIN_PARALLEL_BYTES || blob.size > MAX_PARALLEL_BYTES) return cuts;
+  for (let k = 1; k < workers; k++) {
+    const from = Math.max(Math.floor((blob.size * k) / workers), HEAD_BYTES);
+    const window = await bytesOf(blob, from, from + (1 << 16));
+    const lf = window.indexOf(10);
+    const cut = from + lf + 1;
+    if (lf >= 0 && cut < blob.size && cut > (cuts.at(-1) ?? 0)) cuts.push(cut);
+  }
+  return cuts;
 }
 
 /**
  * Makes the request handler around the wasm `Engine` class. `handle(msg, progress)`
  * returns (a promise of) the reply's payload or throws an Error whose message is meant
  * for people; `progress(done, total, rows)` is called while a file streams in.
- * `partner()` gives the second worker's `call(type, fields, onProgress)`, or null: with
- * one, a big file's second half is scored there at the same time and joined here.
+ * `partners()` gives the other workers' `call(type, fields, onProgress)`s: a big file's
+ * later parts are scored there at the same time and joined here, in order.
  */
-export function createHandler(Engine, FileDigest, partner = () => null) {
+export function createHandler(Engine, FileDigest, partners = () => []) {
   let engine = new Engine();
   let bundled = true;
   const handlers = {
@@ -110,69 +116,85 @@ export function createHandler(Engine, FileDigest, partner = () => null) {
       return { ...inspection, partial: m.blob.size > HEAD_BYTES };
     },
     // The file streams from disk into the engine in chunks: memory holds the results,
-    // never the whole file. A big file's second half goes to the partner worker.
+    // never the whole file. A big file's later parts go to the partner workers.
     scoreFile: async (m, progress) => {
       const blob = m.blob;
       const [name, asOf, mapping] = [String(m.name), String(m.asOf), m.mapping || null];
       engine.begin(name, blob.size, asOf, mapping);
-      const other = partner();
-      const start = other ? await cutPoint(blob) : null;
-      const done = { own: 0, ownRows: 0, theirs: 0, theirRows: 0 };
-      const pieces = [];
-      const report = () => progress(done.own + done.theirs, blob.size, done.ownRows + done.theirRows);
-      const part =
-        start === null
-          ? null
-          : other
-              .call('scorePart', { blob, name, asOf, mapping, model: engine.model_json(), start }, (bytes, _total, rows, piece) => {
-                if (piece) pieces.push(piece);
-                done.theirs = bytes;
-                done.theirRows = rows;
-                report();
-              })
-              .catch(() => null);
+      const others = partners();
+      const cuts = others.length ? await cutPoints(blob, others.length + 1) : [];
+      // Bytes and rows read so far by each worker (this one first).
+      const done = cuts.map(() => ({ bytes: 0, rows: 0 })).concat({ bytes: 0, rows: 0 });
+      const report = () => {
+        const sum = (key) => done.reduce((n, d) => n + d[key], 0);
+        progress(sum('bytes'), blob.size, sum('rows'));
+      };
+      const model = cuts.length ? engine.model_json() : null;
+      const parts = cuts.map((start, i) => {
+        const pieces = [];
+        const end = cuts[i + 1] ?? blob.size;
+        const fields = { blob, name, asOf, mapping, model, start, end };
+        const onProgress = (bytes, _total, rows, piece) => {
+          if (piece) pieces.push(piece);
+          Object.assign(done[i + 1], { bytes, rows });
+          report();
+        };
+        return { start, pieces, bytes: others[i].call('scorePart', fields, onProgress).catch(() => null) };
+      });
       const own = (from) => (bytes, rows) => {
-        done.own = from + bytes;
-        done.ownRows = rows;
+        Object.assign(done[0], { bytes: from + bytes, rows });
         report();
       };
-      await stream(engine, blob, 0, start ?? blob.size, own(0));
-      let joined = false;
-      if (start !== null) {
-        if (engine.end_part()) {
-          const bytes = await part;
+      await stream(engine, blob, 0, cuts[0] ?? blob.size, own(0));
+      // Joins each part in turn; from the first that cannot be joined (its cut fell
+      // inside a quoted field, or it failed) on, this worker reads the file itself.
+      // (A joined part that ended at a record's end leaves the engine open for the next.)
+      let readFrom = null;
+      let joined = 0;
+      const open = parts.length > 0 && engine.end_part();
+      for (const part of parts) {
+        let ok = false;
+        if (open) {
+          const bytes = await part.bytes;
           try {
-            joined = bytes instanceof Uint8Array && joinPieces(engine, pieces) && engine.join(bytes);
+            ok = bytes instanceof Uint8Array && joinPieces(engine, part.pieces) && engine.join(bytes);
           } catch {
-            joined = false;
+            ok = false;
           }
-          if (!joined) engine.reopen();
+          if (!ok) engine.reopen();
         }
-        if (!joined) {
-          // The cut fell inside a quoted field (or the part failed): read on here.
-          Object.assign(done, { theirs: 0, theirRows: 0 });
-          await stream(engine, blob, start, blob.size, own(start));
+        if (!ok) {
+          readFrom = part.start;
+          break;
         }
+        joined += 1;
+      }
+      if (readFrom !== null) {
+        for (const d of done.slice(1)) Object.assign(d, { bytes: 0, rows: 0 });
+        await stream(engine, blob, readFrom, blob.size, own(readFrom));
       }
       // How many workers read the file (shown as a data attribute, for tests).
-      return { ...plain(engine.finish()), workers: joined ? 2 : 1 };
+      return { ...plain(engine.finish()), workers: 1 + joined };
     },
-    // In the partner worker: scores bytes `start`.. of the file with the first worker's
-    // model, hands its rows on in pieces with the progress messages, and returns the rest
-    // of the part as bytes (null when the file cannot be read in parts).
+    // In a partner worker: scores bytes `start`..`end` of the file with the first
+    // worker's model, hands its rows on in pieces with the progress messages, and returns
+    // the rest of the part as bytes (null when the file cannot be read in parts, or the
+    // part does not end at a record's end).
     scorePart: async (m, progress) => {
       const blob = m.blob;
       const part = Engine.from_json(String(m.model));
       try {
         const head = await bytesOf(blob, 0, HEAD_BYTES);
-        const size = blob.size - m.start;
+        const end = Math.min(Number(m.end ?? blob.size), blob.size);
+        const size = end - m.start;
         if (!part.begin_part(String(m.name), head, size, String(m.asOf), m.mapping || null)) return null;
         let handed = 0;
-        await stream(part, blob, m.start, blob.size, (bytes, rows) => {
+        await stream(part, blob, m.start, end, (bytes, rows) => {
           const piece = rows - handed >= PIECE_ROWS ? part.take_piece() : undefined;
           if (piece) handed = rows;
           progress(bytes, size, rows, piece);
         });
+        if (end < blob.size && !part.end_part()) return null;
         return part.finish_part();
       } finally {
         part.free();

@@ -3,20 +3,21 @@
 // awaited between chunks, and nothing else may touch the engine meanwhile). Every
 // request gets exactly one reply, after any number of progress messages.
 //
-// The page may start a second copy as a partner: it gets a MessagePort to the first
-// worker ('serve') and scores the second half of big files there ('scorePart'); the
-// first worker gets the other end ('partner'). Both copies load at page start, so no
-// request is made later.
+// The page may start more copies as partners (one per further core): each gets a
+// MessagePort to the first worker ('serve') and scores a later part of big files there
+// ('scorePart'); the first worker gets the other ends ('partner'). All copies load at
+// page start, so no request is made later.
 import init, { Engine, FileDigest } from './pkg/churn_audit.js';
 import { createHandler, messageOf } from './engine-core.js';
 
 let handle = null;
 let startError = null;
-let partner = null;
+/** Callers of the partner workers (on the first worker only). */
+const partners = [];
 
 const ready = (async () => {
   await init();
-  handle = createHandler(Engine, FileDigest, () => partner);
+  handle = createHandler(Engine, FileDigest, () => partners);
   self.postMessage({ type: 'ready', id: 0, payload: await handle({ type: 'info' }) });
 })().catch((err) => {
   startError = `The scoring engine could not start: ${messageOf(err)}`;
@@ -73,7 +74,7 @@ function callerOver(port) {
 self.addEventListener('message', (event) => {
   const msg = event.data || {};
   if (msg.type === 'partner' && msg.port) {
-    partner = callerOver(msg.port);
+    partners.push(callerOver(msg.port));
   } else if (msg.type === 'serve' && msg.port) {
     const port = msg.port;
     port.onmessage = (e) => {

@@ -123,8 +123,12 @@ export function launchBrowser() {
  * page's service worker is allowed, as in a user's browser: the page is ready only once
  * its offline copy is in place, so "no request after load" covers the worker too.
  */
-export async function openReadyPage(browser, url, { viewport = { width: 1280, height: 900 }, serviceWorkers = 'allow' } = {}) {
+export async function openReadyPage(browser, url, { viewport = { width: 1280, height: 900 }, serviceWorkers = 'allow', cores = null } = {}) {
   const context = await browser.newContext({ viewport, serviceWorkers });
+  // A page that believes the machine has `cores` cores (the page starts a worker per core).
+  if (cores !== null) {
+    await context.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), cores);
+  }
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

@@ -1,7 +1,8 @@
 // End-to-end: a big file is scored by two web workers at once (the second half in the
 // partner worker, joined in the first) with exactly the CLI's result; a file whose
 // middle line feed sits inside a quoted field is read on by the first worker, again
-// with exactly the CLI's result.
+// with exactly the CLI's result. A page on a four-core machine reads with four workers,
+// again with the CLI's result.
 //
 // Run: node --test tests/e2e/
 // Needs: www/pkg built (wasm-bindgen), target/release/churn-audit built, /usr/bin/chromium.
@@ -29,7 +30,7 @@ function cutOf(bytes) {
   return bytes.indexOf(10, middle) + 1;
 }
 
-describe('two workers', { timeout: 240_000 }, () => {
+describe('several workers', { timeout: 360_000 }, () => {
   let server;
   let browser;
   let page;
@@ -94,6 +95,29 @@ describe('two workers', { timeout: 240_000 }, () => {
     const csv = await download(page, 'export-csv');
     assert.ok(csv.includes('QUOTED-1,"Line 0 of a long, quoted name\nLine 1'), 'the quoted account is missing');
     assert.equal(csv, await cliScore(quoted, { format: 'csv' }));
+  });
+
+  test('four cores: four workers, the CLI\'s export byte for byte, also with a cut in a quoted field', async () => {
+    const opened = await openReadyPage(browser, server.url, { cores: 4 });
+    opened.context.on('request', (r) => requests.push(`${r.method()} ${r.url()}`));
+    const four = opened.page;
+    await setAsOf(four, AS_OF);
+    try {
+      for (const [file, workers] of [
+        [big, '4'],
+        [quoted, null],
+      ]) {
+        const state = await scoring(four, () => four.setInputFiles('[data-testid=file-input]', file), 120_000);
+        assert.equal(state, 'scored', await four.textContent('[data-testid=status]'));
+        const used = await four.evaluate(() => document.body.dataset.workers);
+        if (workers) assert.equal(used, workers, `${path.basename(file)}: not every worker was used`);
+        else assert.ok(Number(used) < 4, `${path.basename(file)}: a part cut inside a quoted field was joined`);
+        assert.equal(await download(four, 'export-csv'), await cliScore(file, { format: 'csv' }), path.basename(file));
+      }
+      assert.deepEqual(opened.problems, []);
+    } finally {
+      await opened.context.close();
+    }
   });
 
   test('nothing was fetched after load and nothing went wrong', () => {
