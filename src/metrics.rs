@@ -46,13 +46,18 @@ fn truncate(x: f64) -> i128 {
     // |x| < 1) get significand 0 and shift 0: the portfolio adds many zeros among other
     // terms, and they take the usual path rather than a mispredicted branch.
     let normal = biased != 0;
-    let significand = i128::from(((bits & ((1 << 52) - 1)) | (1 << 52)) * u64::from(normal));
+    let significand = ((bits & ((1 << 52) - 1)) | (1 << 52)) * u64::from(normal);
     let shift = (biased - 1075) * i32::from(normal);
-    let magnitude = if shift >= 0 {
+    // Shifted as two 64-bit halves: an `i128` shift is a call to the compiler's
+    // `__ashlti3` on wasm32, which has no 128-bit integers.
+    let magnitude = if shift >= 64 {
         // |x| < 2^125 keeps the shift at most 72 and the result below 2^125.
-        significand.wrapping_shl(shift.unsigned_abs())
+        i128::from(significand << (shift - 64)) << 64
+    } else if shift > 0 {
+        let (high, low) = (significand >> (64 - shift), significand << shift);
+        (i128::from(high) << 64) | i128::from(low)
     } else {
-        significand >> (-shift).min(127)
+        i128::from(significand >> (-shift).min(63))
     };
     if bits >> 63 == 1 {
         -magnitude
