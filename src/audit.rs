@@ -716,7 +716,8 @@ impl Scorer {
             let file = self.scored.file.as_str();
             let plan = features::Plan::new(&head, model, self.scored.as_of, file, &self.mapping)?;
             let warnings = file_warnings(model, &plan);
-            self.portfolio = Some(PortfolioBuilder::new(model, plan.has_segment));
+            self.portfolio =
+                Some(PortfolioBuilder::new(model, plan.has_segment).with_memo(self.memo.clone()));
             let s = &mut self.scored;
             s.delimiter = head.delimiter;
             s.columns = plan.columns.clone();
@@ -792,7 +793,7 @@ impl Scorer {
         let revenue = revenue_at_risk(model, values, score.probability);
         let tier = model.tier_index(score.probability);
         self.summary.add(tier, score.probability, revenue, warned);
-        portfolio.add(score, text.segment, revenue);
+        portfolio.add(score, values, text.segment, revenue);
 
         let row = u32::try_from(s.lines.len()).map_err(|_| refuse())?;
         if s.text.capacity() - s.text.len() < 256 {

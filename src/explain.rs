@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::features::{Prepared, RowText};
 use crate::metrics::FixedSum;
-use crate::model::{format_value, sigmoid, Basis, Kind, Model, Score, Value};
+use crate::model::{format_value, sigmoid, Basis, Kind, Memo, Model, Score, Value, MEMO_VALUES};
 use crate::schema::Group;
 
 /// Bins of the risk histogram (each 5 percentage points wide).
@@ -118,11 +118,20 @@ pub fn portfolio(
     for (r, meta) in prepared.rows.iter().enumerate() {
         model.score_into(prepared.row(r), &mut score, &mut scratch);
         let revenue = revenue_at_risk.get(r).copied().flatten();
-        builder.add(&score, &meta.segment, revenue);
+        builder.add(&score, prepared.row(r), &meta.segment, revenue);
     }
     let p = model.features.len();
     let typical = typical_values(model, &prepared.values, p);
     builder.finish(model, typical)
+}
+
+/// What a contribution adds to the risk: itself when it raises it, else 0.
+fn raising(x: f64) -> f64 {
+    if x > 0.0 {
+        x
+    } else {
+        0.0
+    }
 }
 
 /// Collects the portfolio figures one scored account at a time. Every sum is an
@@ -137,6 +146,10 @@ pub struct PortfolioBuilder {
     group_sum: Vec<f64>,
     feature_added: Vec<FixedSum>,
     feature_raised: Vec<usize>,
+    /// Contributions looked up in the memo are counted per slot instead, and added up
+    /// (count times the term, the same bits as adding it each time) when read out.
+    memo: Memo,
+    tabled: Vec<u32>,
     has_segment: bool,
     segments: Vec<(String, usize, FixedSum, FixedSum)>,
     segment_index: std::collections::HashMap<String, usize>,
@@ -163,14 +176,32 @@ impl PortfolioBuilder {
             group_of,
             feature_added: vec![FixedSum::fine(); p],
             feature_raised: vec![0; p],
+            memo: Memo::default(),
+            tabled: Vec::new(),
             has_segment,
             segments: Vec::new(),
             segment_index: std::collections::HashMap::new(),
         }
     }
 
-    /// Adds one scored account with its segment and revenue at risk.
-    pub fn add(&mut self, score: &Score, segment: &str, revenue_at_risk: Option<f64>) {
+    /// Counts the contributions `memo` (the model's [`Model::memo`]) tables rather than
+    /// adding each: a portfolio's counts and day numbers repeat, and a count is cheaper
+    /// than a fixed-point sum (much cheaper in wasm, which has no 128-bit integers).
+    pub fn with_memo(mut self, memo: Memo) -> PortfolioBuilder {
+        self.tabled = vec![0; memo.len()];
+        self.memo = memo;
+        self
+    }
+
+    /// Adds one scored account (`values` its feature values, as scored) with its
+    /// segment and revenue at risk.
+    pub fn add(
+        &mut self,
+        score: &Score,
+        values: &[f64],
+        segment: &str,
+        revenue_at_risk: Option<f64>,
+    ) {
         let bin =
             ((score.probability * HISTOGRAM_BINS as f64).floor() as usize).min(HISTOGRAM_BINS - 1);
         if let Some(b) = self.histogram.get_mut(bin) {
@@ -179,10 +210,12 @@ impl PortfolioBuilder {
         // Only what raises the risk is added up. Adding 0 leaves a `FixedSum` exactly as
         // it was, so every term is added, the others as 0: the sign of a contribution is
         // unpredictable, and a branch on it mispredicts about every other time.
-        let raising = |x: f64| if x > 0.0 { x } else { 0.0 };
         self.group_sum.iter_mut().for_each(|g| *g = 0.0);
         for (f, &c) in score.contributions.iter().enumerate() {
-            if let (Some(sum), Some(raised)) = (
+            let x = values.get(f).copied().unwrap_or(f64::NAN);
+            if let Some(n) = self.memo.slot(f, x).and_then(|k| self.tabled.get_mut(k)) {
+                *n += 1;
+            } else if let (Some(sum), Some(raised)) = (
                 self.feature_added.get_mut(f),
                 self.feature_raised.get_mut(f),
             ) {
@@ -240,10 +273,11 @@ impl PortfolioBuilder {
         for (mine, theirs) in self.group_raised.iter_mut().zip(&other.group_raised) {
             *mine += theirs;
         }
-        for (mine, theirs) in self.feature_added.iter_mut().zip(&other.feature_added) {
+        let (added, raised) = other.feature_totals();
+        for (mine, theirs) in self.feature_added.iter_mut().zip(&added) {
             mine.merge(theirs);
         }
-        for (mine, theirs) in self.feature_raised.iter_mut().zip(&other.feature_raised) {
+        for (mine, theirs) in self.feature_raised.iter_mut().zip(&raised) {
             *mine += theirs;
         }
         for (name, accounts, churners, revenue) in &other.segments {
@@ -265,14 +299,28 @@ impl PortfolioBuilder {
         }
     }
 
+    /// The sums and counts per feature, with the counted contributions added in.
+    fn feature_totals(&self) -> (Vec<FixedSum>, Vec<usize>) {
+        let mut added = self.feature_added.clone();
+        let mut raised = self.feature_raised.clone();
+        let counted = self.tabled.iter().enumerate().filter(|(_, &n)| n > 0);
+        for (k, &n) in counted {
+            let f = k / MEMO_VALUES;
+            let c = self.memo.tabled(k);
+            if let (Some(sum), Some(r)) = (added.get_mut(f), raised.get_mut(f)) {
+                sum.add_times(raising(c), n);
+                *r += if c > 0.0 { n as usize } else { 0 };
+            }
+        }
+        (added, raised)
+    }
+
     /// Writes the running figures ([`crate::wire`]); the model gives the rest.
     pub fn write(&self, w: &mut crate::wire::Writer) {
         w.len(self.histogram.len());
         self.histogram.iter().for_each(|&n| w.len(n));
-        for (sums, counts) in [
-            (&self.group_added, &self.group_raised),
-            (&self.feature_added, &self.feature_raised),
-        ] {
+        let (added, raised) = self.feature_totals();
+        for (sums, counts) in [(&self.group_added, &self.group_raised), (&added, &raised)] {
             w.len(sums.len());
             sums.iter().for_each(|s| s.write(w));
             counts.iter().for_each(|&n| w.len(n));
@@ -351,17 +399,18 @@ impl PortfolioBuilder {
         crate::sort::sort_by(&mut drivers, |a, b| {
             b.log_odds_added.total_cmp(&a.log_odds_added)
         });
+        let (added, raised) = self.feature_totals();
         let mut feature_drivers: Vec<FeatureDriver> = model
             .features
             .iter()
-            .enumerate()
-            .filter(|&(f, _)| self.feature_raised.get(f).is_some_and(|&n| n > 0))
-            .map(|(f, spec)| FeatureDriver {
+            .zip(added.iter().zip(&raised))
+            .filter(|(_, (_, &raised))| raised > 0)
+            .map(|(spec, (added, &raised))| FeatureDriver {
                 feature: spec.name.clone(),
                 label: spec.label.clone(),
                 group: spec.group,
-                log_odds_added: self.feature_added[f].value(),
-                accounts_raised: self.feature_raised[f],
+                log_odds_added: added.value(),
+                accounts_raised: raised,
             })
             .collect();
         crate::sort::sort_by(&mut feature_drivers, |a, b| {
@@ -957,6 +1006,64 @@ mod tests {
         assert_eq!(eng.accounts_raised, 2);
         // No segment column: no segment figures.
         assert!(portfolio(&m, &p, &rev, false).segments.is_empty());
+    }
+
+    #[test]
+    fn counting_tabled_contributions_gives_the_same_figures() {
+        let m = crate::default_model().unwrap();
+        let p = m.features.len();
+        let memo = m.memo();
+        let mut plain = PortfolioBuilder::new(&m, true);
+        let mut counted = PortfolioBuilder::new(&m, true).with_memo(memo.clone());
+        let (mut one, mut other) = (plain.clone(), counted.clone());
+        let mut score = m.score(&[]);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for row in 0..20_000 {
+            // Whole numbers in and out of the table, -0, fractions, missing values.
+            let values: Vec<f64> = (0..p)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let k = (state >> 40) % 3000;
+                    match state % 8 {
+                        0 => f64::NAN,
+                        1 => -0.0,
+                        2 => k as f64 / 7.0,
+                        3 => -(k as f64),
+                        4 => (k % 1100) as f64,
+                        _ => (k % 30) as f64,
+                    }
+                })
+                .collect();
+            // The scorer's way: contributions looked up where tabled.
+            m.score_memo(&values, &mut score, &memo);
+            let segment = ["East", "West", ""][row % 3];
+            plain.add(&score, &values, segment, Some(100.0 * score.probability));
+            counted.add(&score, &values, segment, Some(100.0 * score.probability));
+            // A part of the file, merged into the first.
+            let part = if row < 7_000 { &mut one } else { &mut other };
+            part.add(&score, &values, segment, None);
+        }
+        let figures = |b: &PortfolioBuilder| format!("{:?}", b.finish(&m, Vec::new()));
+        assert!(
+            counted.tabled.iter().sum::<u32>() > 50_000,
+            "few values counted"
+        );
+        assert_eq!(figures(&plain), figures(&counted));
+        let mut merged = PortfolioBuilder::new(&m, true);
+        merged.merge(&one);
+        merged.merge(&other);
+        let mut w = crate::wire::Writer::default();
+        other.write(&mut w);
+        let bytes = w.finish().unwrap();
+        let mut r = crate::wire::Reader::new(&bytes);
+        let mut through_bytes = one.clone();
+        through_bytes.merge(&PortfolioBuilder::read(&mut r, &m, true).unwrap());
+        let mut counted_parts = PortfolioBuilder::new(&m, true).with_memo(memo);
+        counted_parts.merge(&through_bytes);
+        assert_eq!(figures(&merged), figures(&through_bytes));
+        assert_eq!(figures(&merged), figures(&counted_parts));
     }
 
     #[test]

@@ -105,6 +105,24 @@ impl FixedSum {
         };
     }
 
+    /// Adds `x` `n` times: exactly what `n` calls of [`FixedSum::add`] give, in one
+    /// multiplication when the total stays on the grid.
+    pub fn add_times(&mut self, x: f64, n: u32) {
+        let scaled = x * self.scale;
+        if scaled.is_finite() && scaled.abs() < pow2(125) {
+            let total = truncate(scaled)
+                .checked_mul(i128::from(n))
+                .and_then(|t| self.units.checked_add(t));
+            if let Some(units) = total {
+                self.units = units;
+                return;
+            }
+        }
+        for _ in 0..n {
+            self.add(x);
+        }
+    }
+
     /// Adds everything `other` holds (which must use the same grid).
     pub fn merge(&mut self, other: &FixedSum) {
         match self.units.checked_add(other.units) {
@@ -426,6 +444,40 @@ mod tests {
             assert!(x.abs() < super::pow2(125));
             assert_eq!(super::truncate(x), x as i128, "{x:e}");
             assert_eq!(super::truncate(-x), -x as i128, "{:e}", -x);
+        }
+    }
+
+    #[test]
+    fn adding_a_term_n_times_is_n_additions() {
+        // 1e29 on the money grid: a thousand of them leave the range of `i128`.
+        let terms = [
+            0.0,
+            -0.0,
+            0.1,
+            -2.5,
+            1e-30,
+            3.7e9,
+            1e20,
+            -1e29,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        for (bits, x) in [80, 24]
+            .iter()
+            .flat_map(|&b| terms.iter().map(move |&x| (b, x)))
+        {
+            for n in [0, 1, 2, 7, 1000] {
+                for start in [0.0, 1e12, -3.0] {
+                    let mut once = FixedSum::with_bits(bits);
+                    let mut each = FixedSum::with_bits(bits);
+                    once.add(start);
+                    each.add(start);
+                    once.add_times(x, n);
+                    (0..n).for_each(|_| each.add(x));
+                    let same = format!("{once:?}") == format!("{each:?}");
+                    assert!(same, "{x:e} × {n} from {start:e}, grid 2^-{bits}");
+                }
+            }
         }
     }
 

@@ -321,12 +321,37 @@ impl Memo {
     /// +0.0 and positive whole numbers: -0.0 is computed, its sign could show.
     #[inline]
     fn get(&self, f: usize, x: f64) -> Option<(f64, bool)> {
+        self.slot(f, x).map(|k| (self.tabled(k), false))
+    }
+
+    /// Where the contribution of `x` for feature `f` is tabled, if it is.
+    #[inline]
+    pub fn slot(&self, f: usize, x: f64) -> Option<usize> {
         let k = x as usize;
         if k >= MEMO_VALUES || k as f64 != x || x.is_sign_negative() {
             return None;
         }
-        let c = *self.table.get(f * MEMO_VALUES + k)?;
-        (!c.is_nan()).then_some((c, false))
+        let slot = f * MEMO_VALUES + k;
+        self.table
+            .get(slot)
+            .is_some_and(|c| !c.is_nan())
+            .then_some(slot)
+    }
+
+    /// The contribution tabled at `slot` ([`Memo::slot`]); NaN for any other number.
+    #[inline]
+    pub fn tabled(&self, slot: usize) -> f64 {
+        self.table.get(slot).copied().unwrap_or(f64::NAN)
+    }
+
+    /// The number of slots.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// True when nothing is tabled.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
     }
 }
 
