@@ -2,14 +2,15 @@
 // partner worker, joined in the first) with exactly the CLI's result; a file whose
 // middle line feed sits inside a quoted field is read on by the first worker, again
 // with exactly the CLI's result. A page on a four-core machine reads with four workers,
-// again with the CLI's result.
+// again with the CLI's result. A 2 GB file is refused at once with a clear message (or,
+// where memory allows, scored), and the tab carries on.
 //
 // Run: node --test tests/e2e/
 // Needs: www/pkg built (wasm-bindgen), target/release/churn-audit built, /usr/bin/chromium.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -118,6 +119,32 @@ describe('several workers', { timeout: 360_000 }, () => {
     } finally {
       await opened.context.close();
     }
+  });
+
+  test('a 2 GB file: refused with a clear message, or scored; the tab carries on', async (t) => {
+    // 20.8 MB of accounts written 100 times over (ids repeat, which the page allows).
+    const huge = path.join(tmp, 'huge.csv');
+    const text = await readFile(big);
+    const rows = text.subarray(text.indexOf(10) + 1);
+    const out = await open(huge, 'w');
+    try {
+      await out.write(text);
+      while ((await out.stat()).size < 2e9) await out.write(rows);
+    } finally {
+      await out.close();
+    }
+    const state = await scoring(page, () => page.setInputFiles('[data-testid=file-input]', huge), 300_000);
+    if (state === 'error') {
+      const errors = await page.$$eval('[data-testid=issues] li[data-kind=error]', (lis) => lis.map((li) => li.textContent));
+      assert.equal(errors.length, 1, JSON.stringify(errors));
+      assert.ok(errors[0].includes('huge.csv'), `the error does not name the file: ${errors[0]}`);
+      assert.match(errors[0], /memory/i);
+      t.diagnostic(`refused: ${errors[0]}`);
+    } else {
+      assert.equal(state, 'scored', await page.textContent('[data-testid=status]'));
+    }
+    const again = await scoring(page, () => page.setInputFiles('[data-testid=file-input]', quoted), 120_000);
+    assert.equal(again, 'scored', 'the page did not carry on after the 2 GB file');
   });
 
   test('nothing was fetched after load and nothing went wrong', () => {
