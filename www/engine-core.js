@@ -42,9 +42,10 @@ async function bytesOf(blob, start, end) {
 /** Files smaller than this are read by one worker: another one costs a head. */
 export const MIN_PARALLEL_BYTES = 4 * HEAD_BYTES;
 /**
- * Files larger than this are read by one worker too: joining a part briefly holds it
- * twice more in the first worker's memory, which a file near the memory limit lacks
- * (it is then scored, or refused with a clear message, by one worker).
+ * Files larger than this are read by one worker too: the later parts' rows wait in the
+ * page's memory, as pieces, until the first worker has read its own part, on top of the
+ * first worker's memory, which a file near the memory limit lacks (it is then scored,
+ * or refused with a clear message, by one worker).
  */
 export const MAX_PARALLEL_BYTES = 512 << 20;
 
