@@ -314,6 +314,9 @@ pub const MEMO_VALUES: usize = 1024;
 pub struct Memo {
     /// Feature-major, [`MEMO_VALUES`] per feature; NaN where the value is clipped.
     table: Vec<f64>,
+    /// `exp` of each entry of `table` (NaN where it is NaN): the odds multiplier a
+    /// reason shows ([`push_reason_memo`]), three per row of the scored CSV.
+    odds: Vec<f64>,
 }
 
 impl Memo {
@@ -327,6 +330,18 @@ impl Memo {
         }
         let c = *self.table.get(f * MEMO_VALUES + k)?;
         (!c.is_nan()).then_some((c, false))
+    }
+
+    /// `exp` of the tabled contribution of `x` for feature `f`, if it is tabled (see
+    /// [`Memo::get`]): the same bits as `libm::exp` of that contribution.
+    #[inline]
+    fn odds(&self, f: usize, x: f64) -> Option<f64> {
+        let k = x as usize;
+        if k >= MEMO_VALUES || k as f64 != x || x.is_sign_negative() {
+            return None;
+        }
+        let odds = *self.odds.get(f * MEMO_VALUES + k)?;
+        (!odds.is_nan()).then_some(odds)
     }
 }
 
@@ -762,7 +777,9 @@ impl Model {
                 }
             }
         }
-        Memo { table }
+        // exp(NaN) is NaN: untabled entries stay untabled.
+        let odds = table.iter().map(|&c| libm::exp(c)).collect();
+        Memo { table, odds }
     }
 
     /// [`Model::score_into`] looking whole-number values up in `memo` (made by
@@ -771,13 +788,15 @@ impl Model {
     /// what the computation returned), at a fraction of the cost of `log1p` and the
     /// hinge terms.
     pub fn score_memo(&self, values: &[Value], score: &mut Score, memo: &Memo) {
-        score.contributions.clear();
-        score.clipped.clear();
-        for (i, f) in self.features.iter().enumerate() {
+        // Sized once (a no-op from the second row on), then written in place: no
+        // capacity check per feature.
+        let n = self.features.len();
+        score.contributions.resize(n, 0.0);
+        score.clipped.resize(n, false);
+        let slots = score.contributions.iter_mut().zip(score.clipped.iter_mut());
+        for (i, (f, (contribution, clipped))) in self.features.iter().zip(slots).enumerate() {
             let x = values.get(i).copied().unwrap_or(f64::NAN);
-            let (c, cl) = memo.get(i, x).unwrap_or_else(|| f.contribution_of(x));
-            score.contributions.push(c);
-            score.clipped.push(cl);
+            (*contribution, *clipped) = memo.get(i, x).unwrap_or_else(|| f.contribution_of(x));
         }
         score.log_odds = self.intercept + score.contributions.iter().sum::<f64>();
         score.probability = sigmoid(score.log_odds);
@@ -936,13 +955,27 @@ pub fn top_features(contributions: &[f64], n: usize, order: &mut Vec<usize>) {
 /// Appends the reason for feature `i` of an account to `out`, with its weight, e.g.
 /// "No two-way engagement for 142 days (odds ×3.1)" (see [`top_reasons`]).
 pub fn push_reason(out: &mut String, model: &Model, values: &[Value], score: &Score, i: usize) {
+    push_reason_memo(out, model, values, score, i, &Memo::default());
+}
+
+/// [`push_reason`] for a `score` computed with `memo` ([`Model::score_memo`]): a tabled
+/// contribution's odds are looked up rather than computed, with the same bits.
+pub fn push_reason_memo(
+    out: &mut String,
+    model: &Model,
+    values: &[Value],
+    score: &Score,
+    i: usize,
+    memo: &Memo,
+) {
     let (Some(f), Some(&c)) = (model.features.get(i), score.contributions.get(i)) else {
         return;
     };
     let x = values.get(i).copied().unwrap_or(f64::NAN);
     push_reason_text(out, f, x);
     out.push_str(" (odds ×");
-    push_fixed(out, libm::exp(c), 1);
+    let odds = memo.odds(i, x).unwrap_or_else(|| libm::exp(c));
+    push_fixed(out, odds, 1);
     out.push(')');
 }
 
@@ -993,10 +1026,17 @@ fn push_reason_text(out: &mut String, f: &FeatureSpec, x: Value) {
 
 /// Appends `template` with every "{value}" replaced by `x` ([`format_value`]).
 fn push_filled(out: &mut String, template: &str, x: Value) {
-    // As `template.replace("{value}", ..)`, looking for the `{` with a byte search.
+    // As `template.replace("{value}", ..)`, looking for the `{` with a plain byte loop:
+    // templates are a few dozen bytes, too short for `str::find`'s searcher to pay off
+    // (it was most of this function's time, three times per row of the scored CSV).
     let mut rest = template;
     let mut from = 0;
-    while let Some(at) = rest.get(from..).and_then(|r| r.find('{')).map(|p| from + p) {
+    while let Some(at) = rest
+        .as_bytes()
+        .get(from..)
+        .and_then(|r| r.iter().position(|&b| b == b'{'))
+        .map(|p| from + p)
+    {
         match rest.get(at..).and_then(|r| r.strip_prefix("{value}")) {
             Some(after) => {
                 out.push_str(&rest[..at]);
@@ -1577,6 +1617,16 @@ pub(crate) mod tests {
                 };
                 assert_eq!(bits(&a), bits(&b), "values {values:?}");
                 assert_eq!(a.clipped, b.clipped);
+                // A tabled odds multiplier is exp of the computed contribution.
+                for (f, &x) in values.iter().enumerate() {
+                    let odds = memo.odds(f, x).map(f64::to_bits);
+                    let computed = libm::exp(a.contributions[f]).to_bits();
+                    assert!(odds.is_none() || odds == Some(computed), "{f} {x}");
+                    let whole = x >= 0.0 && x.fract() == 0.0 && x < MEMO_VALUES as f64;
+                    if whole && !a.clipped[f] && x.is_sign_positive() {
+                        assert_eq!(odds, Some(computed), "{f} {x}");
+                    }
+                }
             }
         }
     }
