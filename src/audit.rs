@@ -1242,6 +1242,14 @@ impl Scored {
             .saturating_add(header)
     }
 
+    /// Appends the whole scored CSV ([`Scored::write_csv`]'s text) to `out`, for a
+    /// caller that wants it as one text (the page's export): written in place, with no
+    /// block to copy and no UTF-8 check of the bytes afterwards.
+    pub fn push_csv(&self, out: &mut String) {
+        out.push_str(&csv_header());
+        self.push_csv_rows(0..self.len(), out, &mut RowBuffers::new(self));
+    }
+
     /// Writes the scored CSV ([`to_csv`]) block by block, without holding every row's
     /// text: a million rows take the memory of a few thousand.
     pub fn write_csv(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
@@ -2021,6 +2029,9 @@ mod tests {
             scored.write_csv_threaded(&mut threaded, threads).unwrap();
             assert!(threaded == streamed, "{threads} threads");
         }
+        let mut whole = String::new();
+        scored.push_csv(&mut whole);
+        assert!(whole.as_bytes() == streamed);
         // A writer that fails stops every thread and reports the error.
         struct Full(usize);
         impl std::io::Write for Full {
@@ -2241,6 +2252,10 @@ mod tests {
             String::from_utf8(streamed).unwrap(),
             to_csv(&scored.to_result())
         );
+        let mut whole = String::from("before");
+        scored.push_csv(&mut whole);
+        assert_eq!(whole, format!("before{}", to_csv(&scored.to_result())));
+        assert!(scored.csv_len_estimate() >= whole.len() - "before".len());
     }
 
     #[test]
