@@ -14,7 +14,7 @@ use crate::features::{self, ColumnMatch, Inspection, Mapping};
 use crate::ingest;
 use crate::metrics::FixedSum;
 use crate::model::{
-    push_reason, push_uint, push_value, top_features, top_reasons, Memo, Model, Score,
+    push_reason_memo, push_uint, push_value, top_features, top_reasons, Memo, Model, Score,
 };
 
 /// How many reasons each account gets.
@@ -187,6 +187,8 @@ pub struct Scorer {
     score: Score,
     /// Contributions of small whole numbers, computed once per file.
     memo: Memo,
+    /// Set with the plan, once the head is read.
+    lookups: Lookups,
     /// The file's size in bytes, when known ([`Scorer::expect_bytes`]).
     expected_bytes: Option<u64>,
     /// A scorer of a later part of the file ([`Scorer::part`]): the head's records
@@ -439,6 +441,7 @@ impl Scorer {
             portfolio: None,
             score: model.score(&[]),
             memo: model.memo(),
+            lookups: Lookups::new(&model, &[]),
             scored: Scored::empty(model, file, as_of),
             mapping,
             digest: Some(FileHash::new()),
@@ -718,6 +721,7 @@ impl Scorer {
             let warnings = file_warnings(model, &plan);
             self.portfolio =
                 Some(PortfolioBuilder::new(model, plan.has_segment).with_memo(self.memo.clone()));
+            self.lookups = Lookups::new(model, &plan.missing_features);
             let s = &mut self.scored;
             s.delimiter = head.delimiter;
             s.columns = plan.columns.clone();
@@ -789,8 +793,10 @@ impl Scorer {
         let score = &self.score;
         let warned = !warnings.is_empty()
             || score.clipped.iter().any(|&c| c)
-            || imputed(model, values, &s.missing_features).next().is_some();
-        let revenue = revenue_at_risk(model, values, score.probability);
+            || imputed(model, values, &self.lookups.has_column)
+                .next()
+                .is_some();
+        let revenue = revenue_at_risk(self.lookups.value, values, score.probability);
         let tier = model.tier_index(score.probability);
         self.summary.add(tier, score.probability, revenue, warned);
         portfolio.add(score, values, text.segment, revenue);
@@ -857,26 +863,54 @@ fn file_warnings(model: &Model, plan: &features::Plan) -> Vec<String> {
     out
 }
 
-/// The features of a row that had a column but no value (imputed).
+/// What scoring and writing a row would otherwise look up by name on every row, found
+/// once per file: feature names are compared here, never per row.
+#[derive(Debug, Clone)]
+struct Lookups {
+    /// The index of the model's contract value feature ([`Model::value_feature`]).
+    value: Option<usize>,
+    /// Per feature: whether the file has a column for it, so that a row without a
+    /// value gets the "imputed" warning (a feature with no column is imputed on every
+    /// row and told once, in the file's warnings).
+    has_column: Vec<bool>,
+}
+
+impl Lookups {
+    fn new(model: &Model, missing_features: &[String]) -> Lookups {
+        Lookups {
+            value: model
+                .value_feature
+                .as_deref()
+                .and_then(|v| model.feature_index(v)),
+            has_column: model
+                .features
+                .iter()
+                .map(|f| !missing_features.contains(&f.name))
+                .collect(),
+        }
+    }
+}
+
+/// The features of a row that had a column but no value (imputed); `has_column` as
+/// in [`Lookups`].
 fn imputed<'a>(
     model: &'a Model,
     values: &'a [f64],
-    missing_features: &'a [String],
+    has_column: &'a [bool],
 ) -> impl Iterator<Item = &'a str> + 'a {
     model
         .features
         .iter()
         .zip(values)
-        .filter(move |(spec, x)| x.is_nan() && !missing_features.contains(&spec.name))
-        .map(|(spec, _)| spec.name.as_str())
+        .zip(has_column)
+        .filter(|((_, x), &has)| x.is_nan() && has)
+        .map(|((spec, _), _)| spec.name.as_str())
 }
 
-/// Probability times the contract value, when the model has one and the row knows it.
-fn revenue_at_risk(model: &Model, values: &[f64], probability: f64) -> Option<f64> {
-    model
-        .value_feature
-        .as_deref()
-        .and_then(|v| model.feature_index(v))
+/// Probability times the contract value, when the model has one (its index `value`,
+/// see [`Lookups`]) and the row knows it.
+fn revenue_at_risk(value: Option<usize>, values: &[f64], probability: f64) -> Option<f64> {
+    value
         .and_then(|i| values.get(i).copied())
         .filter(|v| v.is_finite())
         .map(|v| probability * v)
@@ -1129,7 +1163,8 @@ impl Scored {
         // The warnings are written as the CSV writes them, then cut apart: one text.
         let mut joined = String::new();
         let mut ends = Vec::new();
-        self.push_warnings(r, line, values, &score, &mut joined, &mut ends);
+        let lookups = Lookups::new(model, &self.missing_features);
+        self.push_warnings(r, line, values, &score, &lookups, &mut joined, &mut ends);
         let mut start = 0;
         let warnings = ends
             .iter()
@@ -1148,7 +1183,7 @@ impl Scored {
             churn_probability: score.probability,
             log_odds: score.log_odds,
             risk_tier: model.tier(score.probability).to_string(),
-            revenue_at_risk: revenue_at_risk(model, values, score.probability),
+            revenue_at_risk: revenue_at_risk(lookups.value, values, score.probability),
             top_reasons: top_reasons(model, values, &score, REASONS_PER_ACCOUNT),
             warnings,
         })
@@ -1164,13 +1199,16 @@ impl Scored {
     }
 
     /// Appends every warning of row `r` (starting at `line`, scored as `score`) to `out`,
-    /// separated by [`WARNING_SEPARATOR`], and where each ends to `ends`.
+    /// separated by [`WARNING_SEPARATOR`], and where each ends to `ends`; `lookups` are
+    /// this list's ([`Lookups::new`] of its model and missing features).
+    #[allow(clippy::too_many_arguments)]
     fn push_warnings(
         &self,
         r: usize,
         line: u32,
         values: &[f64],
         score: &Score,
+        lookups: &Lookups,
         out: &mut String,
         ends: &mut Vec<usize>,
     ) {
@@ -1180,7 +1218,7 @@ impl Scored {
             out.push_str(w);
             ends.push(out.len());
         }
-        let mut imputed = imputed(&self.model, values, &self.missing_features).peekable();
+        let mut imputed = imputed(&self.model, values, &lookups.has_column).peekable();
         if imputed.peek().is_some() {
             separate(out, ends);
             out.push_str("line ");
@@ -1227,6 +1265,7 @@ impl Scored {
         let RowBuffers {
             score,
             memo,
+            lookups,
             order,
             ends,
         } = buffers;
@@ -1245,7 +1284,7 @@ impl Scored {
             out.push(',');
             push_text_cell(out, model.tier(score.probability));
             out.push(',');
-            if let Some(v) = revenue_at_risk(model, values, score.probability) {
+            if let Some(v) = revenue_at_risk(lookups.value, values, score.probability) {
                 push_f64(out, v);
             }
             out.push(',');
@@ -1255,21 +1294,44 @@ impl Scored {
                 if k > 0 {
                     out.push_str("; ");
                 }
-                push_reason(out, model, values, score, i);
+                push_reason_memo(out, model, values, score, i, memo);
             }
             finish_text_cell(out, start);
             out.push(',');
             let start = out.len();
-            self.push_warnings(r, line, values, score, out, ends);
+            self.push_warnings(r, line, values, score, lookups, out, ends);
             finish_text_cell(out, start);
             out.push('\n');
         }
     }
 
+    /// About how many bytes the scored CSV ([`Scored::write_csv`]) takes: its first rows
+    /// written, scaled to every row, with a margin. Room for the whole text reserved up
+    /// front spares a buffer of hundreds of megabytes its copies as it grows.
+    pub fn csv_len_estimate(&self) -> usize {
+        let sample = self.len().min(256);
+        let mut text = csv_header();
+        let header = text.len();
+        self.push_csv_rows(0..sample, &mut text, &mut RowBuffers::new(self));
+        let per_row = (text.len() - header).div_ceil(sample.max(1));
+        per_row
+            .saturating_mul(self.len())
+            .saturating_add(per_row.saturating_mul(self.len()) / 16)
+            .saturating_add(header)
+    }
+
+    /// Appends the whole scored CSV ([`Scored::write_csv`]'s text) to `out`, for a
+    /// caller that wants it as one text (the page's export): written in place, with no
+    /// block to copy and no UTF-8 check of the bytes afterwards.
+    pub fn push_csv(&self, out: &mut String) {
+        out.push_str(&csv_header());
+        self.push_csv_rows(0..self.len(), out, &mut RowBuffers::new(self));
+    }
+
     /// Writes the scored CSV ([`to_csv`]) block by block, without holding every row's
     /// text: a million rows take the memory of a few thousand.
     pub fn write_csv(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        let mut buffers = RowBuffers::new(&self.model);
+        let mut buffers = RowBuffers::new(self);
         let mut block = csv_header();
         for start in (0..self.len()).step_by(CSV_BLOCK_ROWS) {
             self.push_csv_rows(start..start + CSV_BLOCK_ROWS, &mut block, &mut buffers);
@@ -1311,7 +1373,7 @@ impl Scored {
                         let _ = empty_tx.send(String::new());
                     }
                     scope.spawn(move || {
-                        let mut buffers = RowBuffers::new(&self.model);
+                        let mut buffers = RowBuffers::new(self);
                         for b in (t..blocks).step_by(threads) {
                             // Either channel closes only when the writer has stopped.
                             let Ok(mut block) = empty_rx.recv() else {
@@ -1687,6 +1749,7 @@ const CSV_BLOCK_ROWS: usize = 16 * 1024;
 struct RowBuffers {
     score: Score,
     memo: Memo,
+    lookups: Lookups,
     /// The features behind the row's reasons.
     order: Vec<usize>,
     /// Where each of the row's warnings ends.
@@ -1694,10 +1757,12 @@ struct RowBuffers {
 }
 
 impl RowBuffers {
-    fn new(model: &Model) -> RowBuffers {
+    fn new(scored: &Scored) -> RowBuffers {
+        let model = &scored.model;
         RowBuffers {
             score: model.score(&[]),
             memo: model.memo(),
+            lookups: Lookups::new(model, &scored.missing_features),
             order: Vec::with_capacity(REASONS_PER_ACCOUNT + 1),
             ends: Vec::new(),
         }
@@ -1744,6 +1809,46 @@ const CSV_SPECIAL: [u8; 256] = {
     table
 };
 
+/// [`CSV_SPECIAL`]'s marks of every byte of `cell`, or-ed together.
+///
+/// The reasons and warnings cells run to a hundred bytes and more on most rows, so this
+/// tests eight bytes at a time as one `u64` (plain integer arithmetic, the same on
+/// wasm32), as `ingest`'s `find_stop` does: `(v - 0x01…01) & !v & 0x80…80` is non-zero
+/// exactly when the word `v` has a zero byte, so `v ^ (c · 0x01…01)` has one exactly
+/// when `v` holds byte `c`. The few bytes past the last whole word use the table.
+#[inline]
+fn csv_class(cell: &[u8]) -> u8 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zeros = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let (comma, lf, cr, quote) = (
+        ONES * u64::from(b','),
+        ONES * u64::from(b'\n'),
+        ONES * u64::from(b'\r'),
+        ONES * u64::from(b'"'),
+    );
+    let (mut special, mut quotes) = (0, 0);
+    let mut words = cell.chunks_exact(8);
+    for word in &mut words {
+        // A word is always eight bytes; as an array it loads in one instruction, where
+        // `copy_from_slice` stays a call in the page's size-optimised engine.
+        let v = <[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes);
+        special |= zeros(v ^ comma) | zeros(v ^ lf) | zeros(v ^ cr);
+        quotes |= zeros(v ^ quote);
+    }
+    let mut class = 0;
+    if special != 0 {
+        class |= NEEDS_QUOTES;
+    }
+    if quotes != 0 {
+        class |= NEEDS_QUOTES | QUOTE;
+    }
+    words
+        .remainder()
+        .iter()
+        .fold(class, |class, &b| class | CSV_SPECIAL[usize::from(b)])
+}
+
 /// Makes the text from `start` to the end of `out` a safe CSV cell, in place: a `'`
 /// before a formula prefix (against spreadsheet formula injection), then RFC 4180
 /// quotes when it holds a comma, quote or line break. Most cells need neither, and
@@ -1757,9 +1862,7 @@ fn finish_text_cell(out: &mut String, start: usize) {
         cell.first(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
     );
-    let class = cell
-        .iter()
-        .fold(0, |class, &b| class | CSV_SPECIAL[usize::from(b)]);
+    let class = csv_class(cell);
     let quoted = class != 0;
     if class & QUOTE != 0 {
         let quotes = cell.iter().filter(|&&b| b == b'"').count();
@@ -1946,7 +2049,13 @@ mod tests {
             .and_then(|i| scored.read_warnings.get(i))
             .map(|(_, w)| w.clone())
             .unwrap_or_default();
-        let imputed: Vec<&str> = imputed(model, values, &scored.missing_features).collect();
+        let imputed: Vec<&str> = model
+            .features
+            .iter()
+            .zip(values)
+            .filter(|(spec, x)| x.is_nan() && !scored.missing_features.contains(&spec.name))
+            .map(|(spec, _)| spec.name.as_str())
+            .collect();
         if !imputed.is_empty() {
             warnings.push(format!(
                 "line {line}: no value for {}; imputed",
@@ -1998,6 +2107,9 @@ mod tests {
             scored.write_csv_threaded(&mut threaded, threads).unwrap();
             assert!(threaded == streamed, "{threads} threads");
         }
+        let mut whole = String::new();
+        scored.push_csv(&mut whole);
+        assert!(whole.as_bytes() == streamed);
         // A writer that fails stops every thread and reports the error.
         struct Full(usize);
         impl std::io::Write for Full {
@@ -2069,6 +2181,34 @@ mod tests {
             5e-324,
         ] {
             check(x);
+        }
+    }
+
+    #[test]
+    fn word_at_a_time_classes_are_the_byte_by_byte_classes() {
+        // Every special byte at every offset of cells of every length to 40, among
+        // generated filler, against the table read one byte at a time.
+        let mut rng = Rng(0x5eed_0007);
+        let specials = [b',', b'\n', b'\r', b'"'];
+        let fillers = [
+            b'a', b' ', b';', b'\'', 0x80, 0xff, 0x2b, 0x2d, 0x0b, 0x0c, 0x21, 0x23,
+        ];
+        for len in 0..40 {
+            for _ in 0..200 {
+                let mut cell: Vec<u8> = (0..len)
+                    .map(|_| fillers[(rng.next() % fillers.len() as u64) as usize])
+                    .collect();
+                for _ in 0..rng.next() % 3 {
+                    if len > 0 {
+                        let at = (rng.next() % len as u64) as usize;
+                        cell[at] = specials[(rng.next() % 4) as usize];
+                    }
+                }
+                let by_byte = cell
+                    .iter()
+                    .fold(0, |class, &b| class | CSV_SPECIAL[usize::from(b)]);
+                assert_eq!(csv_class(&cell), by_byte, "{cell:?}");
+            }
         }
     }
 
@@ -2190,6 +2330,10 @@ mod tests {
             String::from_utf8(streamed).unwrap(),
             to_csv(&scored.to_result())
         );
+        let mut whole = String::from("before");
+        scored.push_csv(&mut whole);
+        assert_eq!(whole, format!("before{}", to_csv(&scored.to_result())));
+        assert!(scored.csv_len_estimate() >= whole.len() - "before".len());
     }
 
     #[test]

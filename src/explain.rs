@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::features::{Prepared, RowText};
 use crate::metrics::FixedSum;
-use crate::model::{format_value, sigmoid, Basis, Kind, Memo, Model, Score, Value, MEMO_VALUES};
+use crate::model::{format_value, sigmoid, Basis, Kind, Memo, Model, Score, Value};
 use crate::schema::Group;
 
 /// Bins of the risk histogram (each 5 percentage points wide).
@@ -213,7 +213,11 @@ impl PortfolioBuilder {
         self.group_sum.iter_mut().for_each(|g| *g = 0.0);
         for (f, &c) in score.contributions.iter().enumerate() {
             let x = values.get(f).copied().unwrap_or(f64::NAN);
-            if let Some(n) = self.memo.slot(f, x).and_then(|k| self.tabled.get_mut(k)) {
+            if let Some(n) = self
+                .memo
+                .tabled_slot(f, x)
+                .and_then(|k| self.tabled.get_mut(k))
+            {
                 *n += 1;
             } else if let (Some(sum), Some(raised)) = (
                 self.feature_added.get_mut(f),
@@ -305,7 +309,7 @@ impl PortfolioBuilder {
         let mut raised = self.feature_raised.clone();
         let counted = self.tabled.iter().enumerate().filter(|(_, &n)| n > 0);
         for (k, &n) in counted {
-            let f = k / MEMO_VALUES;
+            let f = Memo::feature_of(k);
             let c = self.memo.tabled(k);
             if let (Some(sum), Some(r)) = (added.get_mut(f), raised.get_mut(f)) {
                 sum.add_times(raising(c), n);

@@ -1164,10 +1164,10 @@ fn find_stop(hay: &[u8], d: u8) -> Option<usize> {
     );
     let mut words = hay.chunks_exact(8);
     let mut at = 0;
-    for w in &mut words {
-        // Byte by byte from a slice of known length: one 8-byte load, where
+    for word in &mut words {
+        // A word is always eight bytes; as an array it loads in one instruction, where
         // `copy_from_slice` stays a call in the page's size-optimised engine.
-        let v = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let v = <[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes);
         let hits = zeros(v ^ delimiter) | zeros(v ^ lf) | zeros(v ^ cr);
         if hits != 0 {
             return Some(at + (hits.trailing_zeros() / 8) as usize);
@@ -1695,6 +1695,20 @@ pub fn parse_bool(cell: &str) -> std::result::Result<Option<bool>, &'static str>
     }
     if t.len() > 12 {
         return Err(NOT_BOOL);
+    }
+    // An ASCII cell (nearly all) is lowered on the stack: `to_lowercase` allocates, once
+    // per yes/no cell of every row. For ASCII text both give the same letters.
+    let mut lowered = [0u8; 12];
+    if let Some(ascii) = lowered.get_mut(..t.len()).filter(|_| t.is_ascii()) {
+        ascii.copy_from_slice(t.as_bytes());
+        ascii.make_ascii_lowercase();
+        return match &*ascii {
+            b"yes" | b"y" | b"true" | b"t" | b"1" | b"1.0" | b"x" | b"ja" | b"oui" | b"si"
+            | b"checked" | b"on" => Ok(Some(true)),
+            b"no" | b"n" | b"false" | b"f" | b"0" | b"0.0" | b"nein" | b"non" | b"unchecked"
+            | b"off" => Ok(Some(false)),
+            _ => Err(NOT_BOOL),
+        };
     }
     match t.to_lowercase().as_str() {
         "yes" | "y" | "true" | "t" | "1" | "1.0" | "x" | "ja" | "oui" | "sí" | "si" | "checked"
@@ -2853,6 +2867,39 @@ mod tests {
         assert_eq!(parse_bool("maybe"), Err("is not yes/no"));
         assert_eq!(parse_bool("2"), Err("is not yes/no"));
         assert_eq!(parse_bool(&"y".repeat(1000)), Err("is not yes/no"));
+    }
+
+    #[test]
+    fn booleans_read_as_the_lowercasing_reference_reads_them() {
+        // The reader as it was before its ASCII path: every cell through to_lowercase.
+        fn reference(cell: &str) -> std::result::Result<Option<bool>, &'static str> {
+            let t = cell.trim();
+            if is_missing(t) {
+                return Ok(None);
+            }
+            if t.len() > 12 {
+                return Err("is not yes/no");
+            }
+            match t.to_lowercase().as_str() {
+                "yes" | "y" | "true" | "t" | "1" | "1.0" | "x" | "ja" | "oui" | "sí" | "si"
+                | "checked" | "on" => Ok(Some(true)),
+                "no" | "n" | "false" | "f" | "0" | "0.0" | "nein" | "non" | "unchecked" | "off" => {
+                    Ok(Some(false))
+                }
+                _ => Err("is not yes/no"),
+            }
+        }
+        let pieces = [
+            "y", "E", "s", "N", "o", "T", "rue", "F", "alse", "1", ".", "0", "x", "J", "a", "OU",
+            "i", "S", "Í", "í", "\u{212a}", "İ", "CHECKED", "un", "O", "n", "ff", " ", "-", "/",
+        ];
+        let mut rng = crate::model::tests::Rng(0x5eed_0012);
+        for _ in 0..100_000 {
+            let cell: String = (0..rng.next() % 5)
+                .map(|_| pieces[(rng.next() % pieces.len() as u64) as usize])
+                .collect();
+            assert_eq!(parse_bool(&cell), reference(&cell), "{cell:?}");
+        }
     }
 
     // ---- dates ----

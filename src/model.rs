@@ -308,40 +308,65 @@ pub struct Score {
 /// Whole numbers 0..MEMO_VALUES have their contributions tabled ([`Model::memo`]).
 pub const MEMO_VALUES: usize = 1024;
 
-/// Contributions of a model's features for small whole numbers ([`Model::memo`]); the
-/// default is empty (every value computed).
+/// Entries per feature in a [`Memo`]: the whole numbers, then the missing value.
+const MEMO_STRIDE: usize = MEMO_VALUES + 1;
+
+/// Contributions of a model's features for small whole numbers and for a missing value
+/// ([`Model::memo`]); the default is empty (every value computed).
 #[derive(Debug, Clone, Default)]
 pub struct Memo {
-    /// Feature-major, [`MEMO_VALUES`] per feature; NaN where the value is clipped.
+    /// Feature-major, [`MEMO_STRIDE`] per feature: whole numbers 0..[`MEMO_VALUES`]
+    /// (NaN where the value is clipped), then the missing value's contribution (every
+    /// NaN scores alike: imputed, never clipped).
     table: Vec<f64>,
+    /// `exp` of each entry of `table` (NaN where it is NaN): the odds multiplier a
+    /// reason shows ([`push_reason_memo`]), three per row of the scored CSV.
+    odds: Vec<f64>,
 }
 
 impl Memo {
-    /// The tabled contribution (never clipped) of `x` for feature `f`, if any. Only
-    /// +0.0 and positive whole numbers: -0.0 is computed, its sign could show.
+    /// Where `x`'s entry for feature `f` would be: NaN (missing), +0.0 and positive
+    /// whole numbers below [`MEMO_VALUES`]; -0.0 is computed, its sign could show.
+    #[inline]
+    fn slot(f: usize, x: f64) -> Option<usize> {
+        // Through i64, not usize: one conversion instruction each way on x86-64 (the
+        // unsigned ones take several), and the same answers: a NaN or negative `x`
+        // gives 0 or less, a huge one saturates far above the table.
+        let k = x as i64;
+        let whole = (k as u64) < MEMO_VALUES as u64 && k as f64 == x && !x.is_sign_negative();
+        let k = if x.is_nan() {
+            MEMO_VALUES
+        } else if whole {
+            k as usize
+        } else {
+            return None;
+        };
+        Some(f * MEMO_STRIDE + k)
+    }
+
+    /// The tabled contribution (never clipped) of `x` for feature `f`, if any.
     #[inline]
     fn get(&self, f: usize, x: f64) -> Option<(f64, bool)> {
-        self.slot(f, x).map(|k| (self.tabled(k), false))
+        let c = *self.table.get(Memo::slot(f, x)?)?;
+        (!c.is_nan()).then_some((c, false))
     }
 
-    /// Where the contribution of `x` for feature `f` is tabled, if it is.
+    /// Where the contribution of `x` for feature `f` is tabled, if it is: the same
+    /// values [`Model::score_memo`] looks up.
     #[inline]
-    pub fn slot(&self, f: usize, x: f64) -> Option<usize> {
-        let k = x as usize;
-        if k >= MEMO_VALUES || k as f64 != x || x.is_sign_negative() {
-            return None;
-        }
-        let slot = f * MEMO_VALUES + k;
-        self.table
-            .get(slot)
-            .is_some_and(|c| !c.is_nan())
-            .then_some(slot)
+    pub fn tabled_slot(&self, f: usize, x: f64) -> Option<usize> {
+        Memo::slot(f, x).filter(|&k| self.table.get(k).is_some_and(|c| !c.is_nan()))
     }
 
-    /// The contribution tabled at `slot` ([`Memo::slot`]); NaN for any other number.
+    /// The contribution tabled at `slot` ([`Memo::tabled_slot`]); NaN for any other.
     #[inline]
     pub fn tabled(&self, slot: usize) -> f64 {
         self.table.get(slot).copied().unwrap_or(f64::NAN)
+    }
+
+    /// The feature whose contribution is tabled at `slot`.
+    pub fn feature_of(slot: usize) -> usize {
+        slot / MEMO_STRIDE
     }
 
     /// The number of slots.
@@ -352,6 +377,14 @@ impl Memo {
     /// True when nothing is tabled.
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
+    }
+
+    /// `exp` of the tabled contribution of `x` for feature `f`, if it is tabled (see
+    /// [`Memo::get`]): the same bits as `libm::exp` of that contribution.
+    #[inline]
+    fn odds(&self, f: usize, x: f64) -> Option<f64> {
+        let odds = *self.odds.get(Memo::slot(f, x)?)?;
+        (!odds.is_nan()).then_some(odds)
     }
 }
 
@@ -772,37 +805,43 @@ impl Model {
     }
 
     /// A table of every feature's contribution for the whole numbers below
-    /// [`MEMO_VALUES`] that need no clipping, for [`Model::score_memo`].
+    /// [`MEMO_VALUES`] that need no clipping and for a missing value, for
+    /// [`Model::score_memo`].
     pub fn memo(&self) -> Memo {
-        let mut table = vec![f64::NAN; self.features.len() * MEMO_VALUES];
+        let mut table = vec![f64::NAN; self.features.len() * MEMO_STRIDE];
         for (f, cells) in self
             .features
             .iter()
-            .zip(table.chunks_exact_mut(MEMO_VALUES))
+            .zip(table.chunks_exact_mut(MEMO_STRIDE))
         {
             for (x, cell) in cells.iter_mut().enumerate() {
-                let (c, clipped) = f.contribution_of(x as f64);
+                let x = if x == MEMO_VALUES { f64::NAN } else { x as f64 };
+                let (c, clipped) = f.contribution_of(x);
                 if !clipped {
                     *cell = c;
                 }
             }
         }
-        Memo { table }
+        // exp(NaN) is NaN: untabled entries stay untabled.
+        let odds = table.iter().map(|&c| libm::exp(c)).collect();
+        Memo { table, odds }
     }
 
-    /// [`Model::score_into`] looking whole-number values up in `memo` (made by
-    /// [`Model::memo`] for this model): most CRM columns are small counts and day
-    /// numbers, and a look-up gives exactly the bits computing would (the table holds
-    /// what the computation returned), at a fraction of the cost of `log1p` and the
-    /// hinge terms.
+    /// [`Model::score_into`] looking whole-number and missing values up in `memo` (made
+    /// by [`Model::memo`] for this model): most CRM columns are small counts and day
+    /// numbers, many cells are empty, and a look-up gives exactly the bits computing
+    /// would (the table holds what the computation returned), at a fraction of the cost
+    /// of `log1p` and the hinge terms.
     pub fn score_memo(&self, values: &[Value], score: &mut Score, memo: &Memo) {
-        score.contributions.clear();
-        score.clipped.clear();
-        for (i, f) in self.features.iter().enumerate() {
+        // Sized once (a no-op from the second row on), then written in place: no
+        // capacity check per feature.
+        let n = self.features.len();
+        score.contributions.resize(n, 0.0);
+        score.clipped.resize(n, false);
+        let slots = score.contributions.iter_mut().zip(score.clipped.iter_mut());
+        for (i, (f, (contribution, clipped))) in self.features.iter().zip(slots).enumerate() {
             let x = values.get(i).copied().unwrap_or(f64::NAN);
-            let (c, cl) = memo.get(i, x).unwrap_or_else(|| f.contribution_of(x));
-            score.contributions.push(c);
-            score.clipped.push(cl);
+            (*contribution, *clipped) = memo.get(i, x).unwrap_or_else(|| f.contribution_of(x));
         }
         score.log_odds = self.intercept + score.contributions.iter().sum::<f64>();
         score.probability = sigmoid(score.log_odds);
@@ -885,7 +924,11 @@ pub fn push_uint(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
+    // Pushed as chars: they are ASCII digits, and a UTF-8 check of the buffer (a call
+    // per number, several numbers per row of the scored CSV) would only confirm it.
+    let digits = digits.get(at..).unwrap_or(b"0");
+    out.reserve(digits.len());
+    digits.iter().for_each(|&d| out.push(char::from(d)));
 }
 
 /// Appends `x` with `decimals` (1 or 2) digits after the point, exactly as `{:.1}` or
@@ -938,6 +981,43 @@ pub fn top_reasons(model: &Model, values: &[Value], score: &Score, n: usize) -> 
 /// sorting every feature (the scored CSV asks a million times).
 pub fn top_features(contributions: &[f64], n: usize, order: &mut Vec<usize>) {
     order.clear();
+    if n > TOP_KEPT {
+        return top_features_in(contributions, n, order);
+    }
+    // The same steps as [`top_features_in`] on a small array of (value, index): no
+    // insertion into the vector and no look-up of a kept value per comparison.
+    let mut kept = [(0.0, 0); TOP_KEPT];
+    let mut len = 0;
+    let mut floor = 1e-9;
+    for (i, &c) in contributions.iter().enumerate() {
+        if c <= floor || n == 0 {
+            continue;
+        }
+        let at = kept
+            .iter()
+            .take(len)
+            .position(|&(v, _)| c > v)
+            .unwrap_or(len);
+        // Insert at `at`, the weakest falling off once `n` are kept.
+        if at < n {
+            let end = len.min(n - 1);
+            kept.copy_within(at..end, at + 1);
+            kept[at] = (c, i);
+            len = (len + 1).min(n);
+        }
+        if len == n {
+            floor = kept[n - 1].0;
+        }
+    }
+    order.extend(kept.iter().take(len).map(|&(_, i)| i));
+}
+
+/// Reasons [`top_features`] keeps on the stack; more are chosen in the vector.
+const TOP_KEPT: usize = 8;
+
+/// [`top_features`] for any `n`, in `order` itself.
+fn top_features_in(contributions: &[f64], n: usize, order: &mut Vec<usize>) {
+    order.clear();
     // Only contributions above 1e-9 count, so none is NaN and `>` orders them all; once
     // `n` are kept, only one above the weakest of them does.
     let mut floor = 1e-9;
@@ -961,13 +1041,27 @@ pub fn top_features(contributions: &[f64], n: usize, order: &mut Vec<usize>) {
 /// Appends the reason for feature `i` of an account to `out`, with its weight, e.g.
 /// "No two-way engagement for 142 days (odds ×3.1)" (see [`top_reasons`]).
 pub fn push_reason(out: &mut String, model: &Model, values: &[Value], score: &Score, i: usize) {
+    push_reason_memo(out, model, values, score, i, &Memo::default());
+}
+
+/// [`push_reason`] for a `score` computed with `memo` ([`Model::score_memo`]): a tabled
+/// contribution's odds are looked up rather than computed, with the same bits.
+pub fn push_reason_memo(
+    out: &mut String,
+    model: &Model,
+    values: &[Value],
+    score: &Score,
+    i: usize,
+    memo: &Memo,
+) {
     let (Some(f), Some(&c)) = (model.features.get(i), score.contributions.get(i)) else {
         return;
     };
     let x = values.get(i).copied().unwrap_or(f64::NAN);
     push_reason_text(out, f, x);
     out.push_str(" (odds ×");
-    push_fixed(out, libm::exp(c), 1);
+    let odds = memo.odds(i, x).unwrap_or_else(|| libm::exp(c));
+    push_fixed(out, odds, 1);
     out.push(')');
 }
 
@@ -1018,10 +1112,17 @@ fn push_reason_text(out: &mut String, f: &FeatureSpec, x: Value) {
 
 /// Appends `template` with every "{value}" replaced by `x` ([`format_value`]).
 fn push_filled(out: &mut String, template: &str, x: Value) {
-    // As `template.replace("{value}", ..)`, looking for the `{` with a byte search.
+    // As `template.replace("{value}", ..)`, looking for the `{` with a plain byte loop:
+    // templates are a few dozen bytes, too short for `str::find`'s searcher to pay off
+    // (it was most of this function's time, three times per row of the scored CSV).
     let mut rest = template;
     let mut from = 0;
-    while let Some(at) = rest.get(from..).and_then(|r| r.find('{')).map(|p| from + p) {
+    while let Some(at) = rest
+        .as_bytes()
+        .get(from..)
+        .and_then(|r| r.iter().position(|&b| b == b'{'))
+        .map(|p| from + p)
+    {
         match rest.get(at..).and_then(|r| r.strip_prefix("{value}")) {
             Some(after) => {
                 out.push_str(&rest[..at]);
@@ -1582,12 +1683,47 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn top_features_are_a_stable_sort_of_the_raising_ones() {
+        // Generated contributions with many ties, against a stable sort (strongest
+        // first, ties in feature order) of those above 1e-9, cut to `n`.
+        let mut rng = Rng(0x5eed_0011);
+        let steps = [-1.0, -1e-9, 0.0, 1e-9, 2e-9, 0.25, 0.5, 0.5, 1.0, 3.0];
+        let mut order = Vec::new();
+        for _ in 0..20_000 {
+            let p = (rng.next() % 24) as usize;
+            let contributions: Vec<f64> = (0..p)
+                .map(|_| steps[(rng.next() % steps.len() as u64) as usize])
+                .collect();
+            let mut expected: Vec<usize> = (0..p).filter(|&i| contributions[i] > 1e-9).collect();
+            expected.sort_by(|&a, &b| contributions[b].total_cmp(&contributions[a]));
+            for n in [0, 1, 2, 3, 5, 8, 9, 30] {
+                top_features(&contributions, n, &mut order);
+                let want = &expected[..expected.len().min(n)];
+                assert_eq!(order, want, "{contributions:?} n {n}");
+            }
+        }
+    }
+
+    #[test]
     fn memo_gives_the_computed_bits() {
         for m in [tiny_model(), crate::default_model().unwrap()] {
             let memo = m.memo();
             let p = m.features.len();
             let mut xs: Vec<f64> = (0..(MEMO_VALUES as i64 + 20)).map(|x| x as f64).collect();
             xs.extend([-0.0, -1.0, 0.5, 1e-300, 2.5, f64::NAN, 1e9, f64::INFINITY]);
+            // Edges of the whole-number test: saturating conversions, a NaN with another
+            // payload, just below and at the end of the table.
+            xs.extend([
+                -1e-300,
+                f64::NEG_INFINITY,
+                1e19,
+                -1e19,
+                9.3e18,
+                f64::from_bits(0xfff8_0000_0000_0001),
+                1023.5,
+                1023.0,
+                1024.0,
+            ]);
             let (mut a, mut b) = (m.score(&[]), m.score(&[]));
             for k in 0..xs.len() {
                 // Each feature gets a different value from the list in turn.
@@ -1602,6 +1738,16 @@ pub(crate) mod tests {
                 };
                 assert_eq!(bits(&a), bits(&b), "values {values:?}");
                 assert_eq!(a.clipped, b.clipped);
+                // A tabled odds multiplier is exp of the computed contribution.
+                for (f, &x) in values.iter().enumerate() {
+                    let odds = memo.odds(f, x).map(f64::to_bits);
+                    let computed = libm::exp(a.contributions[f]).to_bits();
+                    assert!(odds.is_none() || odds == Some(computed), "{f} {x}");
+                    let whole = x >= 0.0 && x.fract() == 0.0 && x < MEMO_VALUES as f64;
+                    if x.is_nan() || (whole && !a.clipped[f] && x.is_sign_positive()) {
+                        assert_eq!(odds, Some(computed), "{f} {x}");
+                    }
+                }
             }
         }
     }

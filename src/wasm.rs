@@ -373,15 +373,15 @@ impl Engine {
     /// The last scored file as the scored CSV the command line writes; `excel` adds the
     /// UTF-8 byte-order mark Excel needs.
     pub fn export_csv(&self, excel: bool) -> Result<String, JsError> {
-        let mut out = Vec::new();
+        let scored = &self.last()?.scored;
+        let mut out = String::new();
+        // Reserved once rather than doubled as it fills: each doubling of a buffer this
+        // large is a copy of it. A refusal only means it grows as before.
+        let _ = out.try_reserve_exact(scored.csv_len_estimate() + 3);
         if excel {
-            out.extend_from_slice("\u{feff}".as_bytes());
+            out.push('\u{feff}');
         }
-        let failed = |e: &dyn std::fmt::Display| JsError::new(&format!("the export failed: {e}"));
-        self.last()?
-            .scored
-            .write_csv(&mut out)
-            .map_err(|e| failed(&e))?;
-        String::from_utf8(out).map_err(|e| failed(&e))
+        scored.push_csv(&mut out);
+        Ok(out)
     }
 }
