@@ -69,27 +69,65 @@ async function stream(engine, blob, from, to, progress) {
  */
 const PIECE_ROWS = 1 << 15;
 
-/** Joins the partner's pieces in order, letting each go once it is in the engine. */
-function joinPieces(engine, pieces) {
-  for (let i = 0; i < pieces.length; i++) {
-    const piece = pieces[i];
-    pieces[i] = null;
-    if (!engine.join_piece(piece)) return false;
-  }
-  return true;
+/**
+ * A later part of a file, scored by the partner worker `caller` (`fields` as for
+ * 'scorePart'). Its pieces queue up as they arrive; `joinInto(engine)` joins them in
+ * order as soon as the engine has read everything before the part, while the partner
+ * still reads, then the part's own bytes; true when the part is joined. `onProgress(bytes,
+ * rows)` follows the partner's reading.
+ */
+function partnerPart(caller, fields, onProgress) {
+  const pieces = [];
+  let wake = () => {};
+  let last; // the part's own bytes once the partner is done (null: no part)
+  caller
+    .call('scorePart', fields, (bytes, _total, rows, piece) => {
+      if (piece) {
+        pieces.push(piece);
+        wake();
+      }
+      onProgress(bytes, rows);
+    })
+    .catch(() => null)
+    .then((bytes) => {
+      last = bytes ?? null;
+      wake();
+    });
+  return {
+    start: fields.start,
+    async joinInto(engine) {
+      for (let next = 0; ; ) {
+        while (next < pieces.length) {
+          const piece = pieces[next];
+          pieces[next++] = null; // let each go once it is in the engine
+          if (!engine.join_piece(piece)) return false;
+        }
+        if (last !== undefined) return last instanceof Uint8Array && engine.join(last);
+        await new Promise((resolve) => (wake = resolve));
+      }
+    },
+  };
 }
 
 /**
+ * The first worker's share of a file, against 1 for each partner: a partner starts a
+ * little later (it gets the model and reads and plans the file's head before its first
+ * byte), and the first worker joins the pieces that arrive once its own part is read.
+ */
+export const FIRST_SHARE = 1.1;
+
+/**
  * Where the later parts of a big file read by `workers` workers start: just after the
- * first line feed past each k/workers of it, beyond the head, in increasing order (fewer
- * for lines that never end; none for small files). The engine checks that each cut is a
- * record's end, and reads on itself when it is not (a quoted line break).
+ * first line feed past each share (see FIRST_SHARE), beyond the head, in increasing order
+ * (fewer for lines that never end; none for small files). The engine checks that each cut
+ * is a record's end, and reads on itself when it is not (a quoted line break).
  */
 async function cutPoints(blob, workers) {
   const cuts = [];
   if (blob.size < MIN_PARALLEL_BYTES || blob.size > MAX_PARALLEL_BYTES) return cuts;
   for (let k = 1; k < workers; k++) {
-    const from = Math.max(Math.floor((blob.size * k) / workers), HEAD_BYTES);
+    const share = (FIRST_SHARE + k - 1) / (FIRST_SHARE + workers - 1);
+    const from = Math.max(Math.floor(blob.size * share), HEAD_BYTES);
     const window = await bytesOf(blob, from, from + (1 << 16));
     const lf = window.indexOf(10);
     const cut = from + lf + 1;
@@ -132,15 +170,11 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
       };
       const model = cuts.length ? engine.model_json() : null;
       const parts = cuts.map((start, i) => {
-        const pieces = [];
-        const end = cuts[i + 1] ?? blob.size;
-        const fields = { blob, name, asOf, mapping, model, start, end };
-        const onProgress = (bytes, _total, rows, piece) => {
-          if (piece) pieces.push(piece);
+        const fields = { blob, name, asOf, mapping, model, start, end: cuts[i + 1] ?? blob.size };
+        return partnerPart(others[i], fields, (bytes, rows) => {
           Object.assign(done[i + 1], { bytes, rows });
           report();
-        };
-        return { start, pieces, bytes: others[i].call('scorePart', fields, onProgress).catch(() => null) };
+        });
       });
       const own = (from) => (bytes, rows) => {
         Object.assign(done[0], { bytes: from + bytes, rows });
@@ -156,9 +190,8 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
       for (const part of parts) {
         let ok = false;
         if (open) {
-          const bytes = await part.bytes;
           try {
-            ok = bytes instanceof Uint8Array && joinPieces(engine, part.pieces) && engine.join(bytes);
+            ok = await part.joinInto(engine);
           } catch {
             ok = false;
           }

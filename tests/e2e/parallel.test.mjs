@@ -16,6 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { checkBuilt, launchBrowser, openReadyPage, scoring, setAsOf, startServer, tearDown } from './harness.mjs';
 import { AS_OF, CLI, cliJson, cliScore } from './cli.mjs';
+import { FIRST_SHARE } from '../../www/engine-core.js';
 
 // engine-core.js reads files of at least this many bytes with two workers.
 const MIN_PARALLEL_BYTES = 16 << 20;
@@ -25,10 +26,12 @@ async function download(page, testid) {
   return readFile(await dl.path(), 'utf8');
 }
 
-/** Where the page cuts a file: just after the first line feed at or after its middle. */
-function cutOf(bytes) {
-  const middle = Math.floor(bytes.length / 2);
-  return bytes.indexOf(10, middle) + 1;
+/** The share of a file before the page's `k`th cut for `workers` workers (engine-core.js). */
+const shareOf = (k, workers) => (FIRST_SHARE + k - 1) / (FIRST_SHARE + workers - 1);
+
+/** Where the page cuts a file: just after the first line feed at or after the share. */
+function cutOf(bytes, k, workers) {
+  return bytes.indexOf(10, Math.floor(bytes.length * shareOf(k, workers))) + 1;
 }
 
 describe('several workers', { timeout: 360_000 }, () => {
@@ -46,19 +49,34 @@ describe('several workers', { timeout: 360_000 }, () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'churn-audit-parallel-'));
     big = path.join(tmp, 'big.csv');
     await promisify(execFile)(CLI, ['simulate', '--accounts', '200000', '--seed', '11', '--as-of', AS_OF, '--out', big]);
-    // The same list with one account whose quoted name runs over many lines, placed
-    // so that the file's middle falls inside it.
+    // The same list with two accounts whose quoted names run over many lines, placed so
+    // that the cut for two workers falls inside one and the middle cut for four inside
+    // the other (the file is ASCII: string offsets are byte offsets).
     const text = await readFile(big, 'utf8');
     const name = Array.from({ length: 40 }, (_, i) => `Line ${i} of a long, quoted name`).join('\n');
-    let at = text.indexOf('\n', Math.floor(text.length / 2) - name.length / 2) + 1;
-    const row = text.slice(at, text.indexOf('\n', at)).split(',');
-    row[0] = 'QUOTED-1';
-    row[1] = `"${name}"`;
+    const rowAt = (at, id) => {
+      const row = text.slice(at, text.indexOf('\n', at)).split(',');
+      row[0] = id;
+      row[1] = `"${name}"`;
+      return `${row.join(',')}\n`;
+    };
+    const length = rowAt(0, 'QUOTED-1').length;
+    const total = text.length + 2 * length;
+    // Row starts in the list before either is added; the second comes after the first.
+    const four = text.indexOf('\n', Math.floor(total * shareOf(2, 4) - length / 2)) + 1;
+    const two = text.indexOf('\n', Math.floor(total * shareOf(1, 2) - length / 2) - length) + 1;
+    assert.ok(four + length < two, 'the two quoted names overlap');
     quoted = path.join(tmp, 'quoted.csv');
-    await writeFile(quoted, `${text.slice(0, at)}${row.join(',')}\n${text.slice(at)}`);
+    const parts = [text.slice(0, four), rowAt(four, 'QUOTED-2'), text.slice(four, two), rowAt(two, 'QUOTED-1'), text.slice(two)];
+    await writeFile(quoted, parts.join(''));
     const q = await readFile(quoted);
-    const cut = cutOf(q);
-    assert.ok(cut > at && cut < at + row.join(',').length, `the cut ${cut} is not inside the quoted name at ${at}`);
+    for (const [workers, k, at] of [
+      [2, 1, two + length],
+      [4, 2, four],
+    ]) {
+      const cut = cutOf(q, k, workers);
+      assert.ok(cut > at && cut < at + length, `the cut ${cut} for ${workers} workers is not inside the quoted name at ${at}`);
+    }
     for (const f of [big, quoted]) assert.ok((await stat(f)).size >= MIN_PARALLEL_BYTES, `${f} is too small to be split`);
 
     server = await startServer();
