@@ -1290,8 +1290,7 @@ pub struct Overview {
 }
 
 /// Which rows to show and in what order (the page's table).
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ViewQuery {
     /// `account_id`, `account_name`, `segment`, `churn_probability` (the default),
     /// `risk_tier` or `revenue_at_risk`.
@@ -1304,6 +1303,21 @@ pub struct ViewQuery {
     pub segment: String,
     /// Only rows whose id or name contains this text, ignoring case (empty: all).
     pub search: String,
+}
+
+/// Every field may be left out (then empty or false) and other fields are ignored: the
+/// page sends what it has. A field given twice is refused.
+impl crate::json::FromJson for ViewQuery {
+    fn from_json(node: &crate::json::Node) -> Result<ViewQuery, crate::json::JsonError> {
+        let o = node.open_object()?;
+        Ok(ViewQuery {
+            sort: o.opt("sort")?,
+            descending: o.opt("descending")?,
+            tier: o.opt("tier")?,
+            segment: o.opt("segment")?,
+            search: o.opt("search")?,
+        })
+    }
 }
 
 impl Scored {

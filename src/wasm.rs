@@ -88,22 +88,18 @@ fn as_of_days(as_of: &str) -> Result<i64, JsError> {
     })
 }
 
-/// An argument from JS, through `JSON.stringify` and serde_json (see [`to_js`]);
+/// An argument from JS, through `JSON.stringify` and [`crate::json`] (see [`to_js`]);
 /// `undefined` or `null` is `None`. `what` names it in the error.
-fn from_js<T: serde::de::DeserializeOwned>(
-    value: JsValue,
-    what: &str,
-) -> Result<Option<T>, JsError> {
+fn from_js<T: crate::json::FromJson>(value: JsValue, what: &str) -> Result<Option<T>, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    let unreadable =
-        |e: &dyn std::fmt::Display| JsError::new(&format!("{what} is not readable: {e}"));
+    let unreadable = |e: &str| JsError::new(&format!("{what} is not readable: {e}"));
     let text = js_sys::JSON::stringify(&value)
         .ok()
         .and_then(|s| JsValue::from(s).as_string())
-        .ok_or_else(|| unreadable(&"it is not JSON data"))?;
-    serde_json::from_str(&text)
+        .ok_or_else(|| unreadable("it is not JSON data"))?;
+    crate::json::from_str(&text)
         .map(Some)
         .map_err(|e| unreadable(&e))
 }
