@@ -4,6 +4,7 @@
 //! the same numbers for the same bytes. [`AuditResult`] is what the page receives and
 //! what `score --format json` prints; [`to_csv`] is the scored CSV both write.
 
+use crate::json::{json_object, ToJson, Writer};
 use serde::Serialize;
 
 use sha2::{Digest, Sha256};
@@ -1820,6 +1821,69 @@ pub fn push_f64(out: &mut String, x: f64) {
         out.push_str(a);
         out.push('.');
         out.push_str(b);
+    }
+}
+
+json_object!(ScoredRow {
+    line,
+    account_id,
+    account_name,
+    segment,
+    churn_probability,
+    log_odds,
+    risk_tier,
+    revenue_at_risk,
+    top_reasons,
+    warnings,
+});
+json_object!(TierSummary {
+    name,
+    accounts,
+    revenue_at_risk
+});
+json_object!(Summary {
+    accounts_scored,
+    rows_with_warnings,
+    expected_churners,
+    revenue_at_risk,
+    tiers,
+});
+
+impl AuditResult {
+    /// The fields of the JSON object, for [`Overview`] too (which adds its own).
+    fn write_fields(&self, w: &mut Writer) {
+        w.field("file", &self.file);
+        w.field("file_sha256", &self.file_sha256);
+        w.field("encoding", &self.encoding);
+        w.field("delimiter", &self.delimiter);
+        w.field("as_of", &self.as_of);
+        w.field("model", &self.model);
+        w.field("columns", &self.columns);
+        w.field("missing_features", &self.missing_features);
+        // Left out when empty, as in an [`Overview`].
+        if !self.rows.is_empty() {
+            w.field("rows", &self.rows);
+        }
+        w.field("summary", &self.summary);
+        w.field("portfolio", &self.portfolio);
+        w.field("file_warnings", &self.file_warnings);
+    }
+}
+
+impl ToJson for AuditResult {
+    fn write_json(&self, w: &mut Writer) {
+        w.begin_object();
+        self.write_fields(w);
+        w.end_object();
+    }
+}
+
+impl ToJson for Overview {
+    fn write_json(&self, w: &mut Writer) {
+        w.begin_object();
+        self.result.write_fields(w);
+        w.field("row_warnings", &self.row_warnings);
+        w.end_object();
     }
 }
 

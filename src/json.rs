@@ -7,6 +7,11 @@
 //! conversions ([`FromJson`]) to the crate's types. The writer ([`Writer`]) gives the
 //! bytes `serde_json` gives (compact or pretty), which the tests check.
 //!
+//! The results keep their serde `Serialize` derives: the command line streams
+//! `score --format json` through `serde_json`, and `tests/json.rs` holds this writer to
+//! their bytes. The page's scoring engine calls only [`ToJson`], so none of serde is
+//! linked into it.
+//!
 //! Reading follows RFC 8259 strictly, as `serde_json` does: no `NaN`, no comments, no
 //! trailing commas, no control characters in strings, numbers that fit an f64, and
 //! arrays and objects nested less than [`MAX_DEPTH`] deep (a hostile file cannot exhaust the
@@ -926,3 +931,12 @@ macro_rules! json_object {
     };
 }
 pub(crate) use json_object;
+
+impl<A: ToJson, B: ToJson> ToJson for (A, B) {
+    fn write_json(&self, w: &mut Writer) {
+        w.begin_array();
+        self.0.write_json(w);
+        self.1.write_json(w);
+        w.end_array();
+    }
+}

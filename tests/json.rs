@@ -675,3 +675,88 @@ fn the_page_arguments_read_as_serde_read_them() {
         assert_eq!(ours, theirs, "{text}");
     }
 }
+
+/// Every result the page receives, for every model and every fixture file (clean,
+/// hostile and generated): the same bytes as `serde_json` writes from serde's derives.
+#[test]
+fn results_write_as_serde_json_writes_them() {
+    use churn_audit::audit::{inspect, ScoredRow, Scorer};
+    use churn_audit::card::model_card;
+    use churn_audit::explain::{explain_row, what_if};
+    use churn_audit::features::Mapping;
+    fn same<T: ToJson + serde::Serialize>(what: &str, value: &T) {
+        assert_eq!(
+            value.to_json_string(),
+            serde_json::to_string(value).unwrap(),
+            "{what}"
+        );
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files: Vec<(String, Vec<u8>)> = corpus::generated()
+        .into_iter()
+        .map(|c| (c.name, c.bytes))
+        .collect();
+    for dir in [root.clone(), root.join("hostile")] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .extension()
+                .is_some_and(|e| e != "json" && e != "rs" && e != "py")
+            {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                files.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let as_of = churn_audit::ingest::parse_iso_date("2026-06-30").unwrap();
+    let mut explained = 0;
+    for (path, text) in model_files() {
+        let model = Model::from_json(&text, &path).unwrap();
+        same(&path, &model_card(&model));
+        // A manual mapping: the first feature taken from the first header.
+        for (name, bytes) in &files {
+            let what = format!("{path} {name}");
+            if let Ok(inspection) = inspect(bytes, name, &model, &Mapping::new()) {
+                same(&what, &inspection);
+                if let Some(first) = inspection.columns.first() {
+                    let mapping =
+                        Mapping::from([(first.header.clone(), model.features[0].name.clone())]);
+                    if let Ok(inspection) = inspect(bytes, name, &model, &mapping) {
+                        same(&what, &inspection);
+                    }
+                }
+            }
+            let mut scorer = Scorer::new(model.clone(), name, as_of, Mapping::new());
+            let Ok(scored) = scorer.push(bytes).and_then(|_| scorer.finish()) else {
+                continue;
+            };
+            same(&what, &scored.overview(500));
+            same(&what, &scored.overview(2));
+            same(&what, &scored.to_result());
+            let rows: Vec<(u32, ScoredRow)> = (0..scored.len())
+                .filter_map(|r| scored.row(r).map(|row| (r as u32, row)))
+                .collect();
+            same(&what, &rows);
+            let typical = scored.typical();
+            for r in 0..scored.len().min(40) {
+                let line = scored.lines.get(r).map_or(0, |&l| l as usize);
+                let e = explain_row(
+                    &scored.model,
+                    r,
+                    line,
+                    scored.row_text(r),
+                    scored.row_values(r),
+                    &typical,
+                );
+                same(&what, &e);
+                let changes = [(0, 1.0), (model.features.len() - 1, f64::NAN)];
+                same(
+                    &what,
+                    &what_if(&scored.model, scored.row_values(r), &changes),
+                );
+                explained += 1;
+            }
+        }
+    }
+    assert!(explained > 1000, "{explained}");
+}
