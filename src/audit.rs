@@ -1192,14 +1192,21 @@ impl Scored {
     /// Writes the scored CSV ([`to_csv`]) block by block, without holding every row's
     /// text: a million rows take the memory of a few thousand.
     pub fn write_csv(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.csv_blocks(|block| w.write_all(block.as_bytes()))
+    }
+
+    /// The scored CSV ([`to_csv`]) handed to `f` block by block, the header first: what
+    /// [`Scored::write_csv`] writes, for a caller with no `std::io` (the page's engine
+    /// builds one string, and std::io's error machinery would only add to its size).
+    pub fn csv_blocks<E>(&self, mut f: impl FnMut(&str) -> Result<(), E>) -> Result<(), E> {
         let mut buffers = RowBuffers::new(&self.model);
         let mut block = csv_header();
         for start in (0..self.len()).step_by(CSV_BLOCK_ROWS) {
             self.push_csv_rows(start..start + CSV_BLOCK_ROWS, &mut block, &mut buffers);
-            w.write_all(block.as_bytes())?;
+            f(&block)?;
             block.clear();
         }
-        w.write_all(block.as_bytes())
+        f(&block)
     }
 
     /// [`Scored::write_csv`] on `threads` threads: blocks of rows are formatted in

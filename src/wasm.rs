@@ -348,15 +348,16 @@ impl Engine {
     /// The last scored file as the scored CSV the command line writes; `excel` adds the
     /// UTF-8 byte-order mark Excel needs.
     pub fn export_csv(&self, excel: bool) -> Result<String, JsError> {
-        let mut out = Vec::new();
+        let mut out = String::new();
         if excel {
-            out.extend_from_slice("\u{feff}".as_bytes());
+            out.push('\u{feff}');
         }
-        let failed = |e: &dyn std::fmt::Display| JsError::new(&format!("the export failed: {e}"));
-        self.last()?
-            .scored
-            .write_csv(&mut out)
-            .map_err(|e| failed(&e))?;
-        String::from_utf8(out).map_err(|e| failed(&e))
+        let appended: Result<(), std::convert::Infallible> =
+            self.last()?.scored.csv_blocks(|block| {
+                out.push_str(block);
+                Ok(())
+            });
+        let Ok(()) = appended;
+        Ok(out)
     }
 }
