@@ -19,6 +19,13 @@
 
 use std::collections::BTreeMap;
 
+/// The most values one text may hold. The value tree takes a few tens of bytes per
+/// value, so a hostile 16 MB model file of `[0,0,0,...]` would otherwise need hundreds
+/// of megabytes (an abort in the page, not an error); a valid model holds well under
+/// this (its limits on features, basis columns and aliases keep it to a few hundred
+/// thousand values).
+pub const MAX_VALUES: usize = 1 << 20;
+
 /// Arrays and objects nested this deep are refused (`serde_json`'s limit too).
 pub const MAX_DEPTH: usize = 128;
 
@@ -92,6 +99,7 @@ pub fn parse(text: &str) -> Result<Node<'_>, JsonError> {
         bytes: text.as_bytes(),
         i: 0,
         depth: 0,
+        values: 0,
     };
     let node = p.value()?;
     p.skip_ws();
@@ -109,6 +117,8 @@ struct Parser<'a> {
     bytes: &'a [u8],
     i: usize,
     depth: usize,
+    /// Values read so far, against [`MAX_VALUES`].
+    values: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -137,6 +147,13 @@ impl<'a> Parser<'a> {
     fn value(&mut self) -> Result<Node<'a>, JsonError> {
         self.skip_ws();
         let at = self.i;
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(JsonError::new(
+                at,
+                format!("the text holds more than {MAX_VALUES} values"),
+            ));
+        }
         let value = match self.bytes.get(at) {
             Some(b'{') => self.nested(Self::object)?,
             Some(b'[') => self.nested(Self::array)?,

@@ -760,3 +760,21 @@ fn results_write_as_serde_json_writes_them() {
     }
     assert!(explained > 1000, "{explained}");
 }
+
+/// A text of more values than any model holds is refused before its value tree can
+/// take hundreds of megabytes; one just below the limit is read.
+#[test]
+fn too_many_values_is_an_error_not_an_abort() {
+    let list = |n: usize| format!("[{}0]", "0,".repeat(n - 1));
+    let text = list(json::MAX_VALUES - 1);
+    let node = json::parse(&text).unwrap();
+    assert_eq!(node.array().unwrap().len(), json::MAX_VALUES - 1);
+    let e = json::parse(&list(json::MAX_VALUES)).unwrap_err();
+    assert!(e.reason.contains("more than"), "{e:?}");
+    let text = format!("{{\"format\": {}}}", list(8_000_000));
+    let e = Model::from_json(&text, "m.json").unwrap_err().to_string();
+    assert!(
+        e.contains(NOT_JSON) && e.contains("values (line 1, column "),
+        "{e}"
+    );
+}
