@@ -4,6 +4,7 @@
 //! the same numbers for the same bytes. [`AuditResult`] is what the page receives and
 //! what `score --format json` prints; [`to_csv`] is the scored CSV both write.
 
+use crate::json::{json_object, ToJson, Writer};
 use serde::Serialize;
 
 use sha2::{Digest, Sha256};
@@ -1430,8 +1431,7 @@ pub struct Overview {
 }
 
 /// Which rows to show and in what order (the page's table).
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ViewQuery {
     /// `account_id`, `account_name`, `segment`, `churn_probability` (the default),
     /// `risk_tier` or `revenue_at_risk`.
@@ -1444,6 +1444,21 @@ pub struct ViewQuery {
     pub segment: String,
     /// Only rows whose id or name contains this text, ignoring case (empty: all).
     pub search: String,
+}
+
+/// Every field may be left out (then empty or false) and other fields are ignored: the
+/// page sends what it has. A field given twice is refused.
+impl crate::json::FromJson for ViewQuery {
+    fn from_json(node: &crate::json::Node) -> Result<ViewQuery, crate::json::JsonError> {
+        let o = node.open_object()?;
+        Ok(ViewQuery {
+            sort: o.opt("sort")?,
+            descending: o.opt("descending")?,
+            tier: o.opt("tier")?,
+            segment: o.opt("segment")?,
+            search: o.opt("search")?,
+        })
+    }
 }
 
 impl Scored {
@@ -1987,6 +2002,69 @@ pub fn push_f64(out: &mut String, x: f64) {
         out.push_str(a);
         out.push('.');
         out.push_str(b);
+    }
+}
+
+json_object!(ScoredRow {
+    line,
+    account_id,
+    account_name,
+    segment,
+    churn_probability,
+    log_odds,
+    risk_tier,
+    revenue_at_risk,
+    top_reasons,
+    warnings,
+});
+json_object!(TierSummary {
+    name,
+    accounts,
+    revenue_at_risk
+});
+json_object!(Summary {
+    accounts_scored,
+    rows_with_warnings,
+    expected_churners,
+    revenue_at_risk,
+    tiers,
+});
+
+impl AuditResult {
+    /// The fields of the JSON object, for [`Overview`] too (which adds its own).
+    fn write_fields(&self, w: &mut Writer) {
+        w.field("file", &self.file);
+        w.field("file_sha256", &self.file_sha256);
+        w.field("encoding", &self.encoding);
+        w.field("delimiter", &self.delimiter);
+        w.field("as_of", &self.as_of);
+        w.field("model", &self.model);
+        w.field("columns", &self.columns);
+        w.field("missing_features", &self.missing_features);
+        // Left out when empty, as in an [`Overview`].
+        if !self.rows.is_empty() {
+            w.field("rows", &self.rows);
+        }
+        w.field("summary", &self.summary);
+        w.field("portfolio", &self.portfolio);
+        w.field("file_warnings", &self.file_warnings);
+    }
+}
+
+impl ToJson for AuditResult {
+    fn write_json(&self, w: &mut Writer) {
+        w.begin_object();
+        self.write_fields(w);
+        w.end_object();
+    }
+}
+
+impl ToJson for Overview {
+    fn write_json(&self, w: &mut Writer) {
+        w.begin_object();
+        self.result.write_fields(w);
+        w.field("row_warnings", &self.row_warnings);
+        w.end_object();
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! There is one card, built here as a structured document ([`ModelCard`]): the command
 //! line prints it as markdown ([`ModelCard::to_markdown`], what `churn-audit card`
-//! writes) and the page receives the same structure through serde and lays out the same
+//! writes) and the page receives the same structure as JSON and lays out the same
 //! sections, so the two can never disagree on a figure. Every figure people read is
 //! formatted here, once.
 //!
@@ -14,6 +14,7 @@
 //! its training range (or between its levels), which for an additive model is exactly
 //! how far that feature alone can move an account's score.
 
+use crate::json::{json_object, ToJson, Writer};
 use serde::Serialize;
 
 use crate::model::{
@@ -656,6 +657,68 @@ impl ModelCard {
             parts.extend(s.blocks.iter().map(Block::to_markdown));
         }
         parts.join("\n")
+    }
+}
+
+json_object!(ModelCard {
+    name,
+    description,
+    version,
+    format_version,
+    label,
+    provenance,
+    metrics,
+    tiers,
+    features,
+    sections,
+});
+json_object!(CardFeature {
+    name,
+    label,
+    group,
+    group_label,
+    kind,
+    kind_label,
+    typical,
+    range,
+    missing,
+    swing,
+    direction,
+});
+json_object!(Section { title, blocks });
+json_object!(Column { title, numeric });
+json_object!(Span { text, style });
+
+impl ToJson for Block {
+    fn write_json(&self, w: &mut Writer) {
+        // Internally tagged: `{"type": "table", "columns": ..., "rows": ...}`.
+        w.begin_object();
+        match self {
+            Block::Paragraph { text } => {
+                w.field("type", "paragraph");
+                w.field("text", text);
+            }
+            Block::List { items } => {
+                w.field("type", "list");
+                w.field("items", items);
+            }
+            Block::Table { columns, rows } => {
+                w.field("type", "table");
+                w.field("columns", columns);
+                w.field("rows", rows);
+            }
+        }
+        w.end_object();
+    }
+}
+
+impl ToJson for Style {
+    fn write_json(&self, w: &mut Writer) {
+        w.string(match self {
+            Style::Plain => "plain",
+            Style::Code => "code",
+            Style::Strong => "strong",
+        });
     }
 }
 

@@ -36,6 +36,7 @@ pub mod error;
 pub mod explain;
 pub mod features;
 pub mod ingest;
+pub mod json;
 pub mod metrics;
 pub mod model;
 pub mod parallel;
