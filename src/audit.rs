@@ -1411,6 +1411,37 @@ impl Scored {
         explain::typical_values(&self.model, &self.values, self.model.features.len())
     }
 
+    /// Writes the JSON of [`Scored::to_result`] (the same bytes) a few rows at a time:
+    /// memory holds about a megabyte of text, never every row's [`ScoredRow`].
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        const FLUSH_BYTES: usize = 1 << 20;
+        let mut result = self.result_without_rows();
+        result.portfolio.typical = self.typical();
+        let mut w = Writer::compact();
+        let mut failed = Ok(());
+        let mut rows = |w: &mut Writer| {
+            w.begin_array();
+            for row in (0..self.len()).filter_map(|r| self.row(r)) {
+                row.write_json(w);
+                if w.pending() >= FLUSH_BYTES && failed.is_ok() {
+                    failed = out.write_all(w.take().as_bytes());
+                }
+            }
+            w.end_array();
+        };
+        w.begin_object();
+        // No rows: no field, as in `to_result`.
+        let stream: Option<&mut dyn FnMut(&mut Writer)> = if self.is_empty() {
+            None
+        } else {
+            Some(&mut rows)
+        };
+        result.write_fields_with(&mut w, stream);
+        w.end_object();
+        failed?;
+        out.write_all(w.finish().as_bytes())
+    }
+
     /// The whole result with every row, as the command line prints it.
     pub fn to_result(&self) -> AuditResult {
         let mut result = self.result_without_rows();
@@ -2033,6 +2064,12 @@ json_object!(Summary {
 impl AuditResult {
     /// The fields of the JSON object, for [`Overview`] too (which adds its own).
     fn write_fields(&self, w: &mut Writer) {
+        self.write_fields_with(w, None);
+    }
+
+    /// [`AuditResult::write_fields`], the rows written by `rows` when given (a list too
+    /// long to hold as [`ScoredRow`]s, see [`Scored::write_json`]).
+    fn write_fields_with(&self, w: &mut Writer, rows: Option<&mut dyn FnMut(&mut Writer)>) {
         w.field("file", &self.file);
         w.field("file_sha256", &self.file_sha256);
         w.field("encoding", &self.encoding);
@@ -2042,7 +2079,10 @@ impl AuditResult {
         w.field("columns", &self.columns);
         w.field("missing_features", &self.missing_features);
         // Left out when empty, as in an [`Overview`].
-        if !self.rows.is_empty() {
+        if let Some(rows) = rows {
+            w.key("rows");
+            rows(w);
+        } else if !self.rows.is_empty() {
             w.field("rows", &self.rows);
         }
         w.field("summary", &self.summary);

@@ -695,6 +695,17 @@ impl Writer {
         self.out
     }
 
+    /// The text written since the last call, taken out: a long text can be written out
+    /// as it grows, the writer carrying on where it was.
+    pub fn take(&mut self) -> String {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Bytes written and not yet taken.
+    pub fn pending(&self) -> usize {
+        self.out.len()
+    }
+
     fn newline(&mut self) {
         self.out.push('\n');
         for _ in 0..self.depth {

@@ -733,6 +733,7 @@ fn results_write_as_serde_json_writes_them() {
             same(&what, &scored.overview(500));
             same(&what, &scored.overview(2));
             same(&what, &scored.to_result());
+            same_streamed(&what, &scored);
             let rows: Vec<(u32, ScoredRow)> = (0..scored.len())
                 .filter_map(|r| scored.row(r).map(|row| (r as u32, row)))
                 .collect();
@@ -759,6 +760,33 @@ fn results_write_as_serde_json_writes_them() {
         }
     }
     assert!(explained > 1000, "{explained}");
+}
+
+/// The command line's JSON, written a few rows at a time, is `serde_json`'s text of the
+/// whole result.
+fn same_streamed(what: &str, scored: &churn_audit::audit::Scored) {
+    let mut streamed = Vec::new();
+    scored.write_json(&mut streamed).unwrap();
+    let whole = serde_json::to_string(&scored.to_result()).unwrap();
+    assert!(String::from_utf8(streamed).unwrap() == whole, "{what}");
+}
+
+#[test]
+fn a_long_list_streams_as_serde_json_writes_it() {
+    use churn_audit::audit::Scorer;
+    use churn_audit::simulate::{simulate, SimConfig};
+    let as_of = churn_audit::ingest::parse_iso_date("2026-06-30").unwrap();
+    // Tens of megabytes of JSON: the text is written out in several blocks.
+    let csv = simulate(&SimConfig {
+        accounts: 30_000,
+        seed: 3,
+        as_of,
+    });
+    let model = churn_audit::default_model().unwrap();
+    let mut scorer = Scorer::new(model, "long.csv", as_of, Default::default());
+    scorer.push(csv.as_bytes()).unwrap();
+    let scored = scorer.finish().unwrap();
+    same_streamed("30,000 accounts", &scored);
 }
 
 /// A text of more values than any model holds is refused before its value tree can

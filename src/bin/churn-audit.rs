@@ -222,7 +222,8 @@ fn score(opts: &Options) -> Result<()> {
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
         if format == "json" {
-            serde_json::to_writer(&mut w, &scored.to_result())?;
+            // Written as it is made: a million rows never sit in memory as objects.
+            scored.write_json(&mut w)?;
             w.write_all(b"\n")?;
         } else {
             // Formatting the rows is most of the work: every core takes a share.
