@@ -800,7 +800,7 @@ impl Scorer {
         let revenue = revenue_at_risk(self.lookups.value, values, score.probability);
         let tier = model.tier_index(score.probability);
         self.summary.add(tier, score.probability, revenue, warned);
-        portfolio.add(score, values, text.segment, revenue);
+        portfolio.add(score, text.segment, revenue);
 
         let row = u32::try_from(s.lines.len()).map_err(|_| refuse())?;
         if s.text.capacity() - s.text.len() < 256 {

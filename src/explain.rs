@@ -119,7 +119,7 @@ pub fn portfolio(
     for (r, meta) in prepared.rows.iter().enumerate() {
         model.score_into(prepared.row(r), &mut score, &mut scratch);
         let revenue = revenue_at_risk.get(r).copied().flatten();
-        builder.add(&score, prepared.row(r), &meta.segment, revenue);
+        builder.add(&score, &meta.segment, revenue);
     }
     let p = model.features.len();
     let typical = typical_values(model, &prepared.values, p);
@@ -194,15 +194,8 @@ impl PortfolioBuilder {
         self
     }
 
-    /// Adds one scored account (`values` its feature values, as scored) with its
-    /// segment and revenue at risk.
-    pub fn add(
-        &mut self,
-        score: &Score,
-        values: &[f64],
-        segment: &str,
-        revenue_at_risk: Option<f64>,
-    ) {
+    /// Adds one scored account with its segment and revenue at risk.
+    pub fn add(&mut self, score: &Score, segment: &str, revenue_at_risk: Option<f64>) {
         let bin =
             ((score.probability * HISTOGRAM_BINS as f64).floor() as usize).min(HISTOGRAM_BINS - 1);
         if let Some(b) = self.histogram.get_mut(bin) {
@@ -213,12 +206,9 @@ impl PortfolioBuilder {
         // unpredictable, and a branch on it mispredicts about every other time.
         self.group_sum.iter_mut().for_each(|g| *g = 0.0);
         for (f, &c) in score.contributions.iter().enumerate() {
-            let x = values.get(f).copied().unwrap_or(f64::NAN);
-            if let Some(n) = self
-                .memo
-                .tabled_slot(f, x)
-                .and_then(|k| self.tabled.get_mut(k))
-            {
+            // Found in the memo while scoring (this builder's memo is the scorer's).
+            let slot = score.tabled.get(f).map_or(usize::MAX, |&k| k as usize);
+            if let Some(n) = self.tabled.get_mut(slot) {
                 *n += 1;
             } else if let (Some(sum), Some(raised)) = (
                 self.feature_added.get_mut(f),
@@ -1123,11 +1113,11 @@ mod tests {
             // The scorer's way: contributions looked up where tabled.
             m.score_memo(&values, &mut score, &memo);
             let segment = ["East", "West", ""][row % 3];
-            plain.add(&score, &values, segment, Some(100.0 * score.probability));
-            counted.add(&score, &values, segment, Some(100.0 * score.probability));
+            plain.add(&score, segment, Some(100.0 * score.probability));
+            counted.add(&score, segment, Some(100.0 * score.probability));
             // A part of the file, merged into the first.
             let part = if row < 7_000 { &mut one } else { &mut other };
-            part.add(&score, &values, segment, None);
+            part.add(&score, segment, None);
         }
         let figures = |b: &PortfolioBuilder| format!("{:?}", b.finish(&m, Vec::new()));
         assert!(

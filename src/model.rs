@@ -270,6 +270,9 @@ pub struct Score {
     pub contributions: Vec<f64>,
     /// Per feature: the value was outside the training range and was clipped.
     pub clipped: Vec<bool>,
+    /// Per feature: where the contribution was found in the memo ([`Memo::tabled_slot`]),
+    /// `u32::MAX` where it was computed.
+    pub tabled: Vec<u32>,
 }
 
 /// Whole numbers 0..MEMO_VALUES have their contributions tabled ([`Model::memo`]).
@@ -311,13 +314,6 @@ impl Memo {
         Some(f * MEMO_STRIDE + k)
     }
 
-    /// The tabled contribution (never clipped) of `x` for feature `f`, if any.
-    #[inline]
-    fn get(&self, f: usize, x: f64) -> Option<(f64, bool)> {
-        let c = *self.table.get(Memo::slot(f, x)?)?;
-        (!c.is_nan()).then_some((c, false))
-    }
-
     /// Where the contribution of `x` for feature `f` is tabled, if it is: the same
     /// values [`Model::score_memo`] looks up.
     #[inline]
@@ -347,7 +343,7 @@ impl Memo {
     }
 
     /// `exp` of the tabled contribution of `x` for feature `f`, if it is tabled (see
-    /// [`Memo::get`]): the same bits as `libm::exp` of that contribution.
+    /// [`Memo::tabled_slot`]): the same bits as `libm::exp` of that contribution.
     #[inline]
     fn odds(&self, f: usize, x: f64) -> Option<f64> {
         let odds = *self.odds.get(Memo::slot(f, x)?)?;
@@ -750,6 +746,7 @@ impl Model {
             probability: 0.0,
             contributions: Vec::with_capacity(self.features.len()),
             clipped: Vec::with_capacity(self.features.len()),
+            tabled: Vec::with_capacity(self.features.len()),
         };
         self.score_into(values, &mut score, &mut Vec::new());
         score
@@ -797,10 +794,25 @@ impl Model {
         let n = self.features.len();
         score.contributions.resize(n, 0.0);
         score.clipped.resize(n, false);
-        let slots = score.contributions.iter_mut().zip(score.clipped.iter_mut());
-        for (i, (f, (contribution, clipped))) in self.features.iter().zip(slots).enumerate() {
+        score.tabled.resize(n, u32::MAX);
+        let slots = score
+            .contributions
+            .iter_mut()
+            .zip(score.clipped.iter_mut().zip(score.tabled.iter_mut()));
+        for (i, (f, (contribution, (clipped, tabled)))) in
+            self.features.iter().zip(slots).enumerate()
+        {
             let x = values.get(i).copied().unwrap_or(f64::NAN);
-            (*contribution, *clipped) = memo.get(i, x).unwrap_or_else(|| f.contribution_of(x));
+            match memo.tabled_slot(i, x) {
+                Some(k) => {
+                    (*contribution, *clipped) = (memo.tabled(k), false);
+                    *tabled = u32::try_from(k).unwrap_or(u32::MAX);
+                }
+                None => {
+                    (*contribution, *clipped) = f.contribution_of(x);
+                    *tabled = u32::MAX;
+                }
+            }
         }
         score.log_odds = self.intercept + score.contributions.iter().sum::<f64>();
         score.probability = sigmoid(score.log_odds);
