@@ -1157,6 +1157,16 @@ impl Scored {
 
     /// Row `r` in full: reasons and every warning.
     pub fn row(&self, r: usize) -> Option<ScoredRow> {
+        self.row_with(r, &self.lookups())
+    }
+
+    /// The list's [`Lookups`], for [`Scored::row_with`] over many rows.
+    fn lookups(&self) -> Lookups {
+        Lookups::new(&self.model, &self.missing_features)
+    }
+
+    /// [`Scored::row`] with the list's lookups found once for every row asked for.
+    fn row_with(&self, r: usize, lookups: &Lookups) -> Option<ScoredRow> {
         let line = *self.lines.get(r)?;
         let model = &self.model;
         let values = self.row_values(r);
@@ -1164,8 +1174,7 @@ impl Scored {
         // The warnings are written as the CSV writes them, then cut apart: one text.
         let mut joined = String::new();
         let mut ends = Vec::new();
-        let lookups = Lookups::new(model, &self.missing_features);
-        self.push_warnings(r, line, values, &score, &lookups, &mut joined, &mut ends);
+        self.push_warnings(r, line, values, &score, lookups, &mut joined, &mut ends);
         let mut start = 0;
         let warnings = ends
             .iter()
@@ -1421,7 +1430,8 @@ impl Scored {
         let mut failed = Ok(());
         let mut rows = |w: &mut Writer| {
             w.begin_array();
-            for row in (0..self.len()).filter_map(|r| self.row(r)) {
+            let lookups = self.lookups();
+            for row in (0..self.len()).filter_map(|r| self.row_with(r, &lookups)) {
                 row.write_json(w);
                 if w.pending() >= FLUSH_BYTES && failed.is_ok() {
                     failed = out.write_all(w.take().as_bytes());
@@ -1446,7 +1456,10 @@ impl Scored {
     pub fn to_result(&self) -> AuditResult {
         let mut result = self.result_without_rows();
         result.portfolio.typical = self.typical();
-        result.rows = (0..self.len()).filter_map(|r| self.row(r)).collect();
+        let lookups = self.lookups();
+        result.rows = (0..self.len())
+            .filter_map(|r| self.row_with(r, &lookups))
+            .collect();
         result
     }
 }
@@ -1496,11 +1509,12 @@ impl Scored {
     /// The file's figures without its rows, with up to `max_warnings` row warnings.
     pub fn overview(&self, max_warnings: usize) -> Overview {
         let mut row_warnings = Vec::new();
+        let lookups = self.lookups();
         for r in (0..self.len()).filter(|&r| self.warned[r]) {
             if row_warnings.len() >= max_warnings {
                 break;
             }
-            if let Some(row) = self.row(r) {
+            if let Some(row) = self.row_with(r, &lookups) {
                 row_warnings.extend(row.warnings);
             }
         }
@@ -1808,7 +1822,7 @@ impl RowBuffers {
         RowBuffers {
             score: model.score(&[]),
             memo: model.memo(),
-            lookups: Lookups::new(model, &scored.missing_features),
+            lookups: scored.lookups(),
             order: Vec::with_capacity(REASONS_PER_ACCOUNT + 1),
             ends: Vec::new(),
         }
