@@ -736,12 +736,12 @@ impl Scorer {
             }
             self.plan = Some(plan);
             let head_records = if self.is_part { &[][..] } else { &head.records };
+            let mut cells = ingest::Cells::default();
             for record in head_records {
-                // As borrowed cells, like every later record: one copy of `add` in the
+                // As spans of cells, like every later record: one copy of `add` in the
                 // page's engine, not one per cell type.
-                let fields: Vec<std::borrow::Cow<str>> =
-                    record.fields.iter().map(|f| f.as_str().into()).collect();
-                self.add(&fields, record.line, record.warnings.clone())?;
+                cells.load(&record.fields);
+                self.add(&cells, record.line, record.warnings.clone())?;
             }
         }
         let mut failed = None;
@@ -758,7 +758,7 @@ impl Scorer {
     /// Reads, scores and stores one record.
     fn add(
         &mut self,
-        fields: &[std::borrow::Cow<str>],
+        fields: &ingest::Cells,
         line: usize,
         record_warnings: Vec<String>,
     ) -> Result<()> {

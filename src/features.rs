@@ -144,7 +144,7 @@ fn looks_like_dates(table: &Table, col: usize) -> bool {
     let cells: Vec<&str> = table
         .records
         .iter()
-        .filter_map(|r| r.fields.get(col).map(String::as_str))
+        .filter_map(|r| r.fields.get(col))
         .filter(|c| !ingest::is_missing(c))
         .take(50)
         .collect();
@@ -479,7 +479,8 @@ pub fn prepare_mapped(
     let mut rows = Vec::with_capacity(n);
     for (record, out) in table.records.iter().zip(values.chunks_exact_mut(p.max(1))) {
         let mut w = record.warnings.clone();
-        let meta = plan.read(model, &record.fields, record.line, out, &mut w);
+        let cells = ingest::Cells::of(&record.fields);
+        let meta = plan.read(model, &cells, record.line, out, &mut w);
         rows.push(RowMeta {
             line: record.line,
             account_id: meta.account_id.to_string(),
@@ -594,10 +595,7 @@ impl Plan {
             .records
             .get(..table.head_records.min(table.records.len()))
             .unwrap_or(&[]);
-        let cells = |c: usize| {
-            head.iter()
-                .map(move |r| r.fields.get(c).map(String::as_str).unwrap_or(""))
-        };
+        let cells = |c: usize| head.iter().map(move |r| r.fields.get(c).unwrap_or(""));
         let day_first_hint = table.decimal_comma || table.delimiter == b';';
         let mut readers = Vec::new();
         for (f, spec) in model.features.iter().enumerate() {
@@ -645,15 +643,15 @@ impl Plan {
     /// Reads one record (`fields` as wide as the header) into `out` (one value per
     /// feature, NaN = missing), appending its cell warnings to `warnings` (after the
     /// record's own); returns its id, name and segment.
-    pub fn read<'a, S: AsRef<str>>(
+    pub fn read<'a>(
         &self,
         model: &Model,
-        fields: &'a [S],
+        fields: &'a ingest::Cells,
         line: usize,
         out: &mut [f64],
         warnings: &mut Vec<String>,
     ) -> RowText<'a> {
-        let cell = |c: usize| fields.get(c).map_or("", |s| s.as_ref());
+        let cell = |c: usize| fields.cell(c);
         out.iter_mut().for_each(|v| *v = f64::NAN);
         for r in &self.readers {
             let text = cell(r.column);

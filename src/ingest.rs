@@ -117,8 +117,6 @@
 //!   then read in the column's order; cells that do not make a valid date that way
 //!   are errors. Year-first dates are always year-month-day.
 
-use std::borrow::Cow;
-
 use crate::error::{Error, Result};
 
 /// Text encodings the reader recognises.
@@ -155,7 +153,7 @@ pub struct Record {
     /// 1-based physical line (in the decoded text) where the record starts.
     pub line: usize,
     /// Exactly as many cells as the header: short rows padded with "", long rows cut.
-    pub fields: Vec<String>,
+    pub fields: Fields,
     /// Record-level problems, such as a wrong number of fields.
     pub warnings: Vec<String>,
 }
@@ -206,7 +204,7 @@ pub fn read_table(bytes: &[u8], file: &str) -> Result<Table> {
     reader.records(|fields, line, warnings| {
         table.records.push(Record {
             line,
-            fields: fields.iter().map(|f| f.to_string()).collect(),
+            fields: Fields::from_cells(fields),
             warnings,
         })
     });
@@ -333,7 +331,7 @@ impl Reader {
             return false;
         }
         let mut splitter = Splitter::new(&self.text, layout.split, layout.line);
-        let mut fields = Vec::new();
+        let mut fields = Cells::new(&self.text);
         while let Some(raw) = splitter.next_record(&mut fields) {
             if raw.unclosed.is_some() {
                 return false;
@@ -446,7 +444,7 @@ impl Reader {
 
     /// Calls `f` with each complete record after the head, in file order: its cells
     /// (exactly as many as the header), its line and its record-level warnings.
-    pub fn records(&mut self, mut f: impl FnMut(&[Cow<str>], usize, Vec<String>)) {
+    pub fn records(&mut self, mut f: impl FnMut(&Cells, usize, Vec<String>)) {
         let Some(layout) = &mut self.layout else {
             return;
         };
@@ -484,7 +482,7 @@ impl Reader {
         let delimiter = split.unwrap_or(b',');
 
         let mut splitter = Splitter::new(&text, split, body_line);
-        let mut buf = Vec::new();
+        let mut buf = Cells::new(&text);
         let header = loop {
             match splitter.next_record(&mut buf) {
                 None => return Err(Error::unusable(file, EMPTY)),
@@ -508,7 +506,7 @@ impl Reader {
             ));
         }
         let headers: Vec<String> = buf
-            .drain(..)
+            .iter()
             .map(|h| {
                 let h = h.trim();
                 h.strip_prefix('\u{feff}').unwrap_or(h).trim().to_string()
@@ -526,7 +524,7 @@ impl Reader {
         let used = split_records(&text, &mut layout, whole, &mut |fields, line, warnings| {
             records.push(Record {
                 line,
-                fields: fields.iter().map(|f| f.to_string()).collect(),
+                fields: Fields::from_cells(fields),
                 warnings,
             })
         });
@@ -535,7 +533,7 @@ impl Reader {
         let decimal_comma = delimiter == b';' || {
             let (mut comma, mut point) = (0usize, 0usize);
             for record in records.iter().take(HINT_RECORDS) {
-                for cell in &record.fields {
+                for cell in record.fields.iter() {
                     match number_evidence(cell) {
                         Some(true) => comma += 1,
                         Some(false) => point += 1,
@@ -563,7 +561,7 @@ impl Reader {
 }
 
 /// What receives each record: its cells, its line and its record-level warnings.
-type RecordSink<'a> = dyn FnMut(&[Cow<str>], usize, Vec<String>) + 'a;
+type RecordSink<'a> = dyn FnMut(&Cells, usize, Vec<String>) + 'a;
 
 /// Splits the complete records at the start of `text` (all of them at the end of the
 /// file), skipping blank ones and fitting each to the header's width; returns the
@@ -577,7 +575,7 @@ fn split_records(
 ) -> usize {
     let width = layout.width;
     let mut splitter = Splitter::new(text, layout.split, layout.line);
-    let mut fields: Vec<Cow<str>> = Vec::with_capacity(width);
+    let mut fields = Cells::new(text);
     let mut consumed = 0;
     while let Some(raw) = splitter.next_record(&mut fields) {
         // A record that reaches the end of the text may go on in the next chunk (even a
@@ -598,7 +596,7 @@ fn split_records(
 
 /// Pads a short record with empty cells or cuts a long one to `width`; returns the
 /// record's warnings.
-fn fit_record(fields: &mut Vec<Cow<str>>, raw: &RawRecord, width: usize) -> Vec<String> {
+fn fit_record(fields: &mut Cells, raw: &RawRecord, width: usize) -> Vec<String> {
     let mut warnings = Vec::new();
     if let Some(open) = raw.unclosed {
         warnings.push(format!(
@@ -611,7 +609,7 @@ fn fit_record(fields: &mut Vec<Cow<str>>, raw: &RawRecord, width: usize) -> Vec<
             "line {} has {n} fields, the header has {width}: missing fields left empty",
             raw.line
         ));
-        fields.resize(width, Cow::Borrowed(""));
+        fields.fit(width);
     } else if n > width {
         if fields.iter().skip(width).any(|f| !f.is_empty()) {
             warnings.push(format!(
@@ -619,7 +617,7 @@ fn fit_record(fields: &mut Vec<Cow<str>>, raw: &RawRecord, width: usize) -> Vec<
                 raw.line
             ));
         }
-        fields.truncate(width);
+        fields.fit(width);
     }
     warnings
 }
@@ -965,7 +963,7 @@ fn sep_directive(text: &str, file: &str) -> Result<Option<(u8, usize)>> {
 fn sniff(text: &str) -> Option<u8> {
     // (delimiter, records matching the header's width, records looked at)
     let mut best: Option<(u8, usize, usize)> = None;
-    let mut buf = Vec::new();
+    let mut buf = Cells::new(text);
     for delimiter in [b'\t', b';', b','] {
         let mut splitter = Splitter::new(text, Some(delimiter), 1);
         let (mut header, mut matches, mut total) = (None, 0usize, 0usize);
@@ -999,8 +997,8 @@ fn sniff(text: &str) -> Option<u8> {
     best.map(|(d, _, _)| d)
 }
 
-fn is_blank(fields: &[Cow<str>]) -> bool {
-    fields.iter().all(|f| f.is_empty())
+fn is_blank(fields: &Cells) -> bool {
+    fields.iter().all(str::is_empty)
 }
 
 /// Where a record was found, and where its unclosed quote opened, if any.
@@ -1032,21 +1030,19 @@ impl<'a> Splitter<'a> {
     }
 
     /// Reads the next record's cells into `out`; `None` at the end of the text.
-    fn next_record(&mut self, out: &mut Vec<Cow<'a, str>>) -> Option<RawRecord> {
+    fn next_record(&mut self, out: &mut Cells<'a>) -> Option<RawRecord> {
         let bytes = self.text.as_bytes();
         if self.pos >= bytes.len() {
             return None;
         }
-        out.clear();
+        out.clear(self.text);
         let mut raw = RawRecord {
             line: self.line,
             unclosed: None,
         };
         loop {
-            let (field, unclosed) = self.field();
-            out.push(field);
-            if unclosed.is_some() {
-                raw.unclosed = unclosed;
+            if let Some(open) = self.field(out) {
+                raw.unclosed = Some(open);
             }
             match bytes.get(self.pos) {
                 Some(&b) if Some(b) == self.delimiter => self.pos += 1,
@@ -1093,8 +1089,9 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    /// Reads one field; the second value is the line of a quote that never closes.
-    fn field(&mut self) -> (Cow<'a, str>, Option<usize>) {
+    /// Reads one field into `out`; returns the line of a quote that never closes.
+    #[inline]
+    fn field(&mut self, out: &mut Cells<'a>) -> Option<usize> {
         let bytes = self.text.as_bytes();
         let start = self.pos;
         let mut i = start;
@@ -1108,14 +1105,13 @@ impl<'a> Splitter<'a> {
         if bytes.get(i) != Some(&b'"') {
             let end = self.stretch_end(start);
             self.pos = end;
-            let text: &'a str = self.text;
-            let cell = trim(text.get(start..end).unwrap_or(""));
-            return (Cow::Borrowed(cell), None);
+            out.push_span(trim_span(bytes, start, end));
+            return None;
         }
 
         let open_line = self.line;
         i += 1;
-        let mut value = String::new();
+        let from = out.quoted.len();
         loop {
             let Some(quote) = bytes
                 .get(i..)
@@ -1123,14 +1119,15 @@ impl<'a> Splitter<'a> {
                 .map(|p| i + p)
             else {
                 self.count_lines(i, bytes.len());
-                value.push_str(self.text.get(i..).unwrap_or(""));
+                out.quoted.push_str(self.text.get(i..).unwrap_or(""));
                 self.pos = bytes.len();
-                return (Cow::Owned(value), Some(open_line));
+                out.push_quoted(from);
+                return Some(open_line);
             };
             self.count_lines(i, quote);
-            value.push_str(self.text.get(i..quote).unwrap_or(""));
+            out.quoted.push_str(self.text.get(i..quote).unwrap_or(""));
             if bytes.get(quote + 1) == Some(&b'"') {
-                value.push('"');
+                out.quoted.push('"');
                 i = quote + 2;
             } else {
                 i = quote + 1;
@@ -1140,9 +1137,203 @@ impl<'a> Splitter<'a> {
         // Text after the closing quote (`"abc" def`) is kept rather than lost.
         let end = self.stretch_end(i);
         let tail = self.text.get(i..end).unwrap_or("").trim_end();
-        value.push_str(tail);
+        out.quoted.push_str(tail);
         self.pos = end;
-        (Cow::Owned(value), None)
+        out.push_quoted(from);
+        None
+    }
+}
+
+/// `start..end` of `bytes` without the whitespace `str::trim` removes, found without
+/// decoding in the usual case (see [`trim`]).
+#[inline]
+fn trim_span(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let plain = |b: Option<&u8>| b.is_some_and(|b| (0x21..0x7F).contains(b));
+    if start >= end || (plain(bytes.get(start)) && plain(bytes.get(end - 1))) {
+        return (start, end);
+    }
+    match bytes
+        .get(start..end)
+        .and_then(|b| std::str::from_utf8(b).ok())
+    {
+        Some(cell) => {
+            let lead = cell.len() - cell.trim_start().len();
+            (start + lead, start + lead + cell.trim().len())
+        }
+        None => (start, end),
+    }
+}
+
+/// The cells of one record as [`Splitter`] finds them: spans of the text it splits,
+/// or, for a quoted cell (its quotes undone), of a side buffer. One `Cells` serves
+/// record after record, so splitting allocates nothing once its buffers have grown,
+/// and there is nothing to drop per cell.
+#[derive(Debug, Default, Clone)]
+pub struct Cells<'a> {
+    text: &'a str,
+    quoted: String,
+    /// Per cell `(start, end)`; a start with [`QUOTED`] set is in `quoted`.
+    spans: Vec<(usize, usize)>,
+}
+
+/// Marks a span of [`Cells::quoted`] (text is never that long).
+const QUOTED: usize = 1 << (usize::BITS - 1);
+
+impl<'a> Cells<'a> {
+    /// No cells, over `text`.
+    pub fn new(text: &'a str) -> Self {
+        Cells {
+            text,
+            quoted: String::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// The cells of an owned record, as spans of its text.
+    pub fn of(fields: &'a Fields) -> Self {
+        let mut cells = Cells::new(&fields.text);
+        cells.load(fields);
+        cells
+    }
+
+    /// Replaces the cells by those of `fields` (the buffer is reused).
+    pub fn load(&mut self, fields: &'a Fields) {
+        self.clear(&fields.text);
+        let mut start = 0;
+        for &end in &fields.ends {
+            self.spans.push((start, end as usize));
+            start = end as usize;
+        }
+    }
+
+    fn clear(&mut self, text: &'a str) {
+        self.text = text;
+        self.quoted.clear();
+        self.spans.clear();
+    }
+
+    #[inline]
+    fn push_span(&mut self, (start, end): (usize, usize)) {
+        self.spans.push((start, end));
+    }
+
+    /// The quoted cell that starts at `from` in `quoted` and ends at its end.
+    fn push_quoted(&mut self, from: usize) {
+        self.spans.push((from | QUOTED, self.quoted.len()));
+    }
+
+    /// The cell in column `c`, if the record has one.
+    #[inline]
+    pub fn get(&self, c: usize) -> Option<&str> {
+        let &(start, end) = self.spans.get(c)?;
+        if start & QUOTED == 0 {
+            self.text.get(start..end)
+        } else {
+            self.quoted.get(start & !QUOTED..end)
+        }
+    }
+
+    /// The cell in column `c`, empty when the record has none.
+    #[inline]
+    pub fn cell(&self, c: usize) -> &str {
+        self.get(c).unwrap_or("")
+    }
+
+    /// How many cells the record has.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True for a record without cells.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The cells in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|c| self.cell(c))
+    }
+
+    /// Pads with empty cells or cuts to `width` cells.
+    fn fit(&mut self, width: usize) {
+        self.spans.resize(width, (0, 0));
+    }
+}
+
+/// The cells of one record, owned: one text and where each cell ends in it (a record
+/// of the head keeps two buffers, not one string per cell).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Fields {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Fields {
+    /// A copy of `cells`. Text past 4 GiB cannot be kept (the reader never holds that
+    /// much): the cells from there on are empty.
+    pub fn from_cells(cells: &Cells) -> Self {
+        let mut fields = Fields {
+            text: String::with_capacity(cells.spans.iter().map(|&(s, e)| e - (s & !QUOTED)).sum()),
+            ends: Vec::with_capacity(cells.len()),
+        };
+        for cell in cells.iter() {
+            fields.push(cell);
+        }
+        fields
+    }
+
+    /// Adds a cell at the end.
+    pub fn push(&mut self, cell: &str) {
+        if u32::try_from(self.text.len() + cell.len()).is_ok() {
+            self.text.push_str(cell);
+        }
+        self.ends.push(self.text.len() as u32);
+    }
+
+    /// The cell in column `c`, if the record has one.
+    pub fn get(&self, c: usize) -> Option<&str> {
+        let end = *self.ends.get(c)? as usize;
+        let start = match c.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(0, |&e| e as usize),
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+
+    /// How many cells the record has.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True for a record without cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The cells in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|c| self.get(c).unwrap_or(""))
+    }
+
+    /// The cells as strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_string).collect()
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<Vec<S>> for Fields {
+    fn eq(&self, other: &Vec<S>) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Fields {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut fields = Fields::default();
+        for cell in iter {
+            fields.push(cell.as_ref());
+        }
+        fields
     }
 }
 
@@ -2677,7 +2868,7 @@ mod tests {
         assert_eq!(t.records[0].fields.len(), 10_000);
         let big = "x".repeat(1 << 20);
         let t = table(&format!("a,b\n\"{big}\",2\n"));
-        assert_eq!(t.records[0].fields[0].len(), 1 << 20);
+        assert_eq!(t.records[0].fields.get(0).map(str::len), Some(1 << 20));
     }
 
     // ---- missing ----
@@ -3158,7 +3349,7 @@ mod tests {
             let t = read_table(text.as_bytes(), "rt").unwrap();
             prop_assert_eq!(t.delimiter, delimiter as u8);
             prop_assert_eq!(&t.headers, &headers);
-            let got: Vec<Vec<String>> = t.records.iter().map(|r| r.fields.clone()).collect();
+            let got: Vec<Vec<String>> = t.records.iter().map(|r| r.fields.to_vec()).collect();
             prop_assert_eq!(got, rows);
             prop_assert!(t.records.iter().all(|r| r.warnings.is_empty()));
         }

@@ -157,7 +157,7 @@ pub struct Trained {
 
 /// The cell of `record` in column `col`, empty when the record is short.
 fn field(record: &crate::ingest::Record, col: usize) -> &str {
-    record.fields.get(col).map(String::as_str).unwrap_or("")
+    record.fields.get(col).unwrap_or("")
 }
 
 /// Trains a churn model from the labelled account list in `bytes` (`file` names it in
@@ -291,7 +291,7 @@ pub fn train_with_progress(
         None => {
             let header = SYNTHETIC_ID.to_string();
             for record in &mut table.records {
-                record.fields.push(record.line.to_string());
+                record.fields.push(&record.line.to_string());
             }
             table.headers.push(header.clone());
             header
@@ -452,7 +452,7 @@ pub fn evaluate(
         .any(|h| id_names.contains(&normalize_header(h)))
     {
         for record in &mut table.records {
-            record.fields.push(record.line.to_string());
+            record.fields.push(&record.line.to_string());
         }
         table.headers.push(model.id_column.name.clone());
     }
@@ -1300,13 +1300,7 @@ fn plan_columns_with(
     }
     let cells_of = |c: usize| -> Vec<&str> {
         rows.iter()
-            .map(|&r| {
-                table.records[r]
-                    .fields
-                    .get(c)
-                    .map(String::as_str)
-                    .unwrap_or("")
-            })
+            .map(|&r| table.records[r].fields.get(c).unwrap_or(""))
             .collect()
     };
     let mut used_names: Vec<String> = [features::IGNORE, SYNTHETIC_ID]
