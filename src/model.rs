@@ -351,6 +351,17 @@ impl Memo {
     }
 }
 
+/// A hinge column, `max(d, 0)`: 0 for NaN, and +0.0 for -0.0. Written out: `f64::max`
+/// is a call to `fmax` in wasm, and its choice between ±0 is left to the platform.
+#[inline]
+pub fn hinge(d: f64) -> f64 {
+    if d > 0.0 {
+        d
+    } else {
+        0.0
+    }
+}
+
 /// The logistic function, written to stay accurate and finite for any input.
 ///
 /// `exp` comes from the pure-Rust `libm` crate rather than the platform: glibc's `exp`
@@ -380,20 +391,25 @@ impl FeatureSpec {
         let (t, clipped) = self.transformed(x);
         out.push(t);
         if let Basis::Hinge { knots } = &self.basis {
-            out.extend(knots.iter().map(|k| (t - k).max(0.0)));
+            out.extend(knots.iter().map(|k| hinge(t - k)));
         }
         clipped
     }
 
-    /// Σ `w * (b - m)` over the basis columns `b`, added left to right as `Iterator::sum`
-    /// adds them: the same operations, in the same order, as summing a filled buffer.
+    /// Σ `w * (b - m)` over the first `n` basis columns `b = column(j)`, added left to
+    /// right from -0.0 as `Iterator::sum` adds them: the same operations, in the same
+    /// order, as summing a filled buffer. A plain loop: as a chain of iterators it was a
+    /// call per row in the page's size-optimised engine.
     #[inline]
-    fn weighted(&self, columns: impl Iterator<Item = f64>) -> f64 {
-        columns
-            .zip(&self.coefficients)
-            .zip(&self.centers)
-            .map(|((b, w), m)| w * (b - m))
-            .sum()
+    fn weighted(&self, n: usize, column: impl Fn(usize) -> f64) -> f64 {
+        let mut sum = -0.0;
+        let mut j = 0;
+        while let (true, Some(w), Some(m)) = (j < n, self.coefficients.get(j), self.centers.get(j))
+        {
+            sum += w * (column(j) - m);
+            j += 1;
+        }
+        sum
     }
 
     /// The imputed, clipped and transformed value of a numeric feature (the first basis
@@ -430,8 +446,8 @@ impl FeatureSpec {
             Basis::Categorical { levels } => {
                 let n = levels.len();
                 let hit = (x.is_finite() && x >= 0.0 && (x as usize) < n).then_some(x as usize);
-                let columns = (0..n).map(|j| if Some(j) == hit { 1.0 } else { 0.0 });
-                (self.weighted(columns), false)
+                let column = |j| if Some(j) == hit { 1.0 } else { 0.0 };
+                (self.weighted(n, column), false)
             }
             Basis::Linear | Basis::Hinge { .. } => {
                 let (t, clipped) = self.transformed(x);
@@ -439,8 +455,11 @@ impl FeatureSpec {
                     Basis::Hinge { knots } => knots,
                     _ => &[],
                 };
-                let columns = std::iter::once(t).chain(knots.iter().map(move |k| (t - k).max(0.0)));
-                (self.weighted(columns), clipped)
+                let column = |j: usize| match j.checked_sub(1) {
+                    None => t,
+                    Some(k) => knots.get(k).map_or(0.0, |k| hinge(t - k)),
+                };
+                (self.weighted(knots.len() + 1, column), clipped)
             }
         };
         if let Some(m) = &self.missing {
