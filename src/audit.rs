@@ -1554,6 +1554,9 @@ impl Scored {
                 if !q.tier.is_empty() && tier != Some(usize::from(self.tier[r])) {
                     return false;
                 }
+                if q.segment.is_empty() && needle.is_empty() {
+                    return true;
+                }
                 let text = self.row_text(r);
                 if !q.segment.is_empty() {
                     let segment = Some(text.segment.trim()).filter(|s| !s.is_empty());
@@ -1612,7 +1615,9 @@ impl Scored {
             ),
         };
         if let Some(mut keyed) = keyed {
-            keyed.sort_unstable();
+            // Rows come in row order, so a stable sort by (rank, key) is the order of
+            // the whole tuple.
+            crate::sort::radix_sort(&mut keyed);
             rows.clear();
             rows.extend(keyed.into_iter().map(|(_, _, r)| r));
             return;

@@ -30,6 +30,57 @@ pub(crate) fn sort_indices(order: &mut [u32], compare: &dyn Fn(u32, u32) -> Orde
     order.sort_by(|&a, &b| compare(a, b));
 }
 
+/// Sorts `items` by `(rank, key)`, keeping the order of equal ones (a stable sort): when
+/// the third field is each item's position, as it is for a table's rows, the order is
+/// the one `sort_unstable` gives on the whole tuple.
+///
+/// A least-significant-digit radix sort, a byte at a time, skipping the bytes every
+/// item shares: a million rows sort in a few passes over memory instead of twenty
+/// rounds of comparisons (a table view is sorted every time it is shown).
+pub(crate) fn radix_sort(items: &mut Vec<(u8, u64, u32)>) {
+    let n = items.len();
+    if n < 2 {
+        return;
+    }
+    // Byte d of the sort key: the key's bytes from the lowest, then the rank.
+    let digit = |item: &(u8, u64, u32), d: usize| -> usize {
+        if d < 8 {
+            ((item.1 >> (8 * d)) & 0xFF) as usize
+        } else {
+            usize::from(item.0)
+        }
+    };
+    let mut counts = vec![[0usize; 256]; 9];
+    for item in items.iter() {
+        for (d, count) in counts.iter_mut().enumerate() {
+            if let Some(c) = count.get_mut(digit(item, d)) {
+                *c += 1;
+            }
+        }
+    }
+    let mut other = vec![(0u8, 0u64, 0u32); n];
+    for (d, count) in counts.iter().enumerate() {
+        if count.contains(&n) {
+            continue; // every item has the same byte here
+        }
+        let mut next = [0usize; 256];
+        let mut at = 0;
+        for (slot, &c) in next.iter_mut().zip(count) {
+            *slot = at;
+            at += c;
+        }
+        for item in items.iter() {
+            if let Some(slot) = next.get_mut(digit(item, d)) {
+                if let Some(place) = other.get_mut(*slot) {
+                    *place = *item;
+                }
+                *slot += 1;
+            }
+        }
+        std::mem::swap(items, &mut other);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +112,38 @@ mod tests {
         let mut order: Vec<u32> = (0..key.len() as u32).collect();
         sort_indices(&mut order, &|a, b| key[a as usize].cmp(&key[b as usize]));
         assert_eq!(order, [3, 1, 4, 0, 2, 5]);
+    }
+
+    #[test]
+    fn radix_sort_is_sort_unstable_on_rows() {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed
+        };
+        for len in [0usize, 1, 2, 3, 100, 5000, 70_000] {
+            for shape in 0..5 {
+                let items: Vec<(u8, u64, u32)> = (0..len as u32)
+                    .map(|row| {
+                        let r = next();
+                        let key = match shape {
+                            0 => r,       // every byte varies
+                            1 => r >> 60, // many ties
+                            2 => (0.5f64 * (r >> 11) as f64 / (1u64 << 53) as f64).to_bits(),
+                            3 => 42,                      // all equal
+                            _ => !(r & 0xFF00_0000_00FF), // a few bytes vary
+                        };
+                        ((next() >> 62) as u8 * u8::from(shape % 2 == 0), key, row)
+                    })
+                    .collect();
+                let mut ours = items.clone();
+                radix_sort(&mut ours);
+                let mut std = items.clone();
+                std.sort_unstable();
+                assert_eq!(ours, std, "length {len}, shape {shape}");
+            }
+        }
     }
 }
