@@ -125,6 +125,12 @@ impl Engine {
         })
     }
 
+    /// Runs the scoring code once on a small made-up list ([`audit::warm_up`]), so the
+    /// browser has compiled it at full speed before the first file; true when it ran.
+    pub fn warm_up(&self) -> bool {
+        audit::warm_up(&self.model)
+    }
+
     /// An engine with a model file's text; fails with the validation message.
     pub fn from_json(text: &str) -> Result<Engine, JsError> {
         Ok(Engine {

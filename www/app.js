@@ -1213,7 +1213,9 @@ async function exportCsv(excel) {
 
 async function buildReport(r) {
   // The accounts most at risk, straight from the engine (the table may be filtered).
-  const top = (await call('view', { query: { sort: 'churn_probability', descending: true } })).subarray(0, REPORT_TOP_ACCOUNTS);
+  // The table's query when it shows every account by risk, so the view is sorted once.
+  const query = { sort: 'churn_probability', descending: true, tier: '', segment: '', search: '' };
+  const top = (await call('view', { query })).subarray(0, REPORT_TOP_ACCOUNTS);
   const topRows = await call('rows', { rows: Array.from(top) });
   const s = r.summary;
   const frag = document.createDocumentFragment();

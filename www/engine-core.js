@@ -145,7 +145,15 @@ async function cutPoints(blob, workers) {
  */
 export function createHandler(Engine, FileDigest, partners = () => []) {
   let engine = new Engine();
+  // The browser compiles WebAssembly at full speed only after some use: the engine runs
+  // its code once on a small made-up list now (tens of ms), not on the first real file.
+  engine.warm_up();
   let bundled = true;
+  // The last table view, by its query: the page asks for the same one twice when a file
+  // is scored (the table and the printable report), and sorting a million rows takes
+  // tens of milliseconds. Any request that may change the results forgets it.
+  let lastView = null;
+  const keepsView = new Set(['info', 'inspect', 'view', 'rows', 'explain', 'whatif', 'export', 'digest']);
   const handlers = {
     info: () => ({ model: plain(engine.model_info()), bundled }),
     // Only the head of a file is needed to match its columns.
@@ -244,7 +252,11 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
         digest.free();
       }
     },
-    view: (m) => engine.view(m.query || null),
+    view: (m) => {
+      const key = JSON.stringify(m.query || null);
+      if (lastView?.key !== key) lastView = { key, rows: engine.view(m.query || null) };
+      return lastView.rows.slice();
+    },
     rows: (m) => plain(engine.rows(Uint32Array.from(m.rows))).map(([row, data]) => ({ row, ...data })),
     explain: (m) => plain(engine.explain(m.row)),
     whatif: (m) => plain(engine.what_if(m.row, m.features, Float64Array.from(m.values))),
@@ -282,10 +294,15 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
   return async function handle(msg, progress = () => {}) {
     const fn = handlers[msg.type];
     if (!fn) throw new Error(`Unknown request '${String(msg.type)}'.`);
+    // Forgotten before and after: a view asked for while a file is scored is not kept.
+    const changes = !keepsView.has(msg.type);
+    if (changes) lastView = null;
     try {
       return await fn(msg, progress);
     } catch (err) {
       throw failed(err);
+    } finally {
+      if (changes) lastView = null;
     }
   };
 }
