@@ -1474,8 +1474,9 @@ pub struct Overview {
     pub row_warnings: Vec<String>,
 }
 
-/// Scores a small made-up list of `model`'s columns in chunks, then sorts its view and
-/// writes its overview, keeping nothing; true when all of that worked.
+/// Scores a small made-up list of `model`'s columns, twice, joins the rows of one to the
+/// other as a part's piece is joined, sorts a view and writes an overview, keeping
+/// nothing; true when all of that worked.
 ///
 /// For the page's engine when it starts: a browser first runs WebAssembly through a
 /// quick baseline compiler and compiles a function at full speed only once it has been
@@ -1485,7 +1486,7 @@ pub struct Overview {
 /// the real file finds that code compiled.
 pub fn warm_up(model: &Model) -> bool {
     use std::fmt::Write;
-    const ROWS: usize = 6000;
+    const ROWS: usize = 4000;
     let mut csv = String::from("account_id,account_name,segment");
     for f in &model.features {
         csv.push(',');
@@ -1506,20 +1507,30 @@ pub fn warm_up(model: &Model) -> bool {
         }
         csv.push('\n');
     }
-    let mut scorer = Scorer::new(model.clone(), "warm-up.csv", 0, Mapping::new()).without_digest();
     let bytes = csv.as_bytes();
-    if bytes
-        .chunks(bytes.len() / 8 + 1)
-        .any(|chunk| scorer.push(chunk).is_err())
-    {
-        return false;
-    }
-    let Ok(scored) = scorer.finish() else {
+    let read = || {
+        let mut scorer =
+            Scorer::new(model.clone(), "warm-up.csv", 0, Mapping::new()).without_digest();
+        bytes
+            .chunks(bytes.len() / 8 + 1)
+            .try_for_each(|chunk| scorer.push(chunk))
+            .and_then(|()| scorer.finish())
+            .ok()
+    };
+    // Two lists, as a worker and its partner: the second's rows cross as a piece does
+    // (written, then read onto the end of the first).
+    let (Some(mut first), Some(partner)) = (read(), read()) else {
         return false;
     };
-    let view = scored.view(&ViewQuery::default());
-    let overview = scored.overview(100).to_json_string();
-    view.len() == ROWS && !overview.is_empty()
+    let mut w = crate::wire::Writer::with_capacity(partner.wire_len());
+    partner.write_rows(&mut w);
+    let joined = w.finish().is_some_and(|piece| {
+        let mut r = crate::wire::Reader::new(&piece);
+        first.append_wire(&mut r, ROWS).is_ok() && r.is_done()
+    });
+    let view = first.view(&ViewQuery::default());
+    let overview = first.overview(100).to_json_string();
+    joined && view.len() == 2 * ROWS && !overview.is_empty()
 }
 
 /// Which rows to show and in what order (the page's table).
