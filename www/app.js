@@ -413,7 +413,7 @@ function renderTierFields(tiers) {
 }
 
 // --- The current file and its run ----------------------------------------------------------
-let current = null; // { blob: Blob (a File or the sample), name: string, sample: boolean }
+let current = null; // { blob: Blob (a File or the sample), name, sample: boolean, headId: the last inspection's }
 let inspection = null;
 let userMapping = {}; // header -> target, the user's overrides only
 let result = null;
@@ -506,13 +506,16 @@ let runToken = 0;
 
 async function readAndInspect(blob, name, asOfOverride, sample = false) {
   const token = ++runToken;
-  current = { blob, name, sample };
+  const file = { blob, name, sample };
+  current = file;
   if (asOfOverride) ui.asOf.value = asOfOverride;
   body.dataset.state = 'inspecting';
   busy(true, !inPage);
   setStatus(`Reading the columns of ${name}…`);
   try {
     inspection = await call('inspect', { blob, name, mapping: null });
+    // Scoring this file reads its head from the inspection instead of the disk.
+    file.headId = inspection.headId;
   } catch (err) {
     if (token !== runToken) return;
     clearResults();
@@ -538,7 +541,10 @@ async function readAndInspect(blob, name, asOfOverride, sample = false) {
 }
 
 async function inspectWith(mapping) {
-  return call('inspect', { blob: current.blob, name: current.name, mapping });
+  const file = current;
+  const ins = await call('inspect', { blob: file.blob, name: file.name, mapping });
+  file.headId = ins.headId;
+  return ins;
 }
 
 async function scoreCurrent() {
@@ -564,7 +570,7 @@ async function scoreCurrent() {
     if (seconds > 0.3) setStatus(`Scoring ${name}: ${count(rows)} accounts so far (${Math.floor((100 * done) / total)}% of the file)…`);
   };
   try {
-    const r = await call('scoreFile', { blob, name, asOf, mapping: userMapping }, [], onProgress);
+    const r = await call('scoreFile', { blob, name, asOf, mapping: userMapping, headId: current.headId }, [], onProgress);
     if (token !== runToken) return;
     await onResult(r, token);
   } catch (err) {
