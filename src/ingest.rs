@@ -1273,7 +1273,13 @@ impl Fields {
     /// much): the cells from there on are empty.
     pub fn from_cells(cells: &Cells) -> Self {
         let mut fields = Fields {
-            text: String::with_capacity(cells.spans.iter().map(|&(s, e)| e - (s & !QUOTED)).sum()),
+            text: String::with_capacity(
+                cells
+                    .spans
+                    .iter()
+                    .map(|&(s, e)| e.saturating_sub(s & !QUOTED))
+                    .sum(),
+            ),
             ends: Vec::with_capacity(cells.len()),
         };
         for cell in cells.iter() {
@@ -2367,6 +2373,34 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_keeps_its_cells_in_one_text() {
+        let text = "a, \"b \"\"q\"\"\" ,  c  ,,\"d\"\n";
+        let mut splitter = Splitter::new(text, Some(b','), 1);
+        let mut cells = Cells::new(text);
+        assert!(splitter.next_record(&mut cells).is_some());
+        let got: Vec<&str> = cells.iter().collect();
+        assert_eq!(got, ["a", "b \"q\"", "c", "", "d"]);
+        assert_eq!(cells.get(5), None);
+        assert_eq!(cells.cell(9), "");
+        let fields = Fields::from_cells(&cells);
+        assert_eq!(fields, vec!["a", "b \"q\"", "c", "", "d"]);
+        assert_eq!(fields.get(1), Some("b \"q\""));
+        assert_eq!(fields.get(5), None);
+        let again = Cells::of(&fields);
+        assert_eq!(again.iter().collect::<Vec<_>>(), got);
+        let mut padded = cells.clone();
+        padded.fit(7);
+        assert_eq!(padded.len(), 7);
+        assert_eq!(padded.cell(6), "");
+        padded.fit(2);
+        assert_eq!(padded.iter().collect::<Vec<_>>(), ["a", "b \"q\""]);
+        let mut built: Fields = ["x", "", "zz"].into_iter().collect();
+        built.push("w");
+        assert_eq!(built.to_vec(), ["x", "", "zz", "w"]);
+        assert!(Fields::default().is_empty() && Cells::default().is_empty());
+    }
     use proptest::prelude::*;
 
     fn table(text: &str) -> Table {
