@@ -1405,7 +1405,7 @@ fn fast_number(s: &str, style: NumberStyle) -> Option<f64> {
         };
         return Some(if b.first() == Some(&b'-') { -v } else { v });
     }
-    s.parse::<f64>().ok().filter(|v| v.is_finite())
+    crate::decimal::parse_f64(s).filter(|v| v.is_finite())
 }
 
 /// 10^0 … 10^15, all exact doubles.
@@ -1677,7 +1677,7 @@ fn build_number(lexed: &Lexed<'_>, decimal: Option<u8>) -> std::result::Result<f
         buf.push('e');
         buf.push_str(e);
     }
-    let value: f64 = buf.parse().map_err(|_| NOT_A_NUMBER)?;
+    let value = crate::decimal::parse_f64(&buf).ok_or(NOT_A_NUMBER)?;
     if value.is_finite() {
         Ok(value)
     } else {

@@ -567,11 +567,11 @@ impl FromJson for f64 {
         let Value::Number(text) = node.value else {
             return Err(node.wrong("a number"));
         };
-        // The JSON grammar is a subset of Rust's float syntax, and `parse` rounds
+        // The JSON grammar is a subset of Rust's float syntax, and `parse_f64` rounds
         // correctly: the nearest f64 to the decimal written, as `serde_json` with
         // `float_roundtrip` reads it.
-        match text.parse::<f64>() {
-            Ok(x) if x.is_finite() => Ok(x),
+        match crate::decimal::parse_f64(text) {
+            Some(x) if x.is_finite() => Ok(x),
             _ => Err(JsonError::new(
                 node.at,
                 format!("the number {} is out of range", show_number(text)),
