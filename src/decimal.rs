@@ -1,14 +1,18 @@
-//! Decimal text to `f64`, with exactly the results of core's `str::parse`, but without
-//! core's conversion tables.
+//! Decimal text to `f64` and back, with exactly the results of core's `str::parse` and
+//! `format!` (`{}`, `{:e}`, `{:.N}`), but without core's conversion tables.
 //!
-//! The page downloads the scoring engine, and core's correctly rounded conversion
-//! brings some 12 KB of tables and code into it (the 128-bit powers of five of
-//! `dec2flt`). The same exactness comes here from a few lines of big-integer
-//! arithmetic: slower on the hard inputs (more than 19 significant digits, or 17 with
-//! an exponent past 10^22), which the page meets in a model file, not once per row of a
-//! usual list. The unit tests hold it to core's on millions of inputs, hard cases first.
+//! The page downloads the scoring engine, and core's correctly rounded conversions
+//! bring some 20 KB of tables and code into it (the 128-bit powers of five of
+//! `dec2flt`, the Grisu and Dragon formatters). The same exactness comes here from a
+//! few lines of big-integer arithmetic: slower on the hard inputs (more than 19
+//! significant digits, or 17 with an exponent past 10^22; a fixed number of decimals
+//! near a tie), which the page meets in a model file or a model card, not once per row
+//! of a usual list. The shortest digits come from `zmij`, which differs from core only
+//! in how it breaks a tie. The unit tests hold every function to core's on millions of
+//! inputs, hard cases first.
 
 use std::cmp::Ordering;
+use std::fmt;
 
 /// Reads `s` as `s.parse::<f64>().ok()` does: the same syntax (an optional sign, then
 /// digits with an optional point and an optional exponent, or `inf`, `infinity`, `nan`
@@ -301,6 +305,21 @@ impl Big {
         self.0.splice(0..0, std::iter::repeat(0).take(n / 32));
     }
 
+    /// self = self / 2^n, rounded down.
+    fn shr(&mut self, n: usize) {
+        self.0.drain(..(n / 32).min(self.0.len()));
+        let bits = (n % 32) as u32;
+        if bits > 0 {
+            let mut carry = 0;
+            for limb in self.0.iter_mut().rev() {
+                let next = *limb << (32 - bits);
+                *limb = (*limb >> bits) | carry;
+                carry = next;
+            }
+            self.trim();
+        }
+    }
+
     /// The number of bits up to the highest one.
     fn bits(&self) -> usize {
         self.0
@@ -354,6 +373,317 @@ impl Big {
             borrow = t >> 63;
         }
         self.trim();
+    }
+
+    /// self = self / d, returning the remainder.
+    fn div_rem(&mut self, d: u32) -> u32 {
+        let mut rem = 0u64;
+        for limb in self.0.iter_mut().rev() {
+            let t = rem << 32 | u64::from(*limb);
+            *limb = (t / u64::from(d)) as u32;
+            rem = t % u64::from(d);
+        }
+        self.trim();
+        rem as u32
+    }
+
+    /// Appends the decimal digits ("0" for zero).
+    fn push_decimal(mut self, out: &mut String) {
+        let mut chunks = Vec::new();
+        while !self.0.is_empty() {
+            chunks.push(self.div_rem(1_000_000_000));
+        }
+        let mut first = true;
+        for &chunk in chunks.iter().rev() {
+            let mut digits = [b'0'; 9];
+            let mut rest = chunk;
+            for slot in digits.iter_mut().rev() {
+                *slot = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            let skip = if first {
+                digits.iter().take(8).take_while(|&&d| d == b'0').count()
+            } else {
+                0
+            };
+            first = false;
+            digits[skip..].iter().for_each(|&d| out.push(char::from(d)));
+        }
+        if chunks.is_empty() {
+            out.push('0');
+        }
+    }
+}
+
+/// `x` = `m` · 2^`e` exactly, `m` < 2^53 (`x` finite and not negative).
+fn decode(x: f64) -> (u64, i64) {
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let fraction = bits & ((1 << 52) - 1);
+    match biased {
+        0 => (fraction, -1074),
+        _ => (fraction | 1 << 52, biased - 1075),
+    }
+}
+
+/// Appends `x` as `format!("{x:.decimals$}")` writes it: the exact binary value rounded
+/// to `decimals` places, a tie to the even digit, and the sign of a negative `x` kept
+/// even when the digits are all zero (`-0.00`).
+pub fn push_fixed(out: &mut String, x: f64, decimals: usize) {
+    if let Some(text) = non_finite(x) {
+        out.push_str(text);
+        return;
+    }
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    let (m, e) = decode(x.abs());
+    // |x| · 10^decimals = m · 5^decimals · 2^(e + decimals), rounded to a whole number.
+    let mut n = Big::from_u64(m);
+    n.mul_pow5(decimals as u32);
+    let e = e + decimals as i64;
+    if e >= 0 {
+        n.shl(e as usize);
+    } else {
+        let k = (-e) as usize;
+        let (half, rest) = (n.bit(k - 1), n.any_below(k - 1));
+        n.shr(k);
+        if half && (rest || n.bit(0)) {
+            n.mul_add(1, 1);
+        }
+    }
+    let start = out.len();
+    n.push_decimal(out);
+    let len = out.len() - start;
+    if decimals > 0 {
+        if len <= decimals {
+            let zeros = "0".repeat(decimals + 1 - len);
+            out.insert_str(start, &zeros);
+        }
+        let point = out.len() - decimals;
+        out.insert(point, '.');
+    }
+}
+
+/// Core's text for a NaN or an infinity, `None` for a finite `x`.
+fn non_finite(x: f64) -> Option<&'static str> {
+    if x.is_nan() {
+        Some("NaN")
+    } else if x.is_infinite() {
+        Some(if x > 0.0 { "inf" } else { "-inf" })
+    } else {
+        None
+    }
+}
+
+/// The shortest digits that read back as `x`, the closest to `x` of those: digits
+/// d1 … dn (no trailing zero) with `x` ≈ 0.d1…dn · 10^point. `x` finite and above 0.
+struct Shortest {
+    digits: [u8; 20],
+    len: usize,
+    point: i64,
+}
+
+impl Shortest {
+    fn of(x: f64) -> Shortest {
+        Shortest::read(zmij::Buffer::new().format_finite(x), exact_short(x))
+    }
+
+    /// The digits of zmij's `text` for `x`, with its tie broken as core breaks it;
+    /// `exact` is [`exact_short`] of `x`.
+    fn read(text: &str, exact: Option<(u64, i64)>) -> Shortest {
+        let mut s = Shortest {
+            digits: [0; 20],
+            len: 0,
+            point: 0,
+        };
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
+        let exponent = exponent.bytes().fold((0i64, 1i64), |(n, sign), c| match c {
+            b'-' => (n, -1),
+            b'0'..=b'9' => (n * 10 + i64::from(c - b'0'), sign),
+            _ => (n, sign),
+        });
+        let (whole, _) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        s.point = whole.len() as i64 + exponent.0 * exponent.1;
+        for d in mantissa.bytes().filter(u8::is_ascii_digit) {
+            if s.len == 0 && d == b'0' {
+                s.point -= 1;
+            } else if s.len < s.digits.len() {
+                s.digits[s.len] = d;
+                s.len += 1;
+            }
+        }
+        s.trim();
+        // zmij breaks a tie between the two closest candidates to the even one, core to
+        // the one above: the two differ only when `x` is exactly halfway, so its exact
+        // expansion has one digit more than theirs, a final 5. The one above then reads
+        // back as `x` too: it is as close as the one below, and the doubles that round
+        // to `x` reach at least as far above it as below.
+        if let Some((k, t)) = exact {
+            let (n, lower) = (s.len as i64, s.value());
+            if i64::from(k.ilog10()) + 1 == n + 1 && k % 10 == 5 && lower == k / 10 {
+                s.set(k / 10 + 1, t + 1);
+            }
+        }
+        s
+    }
+
+    /// The digits as an integer.
+    fn value(&self) -> u64 {
+        self.digits[..self.len]
+            .iter()
+            .fold(0, |v, &d| v * 10 + u64::from(d - b'0'))
+    }
+
+    /// Sets the digits to those of `w` · 10^`e10`.
+    fn set(&mut self, mut w: u64, e10: i64) {
+        let n = w.ilog10() as usize + 1;
+        self.len = n;
+        self.point = n as i64 + e10;
+        for slot in self.digits[..n].iter_mut().rev() {
+            *slot = b'0' + (w % 10) as u8;
+            w /= 10;
+        }
+        self.trim();
+    }
+
+    fn trim(&mut self) {
+        while self.len > 1 && self.digits[self.len - 1] == b'0' {
+            self.len -= 1;
+        }
+    }
+
+    fn text(&self) -> &str {
+        std::str::from_utf8(&self.digits[..self.len]).unwrap_or("0")
+    }
+}
+
+/// `x` = k · 10^t exactly with k < 10^18 and no trailing zero, when `x`'s exact decimal
+/// expansion is that short (`x` finite and above 0).
+fn exact_short(x: f64) -> Option<(u64, i64)> {
+    const LIMIT: u64 = 1_000_000_000_000_000_000;
+    let (m, e) = decode(x);
+    let zeros = m.trailing_zeros();
+    let (mut m, e) = (m >> zeros, e + i64::from(zeros));
+    if e < 0 {
+        // m / 2^-e = m · 5^-e / 10^-e, and m · 5^-e (odd) ends in no zero.
+        let mut k = m;
+        for _ in 0..-e {
+            k = k.checked_mul(5).filter(|&k| k < LIMIT)?;
+        }
+        Some((k, e))
+    } else {
+        let mut t = 0;
+        while t < e && m % 5 == 0 {
+            m /= 5;
+            t += 1;
+        }
+        let shift = u32::try_from(e - t).ok().filter(|&s| s < 64)?;
+        let k = m << shift;
+        (k >> shift == m && k < LIMIT).then_some((k, t))
+    }
+}
+
+/// Appends `x` as `x.to_string()` (`{}`) writes it: the shortest digits that read back
+/// as `x`, never an exponent (`1e-7` is `0.0000001`), `1` for `1.0`, `NaN`, `inf`.
+pub fn push_shortest(out: &mut String, x: f64) {
+    if let Some(text) = non_finite(x) {
+        out.push_str(text);
+        return;
+    }
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    if x == 0.0 {
+        out.push('0');
+        return;
+    }
+    let mut buffer = zmij::Buffer::new();
+    let text = buffer.format_finite(x.abs());
+    let exact = exact_short(x.abs());
+    // zmij lays out a plain decimal as core does but for a final ".0": the scored CSV's
+    // numbers (a million rows of them) take this way.
+    if exact.is_none() && !text.contains('e') {
+        out.push_str(text.strip_suffix(".0").unwrap_or(text));
+        return;
+    }
+    let s = Shortest::read(text, exact);
+    let (digits, n, point) = (s.text(), s.len as i64, s.point);
+    if point <= 0 {
+        out.push_str("0.");
+        (0..-point).for_each(|_| out.push('0'));
+        out.push_str(digits);
+    } else if point >= n {
+        out.push_str(digits);
+        (0..point - n).for_each(|_| out.push('0'));
+    } else {
+        let (a, b) = digits.split_at(point as usize);
+        out.push_str(a);
+        out.push('.');
+        out.push_str(b);
+    }
+}
+
+/// Appends `x` as `format!("{x:e}")` writes it: the shortest digits that read back as
+/// `x`, one before the point, then `e` and the exponent (`1.5e-7`, `1e300`, `0e0`).
+pub fn push_exp(out: &mut String, x: f64) {
+    if let Some(text) = non_finite(x) {
+        out.push_str(text);
+        return;
+    }
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    if x == 0.0 {
+        out.push_str("0e0");
+        return;
+    }
+    let s = Shortest::of(x.abs());
+    let (first, rest) = s.text().split_at(1);
+    out.push_str(first);
+    if !rest.is_empty() {
+        out.push('.');
+        out.push_str(rest);
+    }
+    out.push('e');
+    let e = s.point - 1;
+    if e < 0 {
+        out.push('-');
+    }
+    crate::model::push_uint(out, e.unsigned_abs());
+}
+
+/// `{}` of an `f64` through [`push_shortest`], for `format!`: `Shown(x)` writes what `x`
+/// would.
+pub struct Shown(pub f64);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        push_shortest(&mut s, self.0);
+        f.write_str(&s)
+    }
+}
+
+/// `{:e}` of an `f64` through [`push_exp`]: `Exp(x)` writes what `{x:e}` would.
+pub struct Exp(pub f64);
+
+impl fmt::Display for Exp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        push_exp(&mut s, self.0);
+        f.write_str(&s)
+    }
+}
+
+/// `{:.N}` of an `f64` through [`push_fixed`]: `Fixed(x, 2)` writes what `{x:.2}` would.
+pub struct Fixed(pub f64, pub usize);
+
+impl fmt::Display for Fixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        push_fixed(&mut s, self.0, self.1);
+        f.write_str(&s)
     }
 }
 
@@ -604,6 +934,81 @@ mod tests {
             s.insert(rng.below(s.len() as u64) as usize, '.');
             s.push_str(&format!("e{}", rng.below(1400) as i64 - 1100));
             same(&s);
+        }
+    }
+
+    fn check_format(x: f64, decimals: usize) {
+        let mut out = String::new();
+        push_shortest(&mut out, x);
+        assert_eq!(out, x.to_string(), "{{}} of bits {:#x}", x.to_bits());
+        out.clear();
+        push_exp(&mut out, x);
+        assert_eq!(out, format!("{x:e}"), "{{:e}} of bits {:#x}", x.to_bits());
+        out.clear();
+        push_fixed(&mut out, x, decimals);
+        assert_eq!(
+            out,
+            format!("{x:.decimals$}"),
+            "{{:.{decimals}}} of bits {:#x}",
+            x.to_bits()
+        );
+    }
+
+    #[test]
+    fn formatting_writes_what_core_writes() {
+        let mut rng = Rng(0x5eed_f0e7);
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            -2.5,
+            0.125,
+            0.375,
+            1e300,
+            1e-300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1079843649364.7812,
+            1950381894.1132812,
+            9007199254740993.0,
+            1e15,
+            1e16,
+            1e17,
+            123456.0,
+        ] {
+            for decimals in 0..=20 {
+                check_format(x, decimals);
+                check_format(-x, decimals);
+            }
+        }
+        for _ in 0..2_000_000 {
+            let x = rng.double();
+            let decimals = match rng.below(4) {
+                0 => rng.below(4) as usize,
+                1 => rng.below(21) as usize,
+                _ => 1 + rng.below(3) as usize,
+            };
+            check_format(x, decimals);
+            check_format(-x, decimals);
+        }
+        // Ties at the rounding digit, which go to the even digit.
+        for _ in 0..300_000 {
+            let decimals = rng.below(6) as usize;
+            let x = (rng.below(1 << 40) as f64 + 0.5) / 10f64.powi(decimals as i32);
+            check_format(x, decimals);
+            let x = rng.below(1 << 50) as f64 / 2f64.powi(1 + rng.below(24) as i32);
+            check_format(x, decimals);
+        }
+        for decimals in [30, 100, 400, 1100] {
+            for _ in 0..300 {
+                check_format(rng.double(), decimals);
+            }
         }
     }
 }

@@ -808,7 +808,7 @@ fn pct(p: f64) -> String {
     } else if x < 100.0 && x > 99.0 {
         ">99%".into()
     } else {
-        format!("{}%", x.round())
+        format!("{}%", crate::decimal::Shown(x.round()))
     }
 }
 
@@ -844,7 +844,7 @@ pub fn next_best_actions(model: &Model, values: &[Value]) -> Vec<Action> {
             Move::AtLeastTypical => current.max(spec.typical),
             Move::Typical => spec.typical,
         };
-        let target = target.clamp(spec.range[0], spec.range[1]);
+        let target = crate::model::clip(target, spec.range);
         if !x.is_nan() && target == x {
             continue;
         }

@@ -504,12 +504,12 @@ fn the_scored_csv_is_written_as_before_in_the_browser() {
     }
 }
 
-/// The page's own decimal reader gives core's bits in the browser too (its unit tests
-/// prove it natively, halfway cases included): 16- to 60-digit decimals and random
-/// syntax.
+/// The page's own decimal reader and writer give core's bits and text in the browser too
+/// (their unit tests prove it natively, halfway cases included): 16- to 60-digit
+/// decimals, random syntax, fixed decimals and exponents.
 #[wasm_bindgen_test]
-fn numbers_are_read_as_core_reads_them_in_the_browser() {
-    use churn_audit::decimal::parse_f64;
+fn numbers_are_read_and_written_as_core_does_in_the_browser() {
+    use churn_audit::decimal::{parse_f64, push_exp, push_fixed};
     let mut state = 0x5eed_0008_u64;
     let mut next = move || {
         state ^= state >> 12;
@@ -534,6 +534,14 @@ fn numbers_are_read_as_core_reads_them_in_the_browser() {
         same(&format!("{x:e}"));
         same(&format!("{:.*e}", 16 + (next() % 14) as usize, x));
         same(&format!("{:.60e}", x));
+        // And written back as core writes it.
+        let decimals = (next() % 5) as usize;
+        let mut out = String::new();
+        push_fixed(&mut out, x, decimals);
+        assert_eq!(out, format!("{x:.decimals$}"), "{:#x}", x.to_bits());
+        out.clear();
+        push_exp(&mut out, x);
+        assert_eq!(out, format!("{x:e}"), "{:#x}", x.to_bits());
     }
     const ALPHABET: &[u8] = b"0123456789.eE+-infa";
     for _ in 0..100_000 {
