@@ -1547,7 +1547,7 @@ impl Scored {
 
     /// The rows `q` selects, in its order; ties keep file order.
     pub fn view(&self, q: &ViewQuery) -> Vec<u32> {
-        let needle = q.search.trim().to_lowercase();
+        let needle = crate::case::lowercase(q.search.trim());
         let tier = self.model.tiers.iter().position(|t| t.name == q.tier);
         let mut rows: Vec<u32> = (0..self.len())
             .filter(|&r| {
@@ -1645,7 +1645,7 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
             .windows(needle.len().max(1))
             .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
     }
-    haystack.to_lowercase().contains(needle)
+    crate::case::lowercase(haystack).contains(needle)
 }
 
 /// Collects the [`Summary`] one account at a time, with exact sums (see [`FixedSum`]).

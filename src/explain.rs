@@ -871,7 +871,12 @@ pub fn next_best_actions(model: &Model, values: &[Value]) -> Vec<Action> {
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(first) => first.to_lowercase().chain(c).collect(),
+        Some(first) => {
+            let mut out = String::with_capacity(s.len());
+            crate::case::push_lower(&mut out, first);
+            out.extend(c);
+            out
+        }
         None => String::new(),
     }
 }

@@ -32,6 +32,7 @@
 
 pub mod audit;
 pub mod card;
+mod case;
 pub mod decimal;
 pub mod error;
 pub mod explain;
