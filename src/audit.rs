@@ -833,8 +833,9 @@ fn shift_line(warning: &str, lines_before: usize) -> String {
         return warning.to_string();
     };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    match rest[..digits].parse::<usize>() {
-        Ok(line) => format!("line {}{}", line + lines_before, &rest[digits..]),
+    let (number, after) = rest.split_at_checked(digits).unwrap_or((rest, ""));
+    match number.parse::<usize>() {
+        Ok(line) => format!("line {}{after}", line + lines_before),
         Err(_) => warning.to_string(),
     }
 }
@@ -1645,7 +1646,14 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
             .windows(needle.len().max(1))
             .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
     }
-    crate::case::lowercase(haystack).contains(needle)
+    // A byte search finds what `str::contains` finds: UTF-8 never matches a character's
+    // start inside another character.
+    let haystack = crate::case::lowercase(haystack);
+    needle.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
 }
 
 /// Collects the [`Summary`] one account at a time, with exact sums (see [`FixedSum`]).
@@ -2438,6 +2446,37 @@ mod tests {
         assert_eq!(i.problem, None);
         mapping.insert("Silence".into(), "nonsense".into());
         assert!(audit_mapped(text.as_bytes(), "t.csv", &m, 0, &mapping).is_err());
+    }
+
+    #[test]
+    fn search_matches_what_lower_casing_and_contains_match() {
+        const POOL: &[&str] = &[
+            "a", "A", "É", "é", "cole", "COLE", "Σ", "σ", "ς", "ΟΔΟ", "İ", "i", "\u{307}", " ",
+            "ß", "SS", "-", "1", "漢", "'",
+        ];
+        let mut x = 0x5eed_5ea7_u64;
+        let mut draw = |n: u64| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            let k = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) % (n + 1)) as usize;
+            (0..k)
+                .map(|i| POOL[(x.rotate_left(i as u32 * 5) % POOL.len() as u64) as usize])
+                .collect::<String>()
+        };
+        for _ in 0..200_000 {
+            let (haystack, search) = (draw(8), draw(3));
+            let needle = search.to_lowercase();
+            if needle.is_empty() {
+                continue;
+            }
+            let want = haystack.to_lowercase().contains(&needle);
+            assert_eq!(
+                contains_ignoring_case(&haystack, &crate::case::lowercase(&search)),
+                want,
+                "{haystack:?} {search:?}"
+            );
+        }
     }
 
     #[test]

@@ -547,7 +547,9 @@ pub fn model_card(model: &Model) -> ModelCard {
     });
 
     let mut limits = Vec::new();
-    if p.data_file.contains("simulat") {
+    // A byte search: `str::contains` would bring its searcher (and its slicing's
+    // failure message) into the page's engine for this one test.
+    if p.data_file.as_bytes().windows(7).any(|w| w == b"simulat") {
         limits.push(vec![
             strong("Trained on simulated accounts."),
             plain(

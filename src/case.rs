@@ -47,8 +47,12 @@ pub(crate) fn lowercase(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, c) in s.char_indices() {
         if c == 'Σ' {
-            let ends_word = ignorable_then_cased(s[..i].chars().rev())
-                && !ignorable_then_cased(s[i + 'Σ'.len_utf8()..].chars());
+            // `get` for indexing: an index's failure message would bring core's tables
+            // for printing characters along.
+            let before = s.get(..i).unwrap_or("");
+            let after = s.get(i + 'Σ'.len_utf8()..).unwrap_or("");
+            let ends_word =
+                ignorable_then_cased(before.chars().rev()) && !ignorable_then_cased(after.chars());
             out.push(if ends_word { 'ς' } else { 'σ' });
         } else {
             push_lower(&mut out, c);

@@ -617,7 +617,9 @@ pub fn push_shortest(out: &mut String, x: f64) {
         out.push_str(digits);
         (0..point - n).for_each(|_| out.push('0'));
     } else {
-        let (a, b) = digits.split_at(point as usize);
+        let (a, b) = digits
+            .split_at_checked(point as usize)
+            .unwrap_or((digits, ""));
         out.push_str(a);
         out.push('.');
         out.push_str(b);
@@ -639,7 +641,7 @@ pub fn push_exp(out: &mut String, x: f64) {
         return;
     }
     let s = Shortest::of(x.abs());
-    let (first, rest) = s.text().split_at(1);
+    let (first, rest) = s.text().split_at_checked(1).unwrap_or(("0", ""));
     out.push_str(first);
     if !rest.is_empty() {
         out.push('.');

@@ -891,7 +891,9 @@ pub fn push_value(out: &mut String, x: f64) {
         // `{:.2}` always writes a point, so the trimming never reaches the integer part.
         let start = out.len();
         push_fixed(out, x, 2);
-        let kept = out[start..]
+        let kept = out
+            .get(start..)
+            .unwrap_or("")
             .trim_end_matches('0')
             .trim_end_matches('.')
             .len();
@@ -1110,7 +1112,7 @@ fn push_filled(out: &mut String, template: &str, x: Value) {
     {
         match rest.get(at..).and_then(|r| r.strip_prefix("{value}")) {
             Some(after) => {
-                out.push_str(&rest[..at]);
+                out.push_str(rest.get(..at).unwrap_or(""));
                 push_value(out, x);
                 rest = after;
                 from = 0;
