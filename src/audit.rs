@@ -833,8 +833,9 @@ fn shift_line(warning: &str, lines_before: usize) -> String {
         return warning.to_string();
     };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    match rest[..digits].parse::<usize>() {
-        Ok(line) => format!("line {}{}", line + lines_before, &rest[digits..]),
+    let (number, after) = rest.split_at_checked(digits).unwrap_or((rest, ""));
+    match number.parse::<usize>() {
+        Ok(line) => format!("line {}{after}", line + lines_before),
         Err(_) => warning.to_string(),
     }
 }
@@ -1258,7 +1259,7 @@ impl Scored {
             out.push_str(", ");
             push_value(out, spec.range[1]);
             out.push_str("]; scored as ");
-            push_value(out, x.clamp(spec.range[0], spec.range[1]));
+            push_value(out, crate::model::clip(x, spec.range));
             ends.push(out.len());
         }
     }
@@ -1606,7 +1607,7 @@ impl Scored {
 
     /// The rows `q` selects, in its order; ties keep file order.
     pub fn view(&self, q: &ViewQuery) -> Vec<u32> {
-        let needle = q.search.trim().to_lowercase();
+        let needle = crate::case::lowercase(q.search.trim());
         let tier = self.model.tiers.iter().position(|t| t.name == q.tier);
         let mut rows: Vec<u32> = (0..self.len())
             .filter(|&r| {
@@ -1709,7 +1710,14 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
             .windows(needle.len().max(1))
             .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
     }
-    haystack.to_lowercase().contains(needle)
+    // A byte search finds what `str::contains` finds: UTF-8 never matches a character's
+    // start inside another character.
+    let haystack = crate::case::lowercase(haystack);
+    needle.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
 }
 
 /// Collects the [`Summary`] one account at a time, with exact sums (see [`FixedSum`]).
@@ -2019,99 +2027,9 @@ fn finish_text_cell(out: &mut String, start: usize) {
 
 /// Appends `x` exactly as `x.to_string()` writes it: the shortest digits that read
 /// back as `x`, never an exponent (`1e-7` is `0.0000001`), `1` for `1.0`, `NaN`,
-/// `inf`, `-inf`.
-///
-/// The digits come from `zmij` (already built for serde_json), several times faster
-/// than `core::fmt`, and only its layout is changed: both pick the shortest digits
-/// that round-trip and, among those, the closest to `x` (tested against `to_string`).
+/// `inf`, `-inf` (see [`crate::decimal::push_shortest`]).
 pub fn push_f64(out: &mut String, x: f64) {
-    if !x.is_finite() {
-        out.push_str(if x.is_nan() {
-            "NaN"
-        } else if x > 0.0 {
-            "inf"
-        } else {
-            "-inf"
-        });
-        return;
-    }
-    // Where the two could differ is a tie: `x` exactly halfway between two shortest
-    // candidates, which core rounds up and zmij to even. A tie needs `x`'s exact
-    // decimal expansion to be at most 18 significant digits (17 at most that round-trip
-    // plus the 5), so it can only happen for a whole number of 2^53 or more, or for
-    // m / 2^f with m odd and f <= 25 (with f >= 26 the expansion, m * 5^f / 10^f, has at
-    // least the 19 digits of 5^26). Those few numbers (0.5, 2639.25) go through core.
-    let bits = x.to_bits();
-    let biased = ((bits >> 52) & 0x7ff) as i32;
-    let fraction = bits & ((1 << 52) - 1);
-    let (mantissa, exponent) = match biased {
-        0 => (fraction, -1074),
-        _ => (fraction | (1 << 52), biased - 1075),
-    };
-    let exponent = exponent + mantissa.trailing_zeros().min(64) as i32;
-    let short = if exponent >= 0 {
-        x.abs() >= 9_007_199_254_740_992.0
-    } else {
-        exponent >= -25
-    };
-    if short {
-        use std::fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{x}");
-        return;
-    }
-    let mut buffer = zmij::Buffer::new();
-    let shortest = buffer.format_finite(x);
-    let Some((mantissa, exponent)) = shortest.split_once('e') else {
-        // Plain decimal already; only a whole number differs ("1.0" for "1").
-        out.push_str(shortest.strip_suffix(".0").unwrap_or(shortest));
-        return;
-    };
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let exponent: i64 = exponent.parse().unwrap_or(0);
-    // The digits d1 d2 ... dn, with the decimal point after `point` of them.
-    let mut point = whole.len() as i64 + exponent;
-    let digits = whole.bytes().chain(fraction.bytes());
-    let mut leading = true;
-    let mut kept = [0u8; 32];
-    let mut n = 0;
-    for d in digits {
-        if leading && d == b'0' {
-            point -= 1;
-            continue;
-        }
-        leading = false;
-        if let Some(slot) = kept.get_mut(n) {
-            *slot = d;
-            n += 1;
-        }
-    }
-    while n > 1 && kept[n - 1] == b'0' {
-        n -= 1;
-    }
-    let digits = std::str::from_utf8(&kept[..n]).unwrap_or("0");
-    if negative {
-        out.push('-');
-    }
-    if n == 0 {
-        out.push('0');
-    } else if point <= 0 {
-        out.push_str("0.");
-        (0..-point).for_each(|_| out.push('0'));
-        out.push_str(digits);
-    } else if point as usize >= n {
-        out.push_str(digits);
-        (0..point as usize - n).for_each(|_| out.push('0'));
-    } else {
-        let (a, b) = digits.split_at(point as usize);
-        out.push_str(a);
-        out.push('.');
-        out.push_str(b);
-    }
+    crate::decimal::push_shortest(out, x);
 }
 
 json_object!(ScoredRow {
@@ -2599,6 +2517,37 @@ mod tests {
         assert_eq!(i.problem, None);
         mapping.insert("Silence".into(), "nonsense".into());
         assert!(audit_mapped(text.as_bytes(), "t.csv", &m, 0, &mapping).is_err());
+    }
+
+    #[test]
+    fn search_matches_what_lower_casing_and_contains_match() {
+        const POOL: &[&str] = &[
+            "a", "A", "É", "é", "cole", "COLE", "Σ", "σ", "ς", "ΟΔΟ", "İ", "i", "\u{307}", " ",
+            "ß", "SS", "-", "1", "漢", "'",
+        ];
+        let mut x = 0x5eed_5ea7_u64;
+        let mut draw = |n: u64| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            let k = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) % (n + 1)) as usize;
+            (0..k)
+                .map(|i| POOL[(x.rotate_left(i as u32 * 5) % POOL.len() as u64) as usize])
+                .collect::<String>()
+        };
+        for _ in 0..200_000 {
+            let (haystack, search) = (draw(8), draw(3));
+            let needle = search.to_lowercase();
+            if needle.is_empty() {
+                continue;
+            }
+            let want = haystack.to_lowercase().contains(&needle);
+            assert_eq!(
+                contains_ignoring_case(&haystack, &crate::case::lowercase(&search)),
+                want,
+                "{haystack:?} {search:?}"
+            );
+        }
     }
 
     #[test]

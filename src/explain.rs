@@ -808,7 +808,7 @@ fn pct(p: f64) -> String {
     } else if x < 100.0 && x > 99.0 {
         ">99%".into()
     } else {
-        format!("{}%", x.round())
+        format!("{}%", crate::decimal::Shown(x.round()))
     }
 }
 
@@ -844,7 +844,7 @@ pub fn next_best_actions(model: &Model, values: &[Value]) -> Vec<Action> {
             Move::AtLeastTypical => current.max(spec.typical),
             Move::Typical => spec.typical,
         };
-        let target = target.clamp(spec.range[0], spec.range[1]);
+        let target = crate::model::clip(target, spec.range);
         if !x.is_nan() && target == x {
             continue;
         }
@@ -871,7 +871,12 @@ pub fn next_best_actions(model: &Model, values: &[Value]) -> Vec<Action> {
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(first) => first.to_lowercase().chain(c).collect(),
+        Some(first) => {
+            let mut out = String::with_capacity(s.len());
+            crate::case::push_lower(&mut out, first);
+            out.extend(c);
+            out
+        }
         None => String::new(),
     }
 }

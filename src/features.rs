@@ -368,7 +368,7 @@ pub fn inspect(table: &Table, model: &Model, mapping: &Mapping, file: &str) -> I
     targets.extend(model.features.iter().map(|f| Target {
         name: f.name.clone(),
         label: f.label.clone(),
-        role: f.group.label().to_lowercase(),
+        role: f.group.label().to_ascii_lowercase(),
         takes_dates: f.date_direction.is_some(),
     }));
     let examples = (0..table.headers.len())

@@ -1602,7 +1602,7 @@ fn fast_number(s: &str, style: NumberStyle) -> Option<f64> {
         };
         return Some(if b.first() == Some(&b'-') { -v } else { v });
     }
-    s.parse::<f64>().ok().filter(|v| v.is_finite())
+    crate::decimal::parse_f64(s).filter(|v| v.is_finite())
 }
 
 /// 10^0 … 10^15, all exact doubles.
@@ -1874,7 +1874,7 @@ fn build_number(lexed: &Lexed<'_>, decimal: Option<u8>) -> std::result::Result<f
         buf.push('e');
         buf.push_str(e);
     }
-    let value: f64 = buf.parse().map_err(|_| NOT_A_NUMBER)?;
+    let value = crate::decimal::parse_f64(&buf).ok_or(NOT_A_NUMBER)?;
     if value.is_finite() {
         Ok(value)
     } else {
@@ -1907,7 +1907,7 @@ pub fn parse_bool(cell: &str) -> std::result::Result<Option<bool>, &'static str>
             _ => Err(NOT_BOOL),
         };
     }
-    match t.to_lowercase().as_str() {
+    match crate::case::lowercase(t).as_str() {
         "yes" | "y" | "true" | "t" | "1" | "1.0" | "x" | "ja" | "oui" | "sí" | "si" | "checked"
         | "on" => Ok(Some(true)),
         "no" | "n" | "false" | "f" | "0" | "0.0" | "nein" | "non" | "unchecked" | "off" => {

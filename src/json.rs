@@ -59,10 +59,14 @@ pub fn line_column(text: &str, at: usize) -> (usize, usize) {
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    let before = &text[..at];
+    // `get` rather than indexing, here and below, where the offsets are known to be
+    // character boundaries: an index's failure message alone brings core's Unicode
+    // printing tables into the page's engine.
+    let before = text.get(..at).unwrap_or(text);
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    let last = before.get(line_start..).unwrap_or("");
+    (line, last.chars().count() + 1)
 }
 
 /// A JSON value and where it starts in the text.
@@ -287,7 +291,7 @@ impl<'a> Parser<'a> {
                 return Err(self.expected("a digit in the exponent"));
             }
         }
-        Ok(&self.text[start..self.i])
+        Ok(self.text.get(start..self.i).unwrap_or(""))
     }
 
     /// Four hex digits of a `\u` escape.
@@ -319,7 +323,7 @@ impl<'a> Parser<'a> {
                 }
                 self.i += 1;
             }
-            out.push_str(&self.text[run..self.i]);
+            out.push_str(self.text.get(run..self.i).unwrap_or(""));
             match self.bytes.get(self.i) {
                 None => return Err(JsonError::new(open, "a string is not closed")),
                 Some(b'"') => {
@@ -567,11 +571,11 @@ impl FromJson for f64 {
         let Value::Number(text) = node.value else {
             return Err(node.wrong("a number"));
         };
-        // The JSON grammar is a subset of Rust's float syntax, and `parse` rounds
+        // The JSON grammar is a subset of Rust's float syntax, and `parse_f64` rounds
         // correctly: the nearest f64 to the decimal written, as `serde_json` with
         // `float_roundtrip` reads it.
-        match text.parse::<f64>() {
-            Ok(x) if x.is_finite() => Ok(x),
+        match crate::decimal::parse_f64(text) {
+            Some(x) if x.is_finite() => Ok(x),
             _ => Err(JsonError::new(
                 node.at,
                 format!("the number {} is out of range", show_number(text)),
@@ -803,7 +807,7 @@ impl Writer {
                 0..=0x1f => "",
                 _ => continue,
             };
-            self.out.push_str(&s[run..i]);
+            self.out.push_str(s.get(run..i).unwrap_or(""));
             if escape.is_empty() {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 self.out.push_str("\\u00");
@@ -814,7 +818,7 @@ impl Writer {
             }
             run = i + 1;
         }
-        self.out.push_str(&s[run..]);
+        self.out.push_str(s.get(run..).unwrap_or(""));
         self.out.push('"');
     }
 

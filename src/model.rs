@@ -17,6 +17,7 @@
 //! missing-indicator term. Each contribution is therefore one exact number and they add
 //! up to the score: the explanation is the model, not an approximation of it.
 
+use crate::decimal::{Exp, Shown};
 use crate::error::{Error, Result};
 use crate::json::{json_object, FromJson, JsonError, Node, ToJson, Writer};
 use crate::schema::{normalize_header, DateDirection, Group};
@@ -417,7 +418,7 @@ impl FeatureSpec {
     #[inline]
     fn transformed(&self, x: Value) -> (f64, bool) {
         let raw = if x.is_nan() { self.impute } else { x };
-        let clipped_value = raw.clamp(self.range[0], self.range[1]);
+        let clipped_value = clip(raw, self.range);
         let clipped = !x.is_nan() && clipped_value != raw;
         let t = match self.transform {
             Transform::None => clipped_value,
@@ -667,13 +668,14 @@ impl Model {
             if f.range[0] > f.range[1] {
                 return bad(format!(
                     "feature '{name}' has range [{}, {}] with minimum above maximum",
-                    f.range[0], f.range[1]
+                    Shown(f.range[0]),
+                    Shown(f.range[1])
                 ));
             }
             if f.transform == Transform::Log1p && f.range[0] <= -1.0 {
                 return bad(format!(
                     "feature '{name}' uses log1p but its range starts at {} (must be above -1)",
-                    f.range[0]
+                    Shown(f.range[0])
                 ));
             }
             match (&f.basis, f.kind) {
@@ -710,7 +712,9 @@ impl Model {
             .fold(self.intercept.abs(), |a, b| a + b);
         if bound.is_nan() || bound > MAX_LOG_ODDS {
             return bad(format!(
-                "its numbers are so large that an account's log-odds could reach {bound:e}; at most {MAX_LOG_ODDS:e} is allowed"
+                "its numbers are so large that an account's log-odds could reach {}; at most {} is allowed",
+                Exp(bound),
+                Exp(MAX_LOG_ODDS)
             ));
         }
         if let Some(v) = &self.value_feature {
@@ -860,6 +864,20 @@ impl Model {
     }
 }
 
+/// `x` brought into `range`, as `x.clamp(range[0], range[1])` (NaN stays NaN), without
+/// clamp's check of the range: validation has made every range ordered, and the check's
+/// message would bring float formatting into the page's engine.
+#[inline]
+pub fn clip(x: f64, range: [f64; 2]) -> f64 {
+    if x < range[0] {
+        range[0]
+    } else if x > range[1] {
+        range[1]
+    } else {
+        x
+    }
+}
+
 /// Formats a value for a reason or a warning: whole numbers without decimals, others
 /// with at most two, grouped thousands never (reasons must read the same in any locale).
 pub fn format_value(x: f64) -> String {
@@ -878,9 +896,7 @@ pub fn push_value(out: &mut String, x: f64) {
     // Beyond 10^15 every f64 is whole and `as i64` would saturate: show it in
     // scientific notation (1.5e300) instead of pages of digits or a wrong number.
     if x.abs() >= 1e15 {
-        use std::fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{x:e}");
+        crate::decimal::push_exp(out, x);
         return;
     }
     if (x - x.round()).abs() < 1e-9 {
@@ -894,7 +910,9 @@ pub fn push_value(out: &mut String, x: f64) {
         // `{:.2}` always writes a point, so the trimming never reaches the integer part.
         let start = out.len();
         push_fixed(out, x, 2);
-        let kept = out[start..]
+        let kept = out
+            .get(start..)
+            .unwrap_or("")
             .trim_end_matches('0')
             .trim_end_matches('.')
             .len();
@@ -944,9 +962,7 @@ fn push_fixed(out: &mut String, x: f64, decimals: u32) {
         }
         push_uint(out, fraction);
     } else {
-        use std::fmt::Write;
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{x:.*}", decimals as usize);
+        crate::decimal::push_fixed(out, x, decimals as usize);
     }
 }
 
@@ -1115,7 +1131,7 @@ fn push_filled(out: &mut String, template: &str, x: Value) {
     {
         match rest.get(at..).and_then(|r| r.strip_prefix("{value}")) {
             Some(after) => {
-                out.push_str(&rest[..at]);
+                out.push_str(rest.get(..at).unwrap_or(""));
                 push_value(out, x);
                 rest = after;
                 from = 0;

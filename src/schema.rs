@@ -510,18 +510,17 @@ pub fn normalize_header(header: &str) -> String {
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             _ if depth > 0 => {}
-            c if c.is_alphanumeric() => out.extend(c.to_lowercase()),
+            c if c.is_alphanumeric() => crate::case::push_lower(&mut out, c),
             _ => {}
         }
     }
     // A header that is nothing but a bracketed unit keeps its inner text rather than
     // vanishing, so "(id)" still matches "id".
     if out.is_empty() && depth == 0 {
-        return header
+        header
             .chars()
             .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
+            .for_each(|c| crate::case::push_lower(&mut out, c));
     }
     out
 }
