@@ -100,12 +100,12 @@ bench-train-page: cli wasm-train
 # file-to-summary in headless Chromium for our page and a PapaParse + JS page, the CLI's
 # rows/s, gzipped sizes, peak JS heap. Prints PASS/MISS; exits 0 when targets are missed.
 bench: setup-test wasm cli
-	node benches/browser/bench.mjs
+	CHURN_AUDIT_BIN=$${CHURN_AUDIT_BIN:-$(abspath $(CLI))} node benches/browser/bench.mjs
 
 # The page (served, and as the single file from file://) in headless Chromium against
 # the CLI on the same file.
 e2e: cli wasm wasm-train dist
-	node --test tests/e2e/
+	CHURN_AUDIT_BIN=$${CHURN_AUDIT_BIN:-$(abspath $(CLI))} node --test tests/e2e/
 
 clean:
 	cargo clean
