@@ -430,12 +430,8 @@ fn decode(x: f64) -> (u64, i64) {
 /// to `decimals` places, a tie to the even digit, and the sign of a negative `x` kept
 /// even when the digits are all zero (`-0.00`).
 pub fn push_fixed(out: &mut String, x: f64, decimals: usize) {
-    if let Some(text) = non_finite(x) {
-        out.push_str(text);
+    if push_start(out, x) {
         return;
-    }
-    if x.is_sign_negative() {
-        out.push('-');
     }
     let (m, e) = decode(x.abs());
     // |x| · 10^decimals = m · 5^decimals · 2^(e + decimals), rounded to a whole number.
@@ -465,15 +461,22 @@ pub fn push_fixed(out: &mut String, x: f64, decimals: usize) {
     }
 }
 
-/// Core's text for a NaN or an infinity, `None` for a finite `x`.
-fn non_finite(x: f64) -> Option<&'static str> {
+/// Writes what core's every format of `x` starts with: its whole text for a NaN or an
+/// infinity (`NaN`, `inf`, `-inf`; true: nothing follows), else `-` when `x` is negative
+/// (-0.0 too).
+fn push_start(out: &mut String, x: f64) -> bool {
     if x.is_nan() {
-        Some("NaN")
-    } else if x.is_infinite() {
-        Some(if x > 0.0 { "inf" } else { "-inf" })
-    } else {
-        None
+        out.push_str("NaN");
+        return true;
     }
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    if x.is_infinite() {
+        out.push_str("inf");
+        return true;
+    }
+    false
 }
 
 /// The shortest digits that read back as `x`, the closest to `x` of those: digits
@@ -587,12 +590,8 @@ fn exact_short(x: f64) -> Option<(u64, i64)> {
 /// Appends `x` as `x.to_string()` (`{}`) writes it: the shortest digits that read back
 /// as `x`, never an exponent (`1e-7` is `0.0000001`), `1` for `1.0`, `NaN`, `inf`.
 pub fn push_shortest(out: &mut String, x: f64) {
-    if let Some(text) = non_finite(x) {
-        out.push_str(text);
+    if push_start(out, x) {
         return;
-    }
-    if x.is_sign_negative() {
-        out.push('-');
     }
     if x == 0.0 {
         out.push('0');
@@ -629,12 +628,8 @@ pub fn push_shortest(out: &mut String, x: f64) {
 /// Appends `x` as `format!("{x:e}")` writes it: the shortest digits that read back as
 /// `x`, one before the point, then `e` and the exponent (`1.5e-7`, `1e300`, `0e0`).
 pub fn push_exp(out: &mut String, x: f64) {
-    if let Some(text) = non_finite(x) {
-        out.push_str(text);
+    if push_start(out, x) {
         return;
-    }
-    if x.is_sign_negative() {
-        out.push('-');
     }
     if x == 0.0 {
         out.push_str("0e0");
