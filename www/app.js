@@ -513,7 +513,7 @@ async function readAndInspect(blob, name, asOfOverride, sample = false) {
   busy(true, !inPage);
   setStatus(`Reading the columns of ${name}…`);
   try {
-    inspection = await call('inspect', { blob, name, mapping: null });
+    inspection = await call('inspect', { blob, name, mapping: null, asOf: ui.asOf.value });
     // Scoring this file reads its head from the inspection instead of the disk.
     file.headId = inspection.headId;
   } catch (err) {
@@ -542,7 +542,7 @@ async function readAndInspect(blob, name, asOfOverride, sample = false) {
 
 async function inspectWith(mapping) {
   const file = current;
-  const ins = await call('inspect', { blob: file.blob, name: file.name, mapping });
+  const ins = await call('inspect', { blob: file.blob, name: file.name, mapping, asOf: ui.asOf.value });
   file.headId = ins.headId;
   return ins;
 }
