@@ -7,6 +7,7 @@
 import { createHandler, messageOf } from './engine-core.js';
 
 const MAX_ISSUES_SHOWN = 500;
+const PROGRESS_MS = 200; // the least time between two moves of the progress bar
 const ROW_WARNINGS_SENT = 500; // the engine's OVERVIEW_WARNINGS
 const ROW_HEIGHT = 40; // px; fixed so the table can be virtualised (see style.css)
 const REPORT_TOP_ACCOUNTS = 25;
@@ -562,18 +563,34 @@ async function scoreCurrent() {
   const { blob, name } = current;
   ui.progress.removeAttribute('value');
   const started = performance.now();
-  const onProgress = (done, total, rows) => {
-    if (token !== runToken) return;
+  // The bar and the count move at most every PROGRESS_MS: each move is a frame of the
+  // page (style, layout, paint) on the same cores that score the file, and the workers
+  // report every few milliseconds on a big file.
+  let latest = null;
+  let timer = 0;
+  let shownAt = -Infinity;
+  const show = () => {
+    timer = 0;
+    if (token !== runToken || !latest) return;
+    const [done, total, rows] = latest;
+    shownAt = performance.now();
     ui.progress.max = total;
     ui.progress.value = done;
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (shownAt - started) / 1000;
     if (seconds > 0.3) setStatus(`Scoring ${name}: ${count(rows)} accounts so far (${Math.floor((100 * done) / total)}% of the file)…`);
+  };
+  const onProgress = (done, total, rows) => {
+    if (token !== runToken) return;
+    latest = [done, total, rows];
+    if (!timer) timer = setTimeout(show, Math.max(0, shownAt + PROGRESS_MS - performance.now()));
   };
   try {
     const r = await call('scoreFile', { blob, name, asOf, mapping: userMapping, headId: current.headId }, [], onProgress);
+    clearTimeout(timer);
     if (token !== runToken) return;
     await onResult(r, token);
   } catch (err) {
+    clearTimeout(timer);
     const message = messageOf(err);
     if (message === 'cancelled' || token !== runToken) return;
     clearResults();

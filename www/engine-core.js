@@ -50,18 +50,50 @@ export const MIN_PARALLEL_BYTES = 4 * HEAD_BYTES;
 export const MAX_PARALLEL_BYTES = 512 << 20;
 
 /**
- * Pushes bytes `from`..`to` of `blob` into `engine` chunk by chunk (the next chunk is
- * read from disk while one is scored); `progress(bytesDone, rows)` after each.
+ * Bytes `from`..`to` of `blob` in chunks of `size` bytes (the last one shorter), through
+ * the Blob's stream: the browser reads ahead while a chunk is scored, and it costs much
+ * less processor time than a `slice().arrayBuffer()` per chunk (100 MB here: ~0.35 s of
+ * the two cores instead of ~0.6 s, time the engines then have). A chunk is only valid
+ * until the next one is asked for (its memory is read into again).
+ */
+async function* chunksOf(blob, from, to, size) {
+  if (from >= to) return;
+  const reader = blob.slice(from, to).stream().getReader();
+  const buffer = new Uint8Array(Math.min(size, to - from));
+  let filled = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    // The stream's pieces are of any size: copied into the buffer, which is handed on
+    // whenever it is full.
+    for (let used = 0; used < value.length; ) {
+      const n = Math.min(value.length - used, buffer.length - filled);
+      buffer.set(value.subarray(used, used + n), filled);
+      filled += n;
+      used += n;
+      if (filled === buffer.length) {
+        yield buffer;
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield buffer.subarray(0, filled);
+}
+
+/**
+ * Pushes bytes `from`..`to` of `blob` into `engine` chunk by chunk; `progress(bytesDone,
+ * rows)` after each. `head`, the file's first bytes already read, is used for them.
  */
 async function stream(engine, blob, from, to, progress, head = null) {
-  // The head, already read for the inspection, is the first chunk (HEAD_BYTES = CHUNK_BYTES).
-  const first = from === 0 && head ? head.subarray(0, Math.min(CHUNK_BYTES, to)) : null;
-  let next = first ? Promise.resolve(first) : bytesOf(blob, from, Math.min(from + CHUNK_BYTES, to));
-  for (let at = from; at < to; at += CHUNK_BYTES) {
-    const chunk = await next;
-    if (at + CHUNK_BYTES < to) next = bytesOf(blob, at + CHUNK_BYTES, Math.min(at + 2 * CHUNK_BYTES, to));
-    const rows = engine.push(chunk);
-    progress(Math.min(at + CHUNK_BYTES, to) - from, rows);
+  let at = from;
+  if (from === 0 && head) {
+    const first = head.subarray(0, Math.min(head.length, to));
+    at = first.length;
+    progress(at - from, engine.push(first));
+  }
+  for await (const chunk of chunksOf(blob, at, to, CHUNK_BYTES)) {
+    at += chunk.length;
+    progress(at - from, engine.push(chunk));
   }
 }
 
@@ -312,7 +344,7 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     digest: async (m) => {
       const digest = new FileDigest();
       try {
-        for (let at = 0; at < m.blob.size; at += CHUNK_BYTES) digest.update(await bytesOf(m.blob, at, at + CHUNK_BYTES));
+        for await (const chunk of chunksOf(m.blob, 0, m.blob.size, CHUNK_BYTES)) digest.update(chunk);
         return digest.finish();
       } finally {
         digest.free();

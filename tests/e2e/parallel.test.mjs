@@ -34,6 +34,13 @@ function cutOf(bytes, k, workers) {
   return bytes.indexOf(10, Math.floor(bytes.length * shareOf(k, workers))) + 1;
 }
 
+/** Waits for the file's SHA-256, which the page computes after the summary is shown. */
+async function fingerprinted(page) {
+  await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector('[data-testid=report-sha256]')?.textContent || ''), null, {
+    timeout: 60_000,
+  });
+}
+
 describe('several workers', { timeout: 360_000 }, () => {
   let server;
   let browser;
@@ -101,10 +108,22 @@ describe('several workers', { timeout: 360_000 }, () => {
     assert.equal(churners, expected.summary.expected_churners);
     assert.equal(await download(page, 'export-csv'), await cliScore(big, { format: 'csv' }));
     // The file's SHA-256 (a second pass after the summary) before the next file.
-    await page.waitForFunction(() => /^[0-9a-f]{64}$/.test(document.querySelector('[data-testid=report-sha256]')?.textContent || ''), null, {
-      timeout: 60_000,
-    });
+    await fingerprinted(page);
     assert.equal(await page.textContent('[data-testid=report-sha256]'), expected.file_sha256);
+  });
+
+  test('the same file for another date: the partner does not use the reading it prepared for the first', async () => {
+    // The partner planned its part while the file was inspected, for the date then; a new
+    // date scores the file again without inspecting it.
+    const other = '2026-04-01';
+    const state = await scoring(page, () => setAsOf(page, other), 120_000);
+    assert.equal(state, 'scored', await page.textContent('[data-testid=status]'));
+    assert.equal(await page.evaluate(() => document.body.dataset.workers), '2', 'the second worker was not used');
+    const csv = await download(page, 'export-csv');
+    assert.equal(csv, await cliScore(big, { format: 'csv', asOf: other }));
+    assert.notEqual(csv, await cliScore(big, { format: 'csv' }), 'the date changes no figure: the test proves nothing');
+    assert.equal(await scoring(page, () => setAsOf(page, AS_OF), 120_000), 'scored');
+    await fingerprinted(page); // before the next file (a request still running restarts the workers)
   });
 
   test('a cut inside a quoted field: the first worker reads on, same result as the CLI', async () => {
