@@ -69,18 +69,23 @@ describe('several workers', { timeout: 360_000 }, () => {
     };
     const length = rowAt(0, 'QUOTED-1').length;
     const total = text.length + 2 * length;
-    // Row starts in the list before either is added; the second comes after the first.
-    const four = text.indexOf('\n', Math.floor(total * shareOf(2, 4) - length / 2)) + 1;
-    const two = text.indexOf('\n', Math.floor(total * shareOf(1, 2) - length / 2) - length) + 1;
-    assert.ok(four + length < two, 'the two quoted names overlap');
+    // The two cuts (the one for two workers and the middle one for four), in file order,
+    // each with the account whose name it should fall in. Where each account goes, as a
+    // row start in the list before either is added (the later one comes after the first).
+    const cuts = [
+      { workers: 2, k: 1, id: 'QUOTED-1' },
+      { workers: 4, k: 2, id: 'QUOTED-2' },
+    ].sort((a, b) => shareOf(a.k, a.workers) - shareOf(b.k, b.workers));
+    const [first, second] = cuts;
+    first.at = text.indexOf('\n', Math.floor(total * shareOf(first.k, first.workers) - length / 2)) + 1;
+    second.at = text.indexOf('\n', Math.floor(total * shareOf(second.k, second.workers) - length / 2) - length) + 1;
+    assert.ok(first.at + length < second.at, 'the two quoted names overlap');
     quoted = path.join(tmp, 'quoted.csv');
-    const parts = [text.slice(0, four), rowAt(four, 'QUOTED-2'), text.slice(four, two), rowAt(two, 'QUOTED-1'), text.slice(two)];
+    const parts = [text.slice(0, first.at), rowAt(first.at, first.id), text.slice(first.at, second.at), rowAt(second.at, second.id), text.slice(second.at)];
     await writeFile(quoted, parts.join(''));
     const q = await readFile(quoted);
-    for (const [workers, k, at] of [
-      [2, 1, two + length],
-      [4, 2, four],
-    ]) {
+    // In the new file the later account starts one quoted row further on.
+    for (const { workers, k, at } of [first, { ...second, at: second.at + length }]) {
       const cut = cutOf(q, k, workers);
       assert.ok(cut > at && cut < at + length, `the cut ${cut} for ${workers} workers is not inside the quoted name at ${at}`);
     }
