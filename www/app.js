@@ -532,13 +532,16 @@ async function readAndInspect(blob, name, asOfOverride, sample = false) {
     inspection = await inspectWith(userMapping);
     if (token !== runToken) return;
   }
-  renderMapping();
   if (inspection.problem) {
+    renderMapping();
     stopForMapping();
     ui.mapping.scrollIntoView({ block: 'start' });
     return;
   }
-  await scoreCurrent();
+  // The request goes out first: the workers read while the page lists the columns.
+  const scored = scoreCurrent();
+  renderMapping();
+  await scored;
 }
 
 async function inspectWith(mapping) {

@@ -226,11 +226,13 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     // Only the head of a file is needed to match its columns.
     inspect: async (m) => {
       const head = await bytesOf(m.blob, 0, HEAD_BYTES);
-      lastHead = { id: ++heads, bytes: head };
+      const others = partners();
+      // Where the partners' parts would start, found while the engine inspects the head.
+      const cuts = others.length ? cutPoints(m.blob, others.length + 1).catch(() => null) : null;
+      lastHead = { id: ++heads, bytes: head, cuts };
       // A file big enough to be read in parts: the partners plan their reading of it now,
       // at the same time as this worker inspects it, with the fields 'scorePart' will
       // likely bring (if not, they plan again then).
-      const others = partners();
       if (others.length && readInParts(m.blob.size) && m.asOf) {
         const fields = { blob: m.blob, name: String(m.name), asOf: String(m.asOf), mapping: m.mapping || null, model: engine.model_json() };
         for (const partner of others) partner.call('prepare', { ...fields, head, headId: lastHead.id }).catch(() => {});
@@ -245,7 +247,8 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
       const [name, asOf, mapping] = [String(m.name), String(m.asOf), m.mapping || null];
       engine.begin(name, blob.size, asOf, mapping);
       const others = partners();
-      const cuts = others.length ? await cutPoints(blob, others.length + 1) : [];
+      const inspected = m.headId !== undefined && lastHead?.id === m.headId ? lastHead : null;
+      const cuts = others.length ? ((await inspected?.cuts) ?? (await cutPoints(blob, others.length + 1))) : [];
       // Bytes and rows read so far by each worker (this one first).
       const done = cuts.map(() => ({ bytes: 0, rows: 0 })).concat({ bytes: 0, rows: 0 });
       const report = () => {
@@ -253,8 +256,8 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
         progress(sum('bytes'), blob.size, sum('rows'));
       };
       const model = cuts.length ? engine.model_json() : null;
-      const head = m.headId !== undefined && lastHead?.id === m.headId ? lastHead.bytes : null;
-      const headId = head ? m.headId : undefined;
+      const head = inspected?.bytes ?? null;
+      const headId = inspected ? m.headId : undefined;
       const parts = cuts.map((start, i) => {
         const fields = { blob, name, asOf, mapping, model, head, headId, start, end: cuts[i + 1] ?? blob.size };
         return partnerPart(others[i], fields, (bytes, rows) => {
