@@ -56,7 +56,7 @@ export const MAX_PARALLEL_BYTES = 512 << 20;
  * the two cores instead of ~0.6 s, time the engines then have). A chunk is only valid
  * until the next one is asked for (its memory is read into again).
  */
-async function* chunksOf(blob, from, to, size) {
+export async function* chunksOf(blob, from, to, size) {
   if (from >= to) return;
   const reader = blob.slice(from, to).stream().getReader();
   const buffer = new Uint8Array(Math.min(size, to - from));
