@@ -216,8 +216,21 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
   // head already read and planned while the first worker inspected it (~0.1 s that would
   // otherwise delay the partner's first byte), by the request fields it was made for.
   let prepared = null;
+  // In a partner: the engine made from the first worker's model for the last part, kept
+  // for the next part with the same model (making one from a model takes ~10 ms).
+  let spare = null;
+  const partEngine = (model) => {
+    const kept = spare?.model === model ? spare.engine : null;
+    if (!kept) spare?.engine.free();
+    spare = null;
+    return kept ?? Engine.from_json(model);
+  };
+  const keepEngine = (model, part) => {
+    spare?.engine.free();
+    spare = { model, engine: part };
+  };
   const dropPrepared = () => {
-    prepared?.part?.free();
+    if (prepared?.part) keepEngine(prepared.model, prepared.part);
     prepared = null;
   };
   const keepsView = new Set(['info', 'inspect', 'view', 'rows', 'explain', 'whatif', 'export', 'digest', 'prepare']);
@@ -312,9 +325,10 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
       if (part !== undefined) prepared = null;
       else dropPrepared();
       if (part === null) return null; // prepared, and the file cannot be read in parts
+      const model = String(m.model);
       try {
         if (!part) {
-          part = Engine.from_json(String(m.model));
+          part = partEngine(model);
           const head = m.head instanceof Uint8Array ? m.head : await bytesOf(blob, 0, HEAD_BYTES);
           if (!part.begin_part(String(m.name), head, size, String(m.asOf), m.mapping || null)) return null;
         }
@@ -326,22 +340,30 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
         });
         if (end < blob.size && !part.end_part()) return null;
         return part.finish_part();
-      } finally {
+      } catch (err) {
+        // Not kept: a trap may have left it broken.
         part?.free();
+        part = null;
+        throw err;
+      } finally {
+        if (part) keepEngine(model, part);
       }
     },
     // In a partner: reads and plans the head of a file the first worker is inspecting,
     // for the 'scorePart' that follows with the same fields (see `partKey`).
     prepare: (m) => {
       dropPrepared();
-      const part = Engine.from_json(String(m.model));
-      let ok = false;
+      const model = String(m.model);
+      const part = partEngine(model);
+      let ok;
       try {
         ok = part.begin_part(String(m.name), m.head, m.blob.size, String(m.asOf), m.mapping || null);
-      } finally {
-        if (!ok) part.free();
+      } catch (err) {
+        part.free();
+        throw err;
       }
-      prepared = { key: partKey(m), part: ok ? part : null };
+      if (!ok) keepEngine(model, part);
+      prepared = { key: partKey(m), model, part: ok ? part : null };
       return ok;
     },
     // The file's SHA-256 for the report, in a second pass after the summary is shown.
