@@ -1313,6 +1313,7 @@ impl Fields {
     }
 
     /// The cell in column `c`, if the record has one.
+    #[inline]
     pub fn get(&self, c: usize) -> Option<&str> {
         let &(start, end) = self.spans.get(c)?;
         self.text.get(start as usize..end as usize)
