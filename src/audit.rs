@@ -592,6 +592,47 @@ impl Scorer {
         Ok(true)
     }
 
+    /// The file's figures once the parts after this scorer's bytes ([`Scorer::end_part`]
+    /// returned true) are scored elsewhere, from their bytes ([`Part::to_bytes`], in file
+    /// order), before their rows are joined: the sums and the encoding are exactly those
+    /// [`Scorer::join_bytes`] then [`Scorer::finish`] give (a part's rows do not change
+    /// its sums), so the page shows them while a million rows are still being joined. The
+    /// row warnings are those of the rows here (up to `max_warnings`; pieces of the next
+    /// part may be joined already, [`Scorer::join_piece`]). `None` when a part cannot be
+    /// joined (it decoded differently, or is damaged, or a piece was).
+    pub fn preview(&self, parts: &[&[u8]], max_warnings: usize) -> Option<Overview> {
+        let ready = self.reader.part_end_is_open() && self.plan.is_some();
+        if parts.is_empty() || !ready || self.piece_refused {
+            return None;
+        }
+        let s = &self.scored;
+        let mut summary = self.summary.clone();
+        let mut portfolio = self.portfolio.clone();
+        let (mut decided, mut encoding) = (self.reader.part_end().decided, None);
+        for (k, bytes) in parts.iter().enumerate() {
+            let (mut r, head) = WireHead::read(bytes).ok()?;
+            // Every part but the last ends where the next one starts.
+            if head.open_end != (k + 1 < parts.len()) {
+                return None;
+            }
+            encoding = Some(ingest::continues(decided, &head.end)?);
+            decided = head.end.decided.or(decided);
+            Scored::skip_wire(&mut r).ok()?;
+            let (theirs, their_portfolio) =
+                read_builders(&mut r, &s.model, head.has_segment).ok()?;
+            summary.merge(&theirs);
+            if let Some(mine) = &mut portfolio {
+                mine.merge(&their_portfolio);
+            }
+        }
+        let portfolio = portfolio?.finish(&s.model, Vec::new());
+        let result = s.result_with(summary.finish(), portfolio, encoding?);
+        Some(Overview {
+            result,
+            row_warnings: s.first_warnings(max_warnings),
+        })
+    }
+
     /// Takes bytes again after [`Scorer::end_part`], when the part after it cannot be
     /// joined (it could not be read, or [`Scorer::join`] refused it).
     pub fn reopen(&mut self) {
@@ -1089,6 +1130,21 @@ impl Scored {
         result
     }
 
+    /// Reads past the rows [`Scored::write_rows`] wrote, copying nothing (their part's
+    /// sums follow them).
+    fn skip_wire(r: &mut crate::wire::Reader<'_>) -> std::result::Result<(), &'static str> {
+        for unit in [4, 8, 8, 1, 8, 1, 1, 4] {
+            r.raw_column(unit)?;
+        }
+        for _ in 0..r.count()? {
+            r.u32()?;
+            for _ in 0..r.count()? {
+                r.bytes()?;
+            }
+        }
+        Ok(())
+    }
+
     /// About how many bytes [`Scored::write_rows`] writes.
     fn wire_len(&self) -> usize {
         64 + self.len() * (8 * (self.model.features.len() + 2) + 18) + self.text.len()
@@ -1568,6 +1624,18 @@ impl crate::json::FromJson for ViewQuery {
 impl Scored {
     /// The file's figures without its rows, with up to `max_warnings` row warnings.
     pub fn overview(&self, max_warnings: usize) -> Overview {
+        Overview {
+            result: self.result_without_rows(),
+            row_warnings: self.first_warnings(max_warnings),
+        }
+    }
+
+    fn result_without_rows(&self) -> AuditResult {
+        self.result_with(self.summary.clone(), self.portfolio.clone(), self.encoding)
+    }
+
+    /// The first `max_warnings` row warnings, in file order.
+    fn first_warnings(&self, max_warnings: usize) -> Vec<String> {
         let mut row_warnings = Vec::new();
         let lookups = self.lookups();
         for r in (0..self.len()).filter(|&r| self.warned[r]) {
@@ -1579,17 +1647,20 @@ impl Scored {
             }
         }
         row_warnings.truncate(max_warnings);
-        Overview {
-            result: self.result_without_rows(),
-            row_warnings,
-        }
+        row_warnings
     }
 
-    fn result_without_rows(&self) -> AuditResult {
+    /// The result without rows, with these figures.
+    fn result_with(
+        &self,
+        summary: Summary,
+        portfolio: Portfolio,
+        encoding: ingest::Encoding,
+    ) -> AuditResult {
         AuditResult {
             file: self.file.clone(),
             file_sha256: self.file_sha256.clone(),
-            encoding: self.encoding.name().to_string(),
+            encoding: encoding.name().to_string(),
             delimiter: match self.delimiter {
                 b'\t' => "\\t".to_string(),
                 d => (d as char).to_string(),
@@ -1599,8 +1670,8 @@ impl Scored {
             columns: self.columns.clone(),
             missing_features: self.missing_features.clone(),
             rows: Vec::new(),
-            summary: self.summary.clone(),
-            portfolio: self.portfolio.clone(),
+            summary,
+            portfolio,
             file_warnings: self.file_warnings.clone(),
         }
     }

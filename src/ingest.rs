@@ -253,6 +253,20 @@ pub struct Reader {
     open_end: bool,
 }
 
+/// The encoding a file is read in after a part read by its own [`Reader`] ends `part`,
+/// when the reader before it had decided `mine` (`None`: still undecided, ASCII only);
+/// `None` when the part decoded differently ([`Reader::continued_by`]).
+pub fn continues(mine: Option<Encoding>, part: &PartEnd) -> Option<Encoding> {
+    match (mine, part.decided) {
+        // The part saw only ASCII, which every one of these decoders reads alike.
+        (_, None) => Some(mine.unwrap_or(Encoding::Utf8)),
+        // Still undecided here: the part's first other byte decided as it would have.
+        (None, Some(theirs)) if part.started_undecided => Some(theirs),
+        (Some(m), Some(theirs)) if m == theirs => Some(m),
+        _ => None,
+    }
+}
+
 /// How a part of a file read by its own [`Reader`] ([`Reader::resume_mid_file`])
 /// decoded, so the part before it can check that it reads on exactly the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,15 +385,7 @@ impl Reader {
     /// both decode the same way. Returns the encoding of everything read so far
     /// (this reader's then the part's) when they do.
     pub fn continued_by(&self, part: &PartEnd) -> Option<Encoding> {
-        let mine = self.part_end().decided;
-        match (mine, part.decided) {
-            // The part saw only ASCII, which every one of these decoders reads alike.
-            (_, None) => Some(mine.unwrap_or(Encoding::Utf8)),
-            // Still undecided here: the part's first other byte decided as it would have.
-            (None, Some(theirs)) if part.started_undecided => Some(theirs),
-            (Some(m), Some(theirs)) if m == theirs => Some(m),
-            _ => None,
-        }
+        continues(self.part_end().decided, part)
     }
 
     /// Takes on the end state of a part joined after this reader's bytes: its decoder's

@@ -267,6 +267,26 @@ impl Engine {
         Ok(joined)
     }
 
+    /// The file's [`audit::Overview`] from the later parts' bytes ([`Engine::finish_part`]
+    /// of the partners, in file order), before their rows are joined
+    /// ([`audit::Scorer::preview`]): what the page shows while it joins them. `undefined`
+    /// when a part cannot be joined.
+    pub fn preview(&self, parts: js_sys::Array) -> Result<JsValue, JsError> {
+        let scorer = self
+            .scorer
+            .as_ref()
+            .ok_or_else(|| JsError::new(NOT_STARTED))?;
+        let bytes: Vec<Vec<u8>> = parts
+            .iter()
+            .map(|p| js_sys::Uint8Array::new(&p).to_vec())
+            .collect();
+        let parts: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+        match scorer.preview(&parts, OVERVIEW_WARNINGS) {
+            Some(overview) => to_js(&overview),
+            None => Ok(JsValue::UNDEFINED),
+        }
+    }
+
     /// Takes the next part's bytes after all, when it was not joined.
     pub fn reopen(&mut self) {
         if let Some(scorer) = &mut self.scorer {

@@ -185,9 +185,33 @@ fn check_pieces(bytes: &[u8], model: &Model, start: usize, joined: bool) {
         scorer.push(&bytes[start..]).unwrap();
         result(scorer)
     };
+    // What the page shows before it joins the rows: exactly the figures joining gives.
+    let preview = first().preview(&[&last], 500);
+    assert_eq!(
+        preview.is_some(),
+        joined,
+        "a preview of a part that does not join"
+    );
     let mut all = first();
     assert!(pieces.iter().all(|p| all.join_piece(p)));
+    // The same with the pieces joined already (the page joins them as they come).
+    let later = all.preview(&[&last], 500);
+    assert_eq!(
+        later.as_ref().map(|o| &o.result),
+        preview.as_ref().map(|o| &o.result)
+    );
     assert_eq!(all.join_bytes(&last).unwrap(), joined);
+    if let Some(preview) = preview {
+        let mut scored = all.finish().unwrap();
+        scored.file_sha256.clear();
+        assert!(
+            preview.result == scored.overview(500).result,
+            "the preview's figures"
+        );
+        all = first();
+        assert!(pieces.iter().all(|p| all.join_piece(p)));
+        assert!(all.join_bytes(&last).unwrap());
+    }
     let all = if joined { result(all) } else { read_on(all) };
     assert!(all == whole, "joined in pieces");
 
@@ -204,6 +228,64 @@ fn check_pieces(bytes: &[u8], model: &Model, start: usize, joined: bool) {
     assert!(!damaged.join_piece(&pieces[3]));
     assert!(!damaged.join_bytes(&last).unwrap());
     assert!(read_on(damaged) == whole, "a damaged piece");
+}
+
+/// The bytes a partner hands over for the part `from..to` (a later part ends at a
+/// record's end, as the page's middle parts do).
+fn part_bytes(bytes: &[u8], model: &Model, from: usize, to: usize) -> Vec<u8> {
+    let head = &bytes[..HEAD_BYTES];
+    let mut part = Scorer::part(model.clone(), "f.csv", as_of(), Mapping::new(), head).unwrap();
+    part.push(&bytes[from..to]).unwrap();
+    if to < bytes.len() {
+        assert!(part.end_part().unwrap());
+    }
+    part.into_part().unwrap().to_bytes().unwrap()
+}
+
+#[test]
+fn a_preview_of_two_parts_has_the_whole_files_figures() {
+    let model = churn_audit::default_model().unwrap();
+    let csv = big_list(70_000);
+    let b = csv.as_bytes();
+    let (c1, c2) = (
+        after_newline(b, 5_000_000) as usize,
+        after_newline(b, 6_000_000) as usize,
+    );
+    let first = || {
+        let mut first = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new());
+        first.push(&b[..c1]).unwrap();
+        assert!(first.end_part().unwrap());
+        first
+    };
+    let (p1, p2) = (
+        part_bytes(b, &model, c1, c2),
+        part_bytes(b, &model, c2, b.len()),
+    );
+    let preview = first().preview(&[&p1, &p2], 500).unwrap();
+    let mut whole = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new());
+    whole.push(b).unwrap();
+    let mut whole = whole.finish().unwrap();
+    whole.file_sha256.clear();
+    let expected = whole.overview(500);
+    assert!(
+        preview.result == expected.result,
+        "the figures differ from the whole file's"
+    );
+    // Its warnings are the first part's, which here holds at least 500.
+    assert_eq!(preview.row_warnings, expected.row_warnings);
+    // Once the first part is joined, the second alone gives the same figures.
+    let mut joined = first();
+    assert!(joined.join_bytes(&p1).unwrap());
+    let rest = joined.preview(&[&p2], 500).unwrap();
+    assert!(
+        rest.result == expected.result,
+        "after joining the first part"
+    );
+    // Parts out of order, a part missing, or damaged: no preview.
+    assert!(first().preview(&[&p2, &p1], 500).is_none());
+    assert!(first().preview(&[&p1], 500).is_none());
+    assert!(first().preview(&[&p1, &p2[..p2.len() - 1]], 500).is_none());
+    assert!(first().preview(&[], 500).is_none());
 }
 
 /// Just after the first line feed at or after byte `at`.

@@ -172,7 +172,10 @@ let customThresholds = null;
 
 let inPageQueue = Promise.resolve();
 
-/** Sends a request to the engine; `onProgress(done, total, rows)` follows a file streaming in. */
+/**
+ * Sends a request to the engine; `onProgress(done, total, rows, preview)` follows a file
+ * streaming in (`preview`: the file's figures before its rows are all joined, once).
+ */
 function call(type, fields = {}, transfer = [], onProgress = null) {
   const id = ++seq;
   if (inPage) {
@@ -181,7 +184,7 @@ function call(type, fields = {}, transfer = [], onProgress = null) {
       () =>
         new Promise((resolve, reject) => {
           setTimeout(() => {
-            inPage({ type, id, ...fields }, onProgress || (() => {})).then(resolve, (err) => reject(new Error(messageOf(err))));
+            inPage({ type, id, ...fields }, (done, total, rows, _piece, preview) => onProgress?.(done, total, rows, preview)).then(resolve, (err) => reject(new Error(messageOf(err))));
           }, 20);
         }),
     );
@@ -241,7 +244,7 @@ function startMainWorker() {
       } else if (msg.type === 'fatal') {
         reject(new Error(msg.message));
       } else if (msg.type === 'progress') {
-        pending.get(msg.id)?.onProgress?.(msg.done, msg.total, msg.rows);
+        pending.get(msg.id)?.onProgress?.(msg.done, msg.total, msg.rows, msg.preview);
       } else {
         const p = pending.get(msg.id);
         if (!p) return;
@@ -574,7 +577,7 @@ async function scoreCurrent() {
   let shownAt = -Infinity;
   const show = () => {
     timer = 0;
-    if (token !== runToken || !latest) return;
+    if (token !== runToken || !Array.isArray(latest)) return;
     const [done, total, rows] = latest;
     shownAt = performance.now();
     ui.progress.max = total;
@@ -582,8 +585,18 @@ async function scoreCurrent() {
     const seconds = (shownAt - started) / 1000;
     if (seconds > 0.3) setStatus(`Scoring ${name}: ${count(rows)} accounts so far (${Math.floor((100 * done) / total)}% of the file)…`);
   };
-  const onProgress = (done, total, rows) => {
-    if (token !== runToken) return;
+  const onProgress = (done, total, rows, preview) => {
+    if (token !== runToken || latest === 'previewed') return;
+    if (preview) {
+      // Every account is scored: the summary now, the table once the rows are joined.
+      clearTimeout(timer);
+      latest = 'previewed';
+      ui.progress.max = total;
+      ui.progress.value = total;
+      renderSummary(preview);
+      setStatus(`Scored ${count(preview.summary.accounts_scored)} accounts from ${name}; preparing the table…`);
+      return;
+    }
     latest = [done, total, rows];
     if (!timer) timer = setTimeout(show, Math.max(0, shownAt + PROGRESS_MS - performance.now()));
   };

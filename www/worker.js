@@ -34,9 +34,10 @@ async function answer(msg, post) {
     return;
   }
   try {
-    // A partner's progress may carry a piece of its rows (transferred, not copied).
-    const progress = (done, total, rows, piece) =>
-      post({ type: 'progress', id: msg.id, done, total, rows, piece }, piece ? [piece.buffer] : []);
+    // A partner's progress may carry a piece of its rows (transferred, not copied); the
+    // first worker's, the file's figures before the rows are joined (a preview).
+    const progress = (done, total, rows, piece, preview) =>
+      post({ type: 'progress', id: msg.id, done, total, rows, piece, preview }, piece ? [piece.buffer] : []);
     const payload = await handle(msg, progress);
     post({ type: 'reply', id: msg.id, payload }, payload instanceof Uint8Array ? [payload.buffer] : []);
   } catch (err) {

@@ -102,15 +102,35 @@ describe('several workers', { timeout: 360_000 }, () => {
 
   test('a 20 MB file: both workers, the CLI\'s summary and export byte for byte', async (t) => {
     const cli = cliJson(big);
+    // The summary as it first appears: before the partner's rows are joined (the page is
+    // still scoring, the table is being prepared), with the whole file's figures.
+    await page.evaluate(() => {
+      const summary = document.querySelector('[data-testid=summary]');
+      const seen = new MutationObserver(() => {
+        if (summary.hidden) return;
+        window.firstSummary = {
+          state: document.body.dataset.state,
+          accounts: document.querySelector('[data-testid=stat-accounts]').textContent,
+          churners: Number(summary.dataset.expectedChurners),
+          status: document.querySelector('[data-testid=status]').textContent,
+        };
+        seen.disconnect();
+      });
+      seen.observe(summary, { attributes: true, attributeFilter: ['hidden'] });
+    });
     const t0 = Date.now();
     const state = await scoring(page, () => page.setInputFiles('[data-testid=file-input]', big), 120_000);
     assert.equal(state, 'scored', await page.textContent('[data-testid=status]'));
+    const first = await page.evaluate(() => window.firstSummary);
     t.diagnostic(`200,000 accounts (${((await stat(big)).size / 1e6).toFixed(1)} MB) scored and shown in ${Date.now() - t0} ms`);
     assert.equal(await page.evaluate(() => document.body.dataset.workers), '2', 'the second worker was not used');
     const expected = await cli;
     assert.equal(await page.textContent('[data-testid=stat-accounts]'), String(expected.summary.accounts_scored));
     const churners = Number(await page.evaluate(() => document.querySelector('[data-testid=summary]').dataset.expectedChurners));
     assert.equal(churners, expected.summary.expected_churners);
+    const accounts = String(expected.summary.accounts_scored);
+    assert.match(first.status, /preparing the table/, 'the summary came with the table, not before it');
+    assert.deepEqual({ ...first, status: undefined }, { state: 'scoring', accounts, churners, status: undefined }, 'the summary shown first');
     assert.equal(await download(page, 'export-csv'), await cliScore(big, { format: 'csv' }));
     // The file's SHA-256 (a second pass after the summary) before the next file.
     await fingerprinted(page);
