@@ -258,20 +258,21 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     info: () => ({ model: plain(engine.model_info()), bundled }),
     // Only the head of a file is needed to match its columns.
     inspect: async (m) => {
-      const head = await bytesOf(m.blob, 0, HEAD_BYTES);
+      const id = ++heads;
       const others = partners();
-      // Where the partners' parts would start, found while the engine inspects the head.
-      const cuts = others.length ? cutPoints(m.blob, others.length + 1).catch(() => null) : null;
-      lastHead = { id: ++heads, bytes: head, cuts };
-      // A file big enough to be read in parts: the partners plan their reading of it now,
-      // at the same time as this worker inspects it, with the fields 'scorePart' will
-      // likely bring (if not, they plan again then).
+      // A file big enough to be read in parts: the partners read and plan its head now,
+      // at the same time as this worker does, with the fields 'scorePart' will likely
+      // bring (if not, they plan again then).
       if (others.length && readInParts(m.blob.size) && m.asOf) {
         const fields = { blob: m.blob, name: String(m.name), asOf: String(m.asOf), mapping: m.mapping || null, model: engine.model_json() };
-        for (const partner of others) partner.call('prepare', { ...fields, head, headId: lastHead.id }).catch(() => {});
+        for (const partner of others) partner.call('prepare', { ...fields, headId: id }).catch(() => {});
       }
+      // Where the partners' parts would start, found while the head is read and inspected.
+      const cuts = others.length ? cutPoints(m.blob, others.length + 1).catch(() => null) : null;
+      const head = await bytesOf(m.blob, 0, HEAD_BYTES);
+      lastHead = { id, bytes: head, cuts };
       const inspection = plain(engine.inspect(head, String(m.name), m.mapping || null));
-      return { ...inspection, partial: m.blob.size > HEAD_BYTES, headId: lastHead.id };
+      return { ...inspection, partial: m.blob.size > HEAD_BYTES, headId: id };
     },
     // The file streams from disk into the engine in chunks: memory holds the results,
     // never the whole file. A big file's later parts go to the partner workers.
@@ -381,13 +382,14 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     },
     // In a partner: reads and plans the head of a file the first worker is inspecting,
     // for the 'scorePart' that follows with the same fields (see `partKey`).
-    prepare: (m) => {
+    prepare: async (m) => {
       dropPrepared();
+      const head = await bytesOf(m.blob, 0, HEAD_BYTES);
       const model = String(m.model);
       const part = partEngine(model);
       let ok;
       try {
-        ok = part.begin_part(String(m.name), m.head, m.blob.size, String(m.asOf), m.mapping || null);
+        ok = part.begin_part(String(m.name), head, m.blob.size, String(m.asOf), m.mapping || null);
       } catch (err) {
         part.free();
         throw err;
