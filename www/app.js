@@ -575,9 +575,10 @@ async function scoreCurrent() {
   let latest = null;
   let timer = 0;
   let shownAt = -Infinity;
+  let previewed = false;
   const show = () => {
     timer = 0;
-    if (token !== runToken || !Array.isArray(latest)) return;
+    if (token !== runToken || !latest || previewed) return;
     const [done, total, rows] = latest;
     shownAt = performance.now();
     ui.progress.max = total;
@@ -586,11 +587,11 @@ async function scoreCurrent() {
     if (seconds > 0.3) setStatus(`Scoring ${name}: ${count(rows)} accounts so far (${Math.floor((100 * done) / total)}% of the file)…`);
   };
   const onProgress = (done, total, rows, preview) => {
-    if (token !== runToken || latest === 'previewed') return;
+    if (token !== runToken || previewed) return;
     if (preview) {
       // Every account is scored: the summary now, the table once the rows are joined.
       clearTimeout(timer);
-      latest = 'previewed';
+      previewed = true;
       ui.progress.max = total;
       ui.progress.value = total;
       renderSummary(preview);
