@@ -1287,19 +1287,16 @@ impl Fields {
         text.push_str(stretch);
         let quoted_at = text.len();
         text.push_str(&cells.quoted);
-        let span = |s: usize, e: usize| match (u32::try_from(s), u32::try_from(e)) {
-            (Ok(s), Ok(e)) => (s, e),
-            _ => (0, 0),
-        };
         let spans = cells
             .spans
             .iter()
             .map(|&(s, e)| {
-                if s & QUOTED == 0 {
-                    span(s - base, e - base)
+                let span = if s & QUOTED == 0 {
+                    span32(s - base, e - base)
                 } else {
-                    span((s & !QUOTED) + quoted_at, e + quoted_at)
-                }
+                    span32((s & !QUOTED) + quoted_at, e + quoted_at)
+                };
+                span.unwrap_or((0, 0))
             })
             .collect();
         Fields { text, spans }
@@ -1307,15 +1304,11 @@ impl Fields {
 
     /// Adds a cell at the end.
     pub fn push(&mut self, cell: &str) {
-        let start = self.text.len();
-        let span = match (u32::try_from(start), u32::try_from(start + cell.len())) {
-            (Ok(s), Ok(e)) => {
-                self.text.push_str(cell);
-                (s, e)
-            }
-            _ => (0, 0),
-        };
-        self.spans.push(span);
+        let span = span32(self.text.len(), self.text.len() + cell.len());
+        if span.is_some() {
+            self.text.push_str(cell);
+        }
+        self.spans.push(span.unwrap_or((0, 0)));
     }
 
     /// The cell in column `c`, if the record has one.
@@ -1344,6 +1337,11 @@ impl Fields {
     pub fn to_vec(&self) -> Vec<String> {
         self.iter().map(str::to_string).collect()
     }
+}
+
+/// A span of a [`Fields`] text as kept (`None` past 4 GiB).
+fn span32(start: usize, end: usize) -> Option<(u32, u32)> {
+    Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
 }
 
 /// Records are equal when their cells are, however their text is laid out.

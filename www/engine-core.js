@@ -351,18 +351,13 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
       const blob = m.blob;
       const end = Math.min(Number(m.end ?? blob.size), blob.size);
       const size = end - m.start;
-      const key = partKey(m);
-      let part = prepared?.key === key ? prepared.part : undefined;
-      if (part !== undefined) prepared = null;
-      else dropPrepared();
-      if (part === null) return null; // prepared, and the file cannot be read in parts
+      // Planned while the file was inspected, or now when that was for other fields.
+      if (prepared?.key !== partKey(m)) await handlers.prepare(m);
+      let part = prepared.part;
+      prepared = null;
+      if (!part) return null; // the file cannot be read in parts
       const model = String(m.model);
       try {
-        if (!part) {
-          part = partEngine(model);
-          const head = m.head instanceof Uint8Array ? m.head : await bytesOf(blob, 0, HEAD_BYTES);
-          if (!part.begin_part(String(m.name), head, size, String(m.asOf), m.mapping || null)) return null;
-        }
         let handed = 0;
         await stream(part, blob, m.start, end, (bytes, rows) => {
           const piece = rows - handed >= PIECE_ROWS ? part.take_piece() : undefined;
@@ -380,11 +375,11 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
         if (part) keepEngine(model, part);
       }
     },
-    // In a partner: reads and plans the head of a file the first worker is inspecting,
-    // for the 'scorePart' that follows with the same fields (see `partKey`).
+    // In a partner: reads (unless given) and plans the head of a file the first worker
+    // is inspecting, for the 'scorePart' that follows with the same fields (see `partKey`).
     prepare: async (m) => {
       dropPrepared();
-      const head = await bytesOf(m.blob, 0, HEAD_BYTES);
+      const head = m.head instanceof Uint8Array ? m.head : await bytesOf(m.blob, 0, HEAD_BYTES);
       const model = String(m.model);
       const part = partEngine(model);
       let ok;
