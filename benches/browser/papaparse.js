@@ -70,15 +70,8 @@ function prepare(f, header) {
 }
 
 function readCell(cell, f, asOfMs) {
-  if (cell === undefined || cell === null || cell === '') return NaN;
-  // Typed by PapaParse (the usual route): numbers, booleans and ISO dates arrive parsed.
-  if (typeof cell === 'number') return cell;
-  if (typeof cell === 'boolean') return cell ? 1 : 0;
-  if (cell instanceof Date) {
-    const t = cell.getTime();
-    return Number.isNaN(t) ? NaN : f.since ? (asOfMs - t) / DAY_MS : (t - asOfMs) / DAY_MS;
-  }
-  cell = String(cell);
+  if (typeof cell !== 'string') return typedCell(cell, f, asOfMs);
+  if (cell === '') return NaN;
   if (f.isBool) {
     const s = cell.trim().toLowerCase();
     return s === 'yes' || s === 'true' || s === '1' ? 1 : s === 'no' || s === 'false' || s === '0' ? 0 : NaN;
@@ -88,6 +81,17 @@ function readCell(cell, f, asOfMs) {
     return Number.isNaN(t) ? NaN : f.since ? (asOfMs - t) / DAY_MS : (t - asOfMs) / DAY_MS;
   }
   return Number(cell);
+}
+
+/** A cell PapaParse typed (the usual route): a number, boolean, Date, null or undefined. */
+function typedCell(cell, f, asOfMs) {
+  if (typeof cell === 'number') return cell;
+  if (typeof cell === 'boolean') return cell ? 1 : 0;
+  if (cell instanceof Date) {
+    const t = cell.getTime();
+    return Number.isNaN(t) ? NaN : f.since ? (asOfMs - t) / DAY_MS : (t - asOfMs) / DAY_MS;
+  }
+  return NaN;
 }
 
 function contribution(f, x) {
