@@ -176,9 +176,9 @@ function partnerPart(caller, fields, onProgress) {
  * reads and plans the head itself, while the first worker inspects it). These about
  * cancel out: measured here on 1M rows, median of 8 alternating runs twice, 1.02 was
  * 4-6% sooner to the summary than 0.93 (and than 0.97). Which worker ends first varies
- * from run to run, by up to 0.3 s on a loaded machine. (Not exactly 1: tests/e2e/parallel.test.mjs
- * puts a quoted name at the two-worker cut and another at the four-worker middle cut,
- * which 1 would make the same place.)
+ * from run to run, by up to 0.3 s on a loaded machine. (Not exactly 1: the browser test
+ * tests/e2e/parallel.test.mjs puts a quoted name at the two-worker cut and another at
+ * the four-worker middle cut, which 1 would make the same place.)
  */
 export const FIRST_SHARE = 1.02;
 
