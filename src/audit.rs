@@ -664,6 +664,30 @@ impl Scorer {
         self
     }
 
+    /// Reads the file's first [`ingest::HEAD_BYTES`] bytes and returns how its columns
+    /// are matched ([`features::inspect`] of the head's records), without scoring yet:
+    /// the next [`Scorer::push`] scores the head's records with it, so a file that is
+    /// inspected and then scored is read once. `None` when the head is shorter (the
+    /// file is smaller: inspect it with [`inspect`]) or bytes were pushed before.
+    ///
+    /// The inspection is [`inspect`]'s for the same bytes, except that a last record cut
+    /// off by the head's end is not counted (nor shown), which [`inspect`] reads as a
+    /// whole file would.
+    pub fn inspect_head(&mut self, head: &[u8]) -> Result<Option<Inspection>> {
+        if head.len() != ingest::HEAD_BYTES || self.plan.is_some() || self.reader.head().is_some() {
+            return Ok(None);
+        }
+        if let Some(digest) = &mut self.digest {
+            digest.update(head);
+        }
+        self.reader.push(head)?;
+        let s = &self.scored;
+        Ok(self
+            .reader
+            .head()
+            .map(|table| features::inspect(table, &s.model, &self.mapping, &s.file)))
+    }
+
     /// Reads and scores the next bytes of the file.
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
         if let Some(digest) = &mut self.digest {

@@ -448,6 +448,11 @@ impl Reader {
         self.head_table.take()
     }
 
+    /// The head's table ([`Reader::take_head`]) without taking it.
+    pub fn head(&self) -> Option<&Table> {
+        self.head_table.as_ref()
+    }
+
     /// Calls `f` with each complete record after the head, in file order: its cells
     /// (exactly as many as the header), its line and its record-level warnings.
     pub fn records(&mut self, mut f: impl FnMut(&Cells, usize, Vec<String>)) {

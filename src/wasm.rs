@@ -60,6 +60,8 @@ pub struct Engine {
     model: Model,
     scorer: Option<Scorer>,
     last: Option<Last>,
+    /// A big file's head, read by [`Engine::inspect_head`] for [`Engine::begin_inspected`].
+    inspected: Option<Scorer>,
 }
 
 /// What the engine remembers of the last scored file.
@@ -122,6 +124,7 @@ impl Engine {
             model: crate::default_model().map_err(js_err)?,
             scorer: None,
             last: None,
+            inspected: None,
         })
     }
 
@@ -137,6 +140,7 @@ impl Engine {
             model: Model::from_json(text, "the chosen model file").map_err(js_err)?,
             scorer: None,
             last: None,
+            inspected: None,
         })
     }
 
@@ -151,6 +155,7 @@ impl Engine {
     pub fn set_tiers(&mut self, thresholds: Vec<f64>) -> Result<JsValue, JsError> {
         self.model = explain::with_tier_thresholds(&self.model, &thresholds).map_err(js_err)?;
         self.last = None;
+        self.inspected = None;
         self.model_info()
     }
 
@@ -166,6 +171,51 @@ impl Engine {
         to_js(&audit::inspect(bytes, file_name, &self.model, &m).map_err(js_err)?)
     }
 
+    /// [`Engine::inspect`] for a file of `size` bytes scored as of `as_of`, of which
+    /// `head` is the first [`crate::ingest::HEAD_BYTES`]: read once for both. When the
+    /// columns need no help, the engine keeps the head read ([`Scorer::inspect_head`])
+    /// for [`Engine::begin_inspected`]. A smaller file is inspected as by
+    /// [`Engine::inspect`].
+    pub fn inspect_head(
+        &mut self,
+        head: &[u8],
+        file_name: &str,
+        size: f64,
+        as_of: &str,
+        column_mapping: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let m = mapping(column_mapping)?;
+        self.inspected = None;
+        // A date that cannot be read is told when the file is scored, as before.
+        let Ok(as_of) = as_of_days(as_of) else {
+            return to_js(&audit::inspect(head, file_name, &self.model, &m).map_err(js_err)?);
+        };
+        let mut scorer = Scorer::new(self.model.clone(), file_name, as_of, m.clone())
+            .without_digest()
+            .expect_bytes(size.max(0.0) as u64);
+        match scorer.inspect_head(head).map_err(js_err)? {
+            Some(inspection) => {
+                if inspection.problem.is_none() {
+                    self.inspected = Some(scorer);
+                }
+                to_js(&inspection)
+            }
+            None => to_js(&audit::inspect(head, file_name, &self.model, &m).map_err(js_err)?),
+        }
+    }
+
+    /// Starts reading the file last inspected by [`Engine::inspect_head`] (as
+    /// [`Engine::begin`] with the same name, size, date and mapping), its head already
+    /// read: push the bytes after it. False when there is none (then call `begin`).
+    pub fn begin_inspected(&mut self) -> bool {
+        let Some(scorer) = self.inspected.take() else {
+            return false;
+        };
+        self.last = None;
+        self.scorer = Some(scorer);
+        true
+    }
+
     /// Starts reading a file of `size` bytes (forgetting the last one).
     pub fn begin(
         &mut self,
@@ -177,6 +227,7 @@ impl Engine {
         let m = mapping(column_mapping)?;
         self.last = None;
         self.scorer = None;
+        self.inspected = None;
         // The page hashes the file after the summary is shown ([`FileDigest`]).
         self.scorer = Some(
             Scorer::new(self.model.clone(), file_name, as_of_days(as_of)?, m)

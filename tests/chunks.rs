@@ -484,3 +484,52 @@ fn files_bigger_than_the_head_read_the_same_in_any_chunks() {
         &[after_newline(&utf16, 9_000_000)],
     );
 }
+
+/// A file inspected from its head and then scored on the same scorer
+/// (`Scorer::inspect_head`, the page's first worker on a big file): the same result as
+/// the whole file, and the inspection of the head's complete records.
+#[test]
+fn a_file_inspected_from_its_head_then_scored_reads_as_the_whole_file() {
+    let model = churn_audit::default_model().unwrap();
+    let csv = big_list(70_000);
+    let crlf = csv.replace('\n', "\r\n");
+    for (name, b) in [("plain", csv.as_bytes()), ("crlf", crlf.as_bytes())] {
+        let mut scorer = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new())
+            .expect_bytes(b.len() as u64);
+        let inspection = scorer.inspect_head(&b[..HEAD_BYTES]).unwrap().unwrap();
+        // What `inspect` says of the records that end within the head.
+        let complete = b[..HEAD_BYTES].iter().rposition(|&c| c == b'\n').unwrap() + 1;
+        let expected =
+            churn_audit::audit::inspect(&b[..complete], "f.csv", &model, &Mapping::new());
+        assert_eq!(
+            serde_json::to_string(&inspection).unwrap(),
+            serde_json::to_string(&expected.unwrap()).unwrap(),
+            "{name}"
+        );
+        let lines = b[..complete].iter().filter(|&&c| c == b'\n').count();
+        assert_eq!(inspection.rows, lines - 1, "{name}");
+        let run = (|| {
+            for chunk in b[HEAD_BYTES..].chunks(1 << 20) {
+                scorer.push(chunk)?;
+            }
+            scorer.finish()
+        })();
+        assert_eq!(
+            outcome(run.map(|s| s.to_result())),
+            whole_file(b, &model),
+            "{name}"
+        );
+    }
+    // A head that is the whole file, or bytes already pushed: nothing to inspect here.
+    let mut small = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new());
+    assert!(small
+        .inspect_head(&csv.as_bytes()[..1000])
+        .unwrap()
+        .is_none());
+    let mut pushed = Scorer::new(model, "f.csv", as_of(), Mapping::new());
+    pushed.push(&csv.as_bytes()[..HEAD_BYTES]).unwrap();
+    assert!(pushed
+        .inspect_head(&csv.as_bytes()[..HEAD_BYTES])
+        .unwrap()
+        .is_none());
+}

@@ -207,14 +207,19 @@ function readInParts(size) {
   return size >= MIN_PARALLEL_BYTES && size <= MAX_PARALLEL_BYTES;
 }
 
+/** What scoring a file depends on besides its bytes: name, date and column choices. */
+function scoreKey(m) {
+  const mapping = m.mapping && Object.keys(m.mapping).length ? m.mapping : null;
+  return JSON.stringify([String(m.name), String(m.asOf), mapping]);
+}
+
 /**
  * What a partner's reading of a later part depends on, before its own bytes: the file's
  * head (by the first worker's id for it), name, date, column choices and model. No column
  * choices and an empty set of them read a file the same way.
  */
 function partKey(m) {
-  const mapping = m.mapping && Object.keys(m.mapping).length ? m.mapping : null;
-  return JSON.stringify([m.headId ?? null, String(m.name), String(m.asOf), mapping, String(m.model)]);
+  return JSON.stringify([m.headId ?? null, scoreKey(m), String(m.model)]);
 }
 
 /**
@@ -277,18 +282,26 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
       // Where the partners' parts would start, found while the head is read and inspected.
       const cuts = others.length ? cutPoints(m.blob, others.length + 1).catch(() => null) : null;
       const head = await bytesOf(m.blob, 0, HEAD_BYTES);
-      lastHead = { id, bytes: head, cuts };
-      const inspection = plain(engine.inspect(head, String(m.name), m.mapping || null));
-      return { ...inspection, partial: m.blob.size > HEAD_BYTES, headId: id };
+      lastHead = { id, bytes: head, cuts, key: null };
+      let inspection;
+      if (m.asOf && m.blob.size >= HEAD_BYTES) {
+        // The head is read once for the inspection and for scoring with the same fields
+        // (a twentieth of a second for a 4 MB head): the engine keeps it read.
+        inspection = engine.inspect_head(head, String(m.name), m.blob.size, String(m.asOf), m.mapping || null);
+        lastHead.key = scoreKey(m);
+      } else inspection = engine.inspect(head, String(m.name), m.mapping || null);
+      return { ...plain(inspection), partial: m.blob.size > HEAD_BYTES, headId: id };
     },
     // The file streams from disk into the engine in chunks: memory holds the results,
     // never the whole file. A big file's later parts go to the partner workers.
     scoreFile: async (m, progress) => {
       const blob = m.blob;
       const [name, asOf, mapping] = [String(m.name), String(m.asOf), m.mapping || null];
-      engine.begin(name, blob.size, asOf, mapping);
-      const others = partners();
       const inspected = m.headId !== undefined && lastHead?.id === m.headId ? lastHead : null;
+      // Scored as inspected: the engine has read the head already.
+      const resumed = inspected?.key === scoreKey(m) && engine.begin_inspected();
+      if (!resumed) engine.begin(name, blob.size, asOf, mapping);
+      const others = partners();
       const cuts = others.length ? ((await inspected?.cuts) ?? (await cutPoints(blob, others.length + 1))) : [];
       // Bytes and rows read so far by each worker (this one first).
       const done = cuts.map(() => ({ bytes: 0, rows: 0 })).concat({ bytes: 0, rows: 0 });
@@ -308,7 +321,8 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
         Object.assign(done[0], { bytes: from + bytes, rows });
         report();
       };
-      await stream(engine, blob, 0, cuts[0] ?? blob.size, own(0), head);
+      const from = resumed ? Math.min(HEAD_BYTES, blob.size) : 0;
+      await stream(engine, blob, from, cuts[0] ?? blob.size, own(from), head);
       // Joins each part in turn; from the first that cannot be joined (its cut fell
       // inside a quoted field, or it failed) on, this worker reads the file itself.
       // (A joined part that ended at a record's end leaves the engine open for the next.)
