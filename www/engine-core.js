@@ -120,10 +120,9 @@ const PIECE_ROWS = 1 << 15;
  * 'scorePart'). Its pieces queue up as they arrive; `joinInto(engine, first)` joins them
  * in order as soon as the engine has read everything before the part, while the partner
  * still reads (except on its last chunk), then the part's own bytes; true when the part
- * is joined. `first()` runs
- * before each round of joining. `lastBytes()` is the part's own bytes once the partner is
- * done (null when it has no part), undefined before. `onProgress(bytes, rows)` follows
- * the partner's reading.
+ * is joined. `first()` runs before each round of joining. `lastBytes()` is the part's
+ * own bytes once the partner is done (null when it has no part), undefined before.
+ * `onProgress(bytes, rows)` follows the partner's reading.
  */
 function partnerPart(caller, fields, onProgress) {
   const pieces = [];
