@@ -187,21 +187,18 @@ impl Engine {
         let m = mapping(column_mapping)?;
         self.inspected = None;
         // A date that cannot be read is told when the file is scored, as before.
-        let Ok(as_of) = as_of_days(as_of) else {
-            return to_js(&audit::inspect(head, file_name, &self.model, &m).map_err(js_err)?);
-        };
-        let mut scorer = Scorer::new(self.model.clone(), file_name, as_of, m.clone())
-            .without_digest()
-            .expect_bytes(size.max(0.0) as u64);
-        match scorer.inspect_head(head).map_err(js_err)? {
-            Some(inspection) => {
+        if let Ok(as_of) = as_of_days(as_of) {
+            let mut scorer = Scorer::new(self.model.clone(), file_name, as_of, m.clone())
+                .without_digest()
+                .expect_bytes(size.max(0.0) as u64);
+            if let Some(inspection) = scorer.inspect_head(head).map_err(js_err)? {
                 if inspection.problem.is_none() {
                     self.inspected = Some(scorer);
                 }
-                to_js(&inspection)
+                return to_js(&inspection);
             }
-            None => to_js(&audit::inspect(head, file_name, &self.model, &m).map_err(js_err)?),
         }
+        to_js(&audit::inspect(head, file_name, &self.model, &m).map_err(js_err)?)
     }
 
     /// Starts reading the file last inspected by [`Engine::inspect_head`] (as

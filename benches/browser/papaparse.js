@@ -76,21 +76,20 @@ function readCell(cell, f, asOfMs) {
     const s = cell.trim().toLowerCase();
     return s === 'yes' || s === 'true' || s === '1' ? 1 : s === 'no' || s === 'false' || s === '0' ? 0 : NaN;
   }
-  if (f.isDate) {
-    const t = Date.parse(cell);
-    return Number.isNaN(t) ? NaN : f.since ? (asOfMs - t) / DAY_MS : (t - asOfMs) / DAY_MS;
-  }
+  if (f.isDate) return days(Date.parse(cell), f, asOfMs);
   return Number(cell);
+}
+
+/** Days from the as-of date to time `t` (ms), counted the way feature `f` counts them. */
+function days(t, f, asOfMs) {
+  return Number.isNaN(t) ? NaN : f.since ? (asOfMs - t) / DAY_MS : (t - asOfMs) / DAY_MS;
 }
 
 /** A cell PapaParse typed (the usual route): a number, boolean, Date, null or undefined. */
 function typedCell(cell, f, asOfMs) {
   if (typeof cell === 'number') return cell;
   if (typeof cell === 'boolean') return cell ? 1 : 0;
-  if (cell instanceof Date) {
-    const t = cell.getTime();
-    return Number.isNaN(t) ? NaN : f.since ? (asOfMs - t) / DAY_MS : (t - asOfMs) / DAY_MS;
-  }
+  if (cell instanceof Date) return days(cell.getTime(), f, asOfMs);
   return NaN;
 }
 
