@@ -675,6 +675,33 @@ function renderMapping() {
   ui.mappingProblem.hidden = !ins.problem;
   if (ins.problem) ui.mappingDetails.open = true;
   ui.mappingProblem.textContent = ins.problem || '';
+  // The table, a choice list per column, is built when it is shown: laid out while a
+  // big file is read (in a closed section) it took 60-90 ms of a processor both workers
+  // need.
+  mappingRowsOf = null;
+  if (ui.mappingDetails.open) renderMappingRows();
+  else ui.mappingBody.replaceChildren();
+  const missing = ins.missing_features || [];
+  const frag = document.createDocumentFragment();
+  if (missing.length) {
+    frag.append(el('p', '', `${missing.length} model inputs have no column, so every account gets a typical value for them (and the row says so). If your file has one of them under another name, choose it above:`));
+    const ul = el('ul', 'missing-list');
+    for (const f of missing) ul.append(el('li', '', targetLabel(f)));
+    frag.append(ul);
+  } else {
+    frag.append(el('p', '', 'Every model input was found in the file.'));
+  }
+  ui.mappingMissing.replaceChildren(frag);
+}
+
+/** The inspection the mapping table shows (null: not built for the current one). */
+let mappingRowsOf = null;
+
+/** Builds the mapping table's rows for the current inspection, unless they are built. */
+function renderMappingRows() {
+  const ins = inspection;
+  if (!ins || mappingRowsOf === ins) return;
+  mappingRowsOf = ins;
   const groups = new Map();
   for (const t of ins.targets) {
     const role = ['id', 'name', 'segment'].includes(t.role) ? 'Account' : t.role.charAt(0).toUpperCase() + t.role.slice(1);
@@ -710,17 +737,6 @@ function renderMapping() {
     return tr;
   });
   ui.mappingBody.replaceChildren(...rows);
-  const missing = ins.missing_features || [];
-  const frag = document.createDocumentFragment();
-  if (missing.length) {
-    frag.append(el('p', '', `${missing.length} model inputs have no column, so every account gets a typical value for them (and the row says so). If your file has one of them under another name, choose it above:`));
-    const ul = el('ul', 'missing-list');
-    for (const f of missing) ul.append(el('li', '', targetLabel(f)));
-    frag.append(ul);
-  } else {
-    frag.append(el('p', '', 'Every model input was found in the file.'));
-  }
-  ui.mappingMissing.replaceChildren(frag);
 }
 
 async function onMappingChange(header, target) {
@@ -1383,6 +1399,9 @@ function wireControls() {
   ui.asOf.addEventListener('change', () => scoreCurrent());
   ui.cancel.addEventListener('click', () => cancelRun());
 
+  ui.mappingDetails.addEventListener('toggle', () => {
+    if (ui.mappingDetails.open) renderMappingRows();
+  });
   ui.mappingBody.addEventListener('change', (e) => {
     const select = e.target.closest('select[data-header]');
     if (select) onMappingChange(select.dataset.header, select.value);

@@ -83,6 +83,15 @@ describe('churn-audit page', { timeout: 90_000 }, () => {
     assert.deepEqual(tiers, expected.summary.tiers.map((x) => [x.name, x.accounts]));
     for (const chart of ['histogram', 'drivers']) assert.equal(await page.locator(`[data-testid=${chart}] svg`).count(), 1, `${chart} chart missing`);
     assert.equal(await page.$eval('[data-testid=histogram] svg title', (n) => n.textContent.includes('Histogram')), true);
+
+    // The column table is built when it is opened (not while the file is read), and
+    // shows every column with the use the engine made of it.
+    assert.equal(await page.locator('[data-testid=map-select]').count(), 0, 'the closed column table was built');
+    await page.click('[data-testid=mapping-details] summary');
+    await page.waitForSelector('[data-testid=map-select]');
+    const choices = await page.$$eval('[data-testid=map-select]', (all) => all.map((s) => [s.dataset.header, s.value]));
+    assert.deepEqual(choices, expected.columns.map((c) => [c.header, c.feature || 'ignore']));
+    await page.click('[data-testid=mapping-details] summary');
   });
 
   test('sorting, tier and segment filters and search work on the whole list', async () => {
