@@ -1442,58 +1442,21 @@ impl Scored {
         w: &mut impl std::io::Write,
         threads: usize,
     ) -> std::io::Result<()> {
-        use std::sync::mpsc;
         let blocks = self.len().div_ceil(CSV_BLOCK_ROWS);
-        let threads = if cfg!(target_arch = "wasm32") {
-            1
-        } else {
-            threads.min(blocks)
-        };
-        if threads <= 1 {
+        if threads.min(blocks) <= 1 || cfg!(target_arch = "wasm32") {
             return self.write_csv(w);
         }
         w.write_all(csv_header().as_bytes())?;
-        std::thread::scope(|scope| {
-            // Thread t formats blocks t, t + threads, ...: the writer takes them round
-            // robin, so the file is in order, and hands each buffer back to be refilled.
-            let lanes: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (full_tx, full_rx) = mpsc::sync_channel::<String>(1);
-                    let (empty_tx, empty_rx) = mpsc::channel::<String>();
-                    for _ in 0..2 {
-                        let _ = empty_tx.send(String::new());
-                    }
-                    scope.spawn(move || {
-                        let mut buffers = RowBuffers::new(self);
-                        for b in (t..blocks).step_by(threads) {
-                            // Either channel closes only when the writer has stopped.
-                            let Ok(mut block) = empty_rx.recv() else {
-                                return;
-                            };
-                            block.clear();
-                            let start = b * CSV_BLOCK_ROWS;
-                            self.push_csv_rows(
-                                start..start + CSV_BLOCK_ROWS,
-                                &mut block,
-                                &mut buffers,
-                            );
-                            if full_tx.send(block).is_err() {
-                                return;
-                            }
-                        }
-                    });
-                    (full_rx, empty_tx)
-                })
-                .collect();
-            for (full_rx, empty_tx) in lanes.iter().cycle().take(blocks) {
-                let block = full_rx
-                    .recv()
-                    .map_err(|_| std::io::Error::other("a thread writing the CSV stopped"))?;
-                w.write_all(block.as_bytes())?;
-                let _ = empty_tx.send(block);
-            }
-            Ok(())
-        })
+        write_blocks(
+            blocks,
+            threads,
+            &|| RowBuffers::new(self),
+            &|buffers, b, block| {
+                let start = b * CSV_BLOCK_ROWS;
+                self.push_csv_rows(start..start + CSV_BLOCK_ROWS, block, buffers);
+            },
+            &mut |block| w.write_all(block.as_bytes()),
+        )
     }
 
     /// The portfolio's median value per feature ([`Portfolio::typical`]).
@@ -1502,21 +1465,57 @@ impl Scored {
     }
 
     /// Writes the JSON of [`Scored::to_result`] (the same bytes) a few rows at a time:
-    /// memory holds about a megabyte of text, never every row's [`ScoredRow`].
+    /// memory holds a few megabytes of text, never every row's [`ScoredRow`].
     pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        const FLUSH_BYTES: usize = 1 << 20;
+        self.write_json_threaded(out, 1)
+    }
+
+    /// [`Scored::write_json`] with the rows formatted on `threads` threads, in blocks
+    /// written in order: the same bytes.
+    pub fn write_json_threaded(
+        &self,
+        out: &mut impl std::io::Write,
+        threads: usize,
+    ) -> std::io::Result<()> {
         let mut result = self.result_without_rows();
         result.portfolio.typical = self.typical();
         let mut w = Writer::compact();
         let mut failed = Ok(());
         let mut rows = |w: &mut Writer| {
             w.begin_array();
+            failed = out.write_all(w.take().as_bytes());
             let lookups = self.lookups();
-            for row in (0..self.len()).filter_map(|r| self.row_with(r, &lookups)) {
-                row.write_json(w);
-                if w.pending() >= FLUSH_BYTES && failed.is_ok() {
-                    failed = out.write_all(w.take().as_bytes());
-                }
+            let items = w.items();
+            // Every block's rows start with a comma; the first block written drops it.
+            let mut first = true;
+            if failed.is_ok() {
+                failed = write_blocks(
+                    self.len().div_ceil(JSON_BLOCK_ROWS),
+                    threads,
+                    &|| (),
+                    &|(), b, block| {
+                        let mut w = items.items_in(std::mem::take(block));
+                        let start = b * JSON_BLOCK_ROWS;
+                        for r in start..self.len().min(start + JSON_BLOCK_ROWS) {
+                            if let Some(row) = self.row_with(r, &lookups) {
+                                row.write_json(&mut w);
+                            }
+                        }
+                        *block = w.finish();
+                    },
+                    &mut |block| {
+                        let text = if first {
+                            block.strip_prefix(',').unwrap_or(block)
+                        } else {
+                            block
+                        };
+                        first &= text.is_empty();
+                        out.write_all(text.as_bytes())
+                    },
+                );
+            }
+            if !first {
+                w.spliced();
             }
             w.end_array();
         };
@@ -1971,6 +1970,71 @@ const WARNING_SEPARATOR: &str = "; ";
 
 /// Rows per block of the scored CSV: a few megabytes of text, written in one go.
 const CSV_BLOCK_ROWS: usize = 16 * 1024;
+/// Rows of JSON formatted at a time (about 1.7 MB of text with reasons and warnings).
+const JSON_BLOCK_ROWS: usize = 4 * 1024;
+
+/// Formats `blocks` blocks of text, block `b` by `format(state, b, text)` appending to
+/// an empty `text`, and hands each to `write` in order. On `threads` threads: thread
+/// `t` (with its own `state()`) formats blocks `t`, `t + threads`, ..., and this thread
+/// takes them round robin and hands each buffer back to be refilled, so memory stays
+/// at two blocks per thread. In the wasm build, which has no threads, block by block.
+fn write_blocks<S>(
+    blocks: usize,
+    threads: usize,
+    state: &(dyn Fn() -> S + Sync),
+    format: &(dyn Fn(&mut S, usize, &mut String) + Sync),
+    write: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::sync::mpsc;
+    let threads = if cfg!(target_arch = "wasm32") {
+        1
+    } else {
+        threads.min(blocks)
+    };
+    if threads <= 1 {
+        let (mut state, mut block) = (state(), String::new());
+        for b in 0..blocks {
+            block.clear();
+            format(&mut state, b, &mut block);
+            write(&block)?;
+        }
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let lanes: Vec<_> = (0..threads)
+            .map(|t| {
+                let (full_tx, full_rx) = mpsc::sync_channel::<String>(1);
+                let (empty_tx, empty_rx) = mpsc::channel::<String>();
+                for _ in 0..2 {
+                    let _ = empty_tx.send(String::new());
+                }
+                scope.spawn(move || {
+                    let mut state = state();
+                    for b in (t..blocks).step_by(threads) {
+                        // Either channel closes only when the writer has stopped.
+                        let Ok(mut block) = empty_rx.recv() else {
+                            return;
+                        };
+                        block.clear();
+                        format(&mut state, b, &mut block);
+                        if full_tx.send(block).is_err() {
+                            return;
+                        }
+                    }
+                });
+                (full_rx, empty_tx)
+            })
+            .collect();
+        for (full_rx, empty_tx) in lanes.iter().cycle().take(blocks) {
+            let block = full_rx
+                .recv()
+                .map_err(|_| std::io::Error::other("a thread formatting the rows stopped"))?;
+            write(&block)?;
+            let _ = empty_tx.send(block);
+        }
+        Ok(())
+    })
+}
 
 /// What formatting a row of the scored CSV reuses from one row to the next.
 struct RowBuffers {

@@ -710,6 +710,35 @@ impl Writer {
         self.out.len()
     }
 
+    /// A pattern for writers of items of this writer's open array written apart (on
+    /// other threads, see [`Writer::items_in`]) and spliced into it in order.
+    pub fn items(&self) -> Writer {
+        Writer {
+            pretty: self.pretty,
+            depth: self.depth,
+            ..Writer::default()
+        }
+    }
+
+    /// A writer, into `buf` (cleared), of items that follow others in an array of
+    /// [`Writer::items`]' writer: each starts with its separator, so the first item
+    /// of the array drops its leading comma. After splicing, call [`Writer::spliced`].
+    pub fn items_in(&self, mut buf: String) -> Writer {
+        buf.clear();
+        Writer {
+            out: buf,
+            pretty: self.pretty,
+            depth: self.depth,
+            empty: false,
+            after_key: false,
+        }
+    }
+
+    /// Items written apart were spliced into the open array: it is no longer empty.
+    pub fn spliced(&mut self) {
+        self.empty = false;
+    }
+
     fn newline(&mut self) {
         self.out.push('\n');
         for _ in 0..self.depth {
@@ -794,6 +823,16 @@ impl Writer {
 
     fn push_str_literal(&mut self, s: &str) {
         self.out.push('"');
+        // Most strings need no escape: one pass without an early exit (which the compiler
+        // vectorises) finds out, and the string is copied whole.
+        let plain = s
+            .bytes()
+            .fold(true, |ok, b| ok & (b >= 0x20 && b != b'"' && b != b'\\'));
+        if plain {
+            self.out.push_str(s);
+            self.out.push('"');
+            return;
+        }
         let mut run = 0;
         for (i, b) in s.bytes().enumerate() {
             let escape = match b {

@@ -762,13 +762,79 @@ fn results_write_as_serde_json_writes_them() {
     assert!(explained > 1000, "{explained}");
 }
 
-/// The command line's JSON, written a few rows at a time, is `serde_json`'s text of the
-/// whole result.
+/// The command line's JSON, written a few rows at a time (on one thread or several), is
+/// `serde_json`'s text of the whole result.
 fn same_streamed(what: &str, scored: &churn_audit::audit::Scored) {
+    let whole = serde_json::to_string(&scored.to_result()).unwrap();
     let mut streamed = Vec::new();
     scored.write_json(&mut streamed).unwrap();
-    let whole = serde_json::to_string(&scored.to_result()).unwrap();
     assert!(String::from_utf8(streamed).unwrap() == whole, "{what}");
+    for threads in [2, 3] {
+        let mut streamed = Vec::new();
+        scored.write_json_threaded(&mut streamed, threads).unwrap();
+        let streamed = String::from_utf8(streamed).unwrap();
+        assert!(streamed == whole, "{what}, {threads} threads");
+    }
+}
+
+/// Items written apart in blocks, as the command line's threads write rows, and spliced
+/// in order, the first block's leading comma dropped, make the array serde writes,
+/// compact and pretty, with empty blocks anywhere and empty arrays.
+#[test]
+fn items_written_apart_splice_into_one_array() {
+    let mut rng = Rng(0x5eed_0a16);
+    for _ in 0..2_000 {
+        let items: Vec<Vec<u64>> = (0..rng.below(6))
+            .map(|_| (0..rng.below(3)).map(|_| rng.next() % 9).collect())
+            .collect();
+        for pretty in [false, true] {
+            let mut w = if pretty {
+                Writer::pretty()
+            } else {
+                Writer::compact()
+            };
+            w.begin_object();
+            w.key("items");
+            w.begin_array();
+            let pattern = w.items();
+            let mut text = w.take();
+            let (mut first, mut at) = (true, 0);
+            loop {
+                let n = rng.below(3).min(items.len() - at);
+                let mut block = pattern.items_in(String::from("left over"));
+                items[at..at + n]
+                    .iter()
+                    .for_each(|v| v.write_json(&mut block));
+                let block = block.finish();
+                let block = if first {
+                    block.strip_prefix(',').unwrap_or(&block)
+                } else {
+                    &block
+                };
+                first &= block.is_empty();
+                text.push_str(block);
+                at += n;
+                if at == items.len() && rng.below(2) == 0 {
+                    break;
+                }
+            }
+            if !first {
+                w.spliced();
+            }
+            w.end_array();
+            w.key("tail");
+            w.bool(true);
+            w.end_object();
+            text.push_str(&w.finish());
+            let v = json!({ "items": items, "tail": true });
+            let expected = if pretty {
+                serde_json::to_string_pretty(&v)
+            } else {
+                serde_json::to_string(&v)
+            };
+            assert_eq!(text, expected.unwrap(), "{items:?}");
+        }
+    }
 }
 
 #[test]

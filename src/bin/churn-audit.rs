@@ -221,14 +221,14 @@ fn score(opts: &Options) -> Result<()> {
     let out_name = opts.get("out").unwrap_or("stdout");
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+        // Formatting the rows is most of the work: every core takes a share.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
         if format == "json" {
             // Written as it is made: a million rows never sit in memory as objects.
-            scored.write_json(&mut w)?;
+            scored.write_json_threaded(&mut w, threads)?;
             w.write_all(b"\n")?;
         } else {
-            // Formatting the rows is most of the work: every core takes a share.
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            scored.write_csv_threaded(&mut w, threads.min(8))?;
+            scored.write_csv_threaded(&mut w, threads)?;
         }
         w.flush()
     };
