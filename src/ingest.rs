@@ -1999,14 +1999,9 @@ fn build_number(lexed: &Lexed<'_>, decimal: Option<u8>) -> std::result::Result<f
 pub fn parse_bool(cell: &str) -> std::result::Result<Option<bool>, &'static str> {
     const NOT_BOOL: &str = "is not yes/no";
     let t = trim(cell);
-    if is_missing(t) {
-        return Ok(None);
-    }
-    if t.len() > 12 {
-        return Err(NOT_BOOL);
-    }
     // An ASCII cell (nearly all) is lowered on the stack: `to_lowercase` allocates, once
-    // per yes/no cell of every row. For ASCII text both give the same letters.
+    // per yes/no cell of every row. For ASCII text both give the same letters. No word
+    // below is a missing token, so a word is taken before looking for one.
     let mut lowered = [0u8; 12];
     if let Some(ascii) = lowered.get_mut(..t.len()).filter(|_| t.is_ascii()) {
         ascii.copy_from_slice(t.as_bytes());
@@ -2016,8 +2011,15 @@ pub fn parse_bool(cell: &str) -> std::result::Result<Option<bool>, &'static str>
             | b"checked" | b"on" => Ok(Some(true)),
             b"no" | b"n" | b"false" | b"f" | b"0" | b"0.0" | b"nein" | b"non" | b"unchecked"
             | b"off" => Ok(Some(false)),
+            _ if is_missing(t) => Ok(None),
             _ => Err(NOT_BOOL),
         };
+    }
+    if is_missing(t) {
+        return Ok(None);
+    }
+    if t.len() > 12 {
+        return Err(NOT_BOOL);
     }
     match crate::case::lowercase(t).as_str() {
         "yes" | "y" | "true" | "t" | "1" | "1.0" | "x" | "ja" | "oui" | "sí" | "si" | "checked"
