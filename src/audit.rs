@@ -1485,7 +1485,7 @@ impl Scored {
             w.begin_array();
             failed = out.write_all(w.take().as_bytes());
             let lookups = self.lookups();
-            let items = w.items();
+            let items = w.items_in(String::new());
             // Every block's rows start with a comma; the first block written drops it.
             let mut first = true;
             if failed.is_ok() {

@@ -710,19 +710,10 @@ impl Writer {
         self.out.len()
     }
 
-    /// A pattern for writers of items of this writer's open array written apart (on
-    /// other threads, see [`Writer::items_in`]) and spliced into it in order.
-    pub fn items(&self) -> Writer {
-        Writer {
-            pretty: self.pretty,
-            depth: self.depth,
-            ..Writer::default()
-        }
-    }
-
-    /// A writer, into `buf` (cleared), of items that follow others in an array of
-    /// [`Writer::items`]' writer: each starts with its separator, so the first item
-    /// of the array drops its leading comma. After splicing, call [`Writer::spliced`].
+    /// A writer, into `buf` (cleared), of items of this writer's open array written
+    /// apart (on other threads, from one such writer made beforehand) and spliced into
+    /// it in order: each item starts with its separator, so the first item of the array
+    /// drops its leading comma. After splicing, call [`Writer::spliced`].
     pub fn items_in(&self, mut buf: String) -> Writer {
         buf.clear();
         Writer {

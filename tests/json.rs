@@ -796,7 +796,7 @@ fn items_written_apart_splice_into_one_array() {
             w.begin_object();
             w.key("items");
             w.begin_array();
-            let pattern = w.items();
+            let pattern = w.items_in(String::new());
             let mut text = w.take();
             let (mut first, mut at) = (true, 0);
             loop {
