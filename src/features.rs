@@ -595,7 +595,31 @@ impl Plan {
             .records
             .get(..table.head_records.min(table.records.len()))
             .unwrap_or(&[]);
-        let cells = |c: usize| head.iter().map(move |r| r.fields.get(c).unwrap_or(""));
+        // The head's cells are counted in one pass over its records for every column
+        // that needs a number style or a date order: a pass per column read the whole
+        // head's memory once per column.
+        let p = model.features.len();
+        let (mut numbers, mut dates) = (
+            vec![ingest::NumberVotes::default(); p],
+            vec![ingest::DateVotes::default(); p],
+        );
+        let counted: Vec<(usize, usize, bool)> = (0..p)
+            .filter_map(|f| match (sources[f]?, model.features[f].kind) {
+                (Source::Date(c, _), _) => Some((f, c, true)),
+                (Source::Direct(c), Kind::Numeric) => Some((f, c, false)),
+                _ => None,
+            })
+            .collect();
+        for record in head {
+            for &(f, c, date) in &counted {
+                let cell = record.fields.get(c).unwrap_or("");
+                match (date, numbers.get_mut(f), dates.get_mut(f)) {
+                    (false, Some(votes), _) => votes.add(cell),
+                    (true, _, Some(votes)) => votes.add(cell),
+                    _ => {}
+                }
+            }
+        }
         let day_first_hint = table.decimal_comma || table.delimiter == b';';
         let mut readers = Vec::new();
         for (f, spec) in model.features.iter().enumerate() {
@@ -603,15 +627,11 @@ impl Plan {
             let (column, reader) = match (source, spec.kind) {
                 (Source::Date(c, direction), _) => (
                     c,
-                    CellReader::Date(
-                        ingest::infer_date_order(cells(c), day_first_hint),
-                        direction,
-                    ),
+                    CellReader::Date(dates[f].order(day_first_hint), direction),
                 ),
-                (Source::Direct(c), Kind::Numeric) => (
-                    c,
-                    CellReader::Number(ingest::infer_number_style(cells(c), table.decimal_comma)),
-                ),
+                (Source::Direct(c), Kind::Numeric) => {
+                    (c, CellReader::Number(numbers[f].style(table.decimal_comma)))
+                }
                 (Source::Direct(c), Kind::Boolean) => (c, CellReader::Boolean),
                 (Source::Direct(c), Kind::Categorical) => (c, CellReader::Categorical),
             };
@@ -780,6 +800,40 @@ mod tests {
         assert_eq!(p.columns[2].how, Some(MatchKind::Alias));
         assert!(p.missing_features.is_empty());
         assert_eq!(p.rows[0].account_id, "A");
+    }
+
+    /// Each column gets its own number style and date order from its own cells, however
+    /// the columns around it are written (the head is counted in one pass).
+    #[test]
+    fn every_column_is_read_its_own_way() {
+        let m = crate::default_model().unwrap();
+        let t = table(
+            "account_id\tcontract_value\tusage_trend_pct\tlast_engagement_date\trenewal_date\n\
+             A\t1.234,50\t1,234.5\t25/12/2025\t12/25/2026\n\
+             B\t12,5\t2.25\t13/01/2026\t01/13/2027\n",
+        );
+        let plan = Plan::new(&t, &m, 0, "t.csv", &Mapping::new()).unwrap();
+        let reader = |name: &str| {
+            let f = m.features.iter().position(|f| f.name == name).unwrap();
+            let r = plan.readers.iter().find(|r| r.feature == f).unwrap();
+            format!("{:?}", r.reader)
+        };
+        let (comma, point) = ("decimal_comma: true", "decimal_comma: false");
+        assert!(reader("contract_value").contains(comma));
+        assert!(reader("usage_trend_pct").contains(point));
+        assert!(reader("days_since_last_engagement").contains("DayFirst"));
+        assert!(reader("days_to_renewal").contains("MonthFirst"));
+        let as_of = ingest::parse_iso_date("2026-01-31").unwrap();
+        let p = prepare(&t, &m, as_of, "t.csv").unwrap();
+        let value = |r: usize, name: &str| {
+            p.row(r)[m.features.iter().position(|f| f.name == name).unwrap()]
+        };
+        assert_eq!(value(0, "contract_value"), 1234.5);
+        assert_eq!(value(1, "contract_value"), 12.5);
+        assert_eq!(value(0, "usage_trend_pct"), 1234.5);
+        // 2025-12-25 to 2026-01-31; 2026-01-31 to 2027-01-13.
+        assert_eq!(value(0, "days_since_last_engagement"), 37.0);
+        assert_eq!(value(1, "days_to_renewal"), 347.0);
     }
 
     #[test]

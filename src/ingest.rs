@@ -1555,20 +1555,38 @@ pub fn infer_number_style<'a>(
     cells: impl IntoIterator<Item = &'a str>,
     file_hint: bool,
 ) -> NumberStyle {
-    let (mut comma, mut point) = (0usize, 0usize);
-    for cell in cells {
+    let mut votes = NumberVotes::default();
+    cells.into_iter().for_each(|cell| votes.add(cell));
+    votes.style(file_hint)
+}
+
+/// [`infer_number_style`]'s count, a cell at a time: a file's head is read once, row
+/// by row, for every column (a pass per column went through its memory once each).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NumberVotes {
+    comma: usize,
+    point: usize,
+}
+
+impl NumberVotes {
+    /// Counts one cell.
+    pub fn add(&mut self, cell: &str) {
         match number_evidence(cell) {
-            Some(true) => comma += 1,
-            Some(false) => point += 1,
+            Some(true) => self.comma += 1,
+            Some(false) => self.point += 1,
             None => {}
         }
     }
-    NumberStyle {
-        decimal_comma: match comma.cmp(&point) {
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Less => false,
-            std::cmp::Ordering::Equal => file_hint,
-        },
+
+    /// The style the cells counted say; `file_hint` on a tie.
+    pub fn style(self, file_hint: bool) -> NumberStyle {
+        NumberStyle {
+            decimal_comma: match self.comma.cmp(&self.point) {
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Less => false,
+                std::cmp::Ordering::Equal => file_hint,
+            },
+        }
     }
 }
 
@@ -2059,30 +2077,49 @@ pub fn infer_date_order<'a>(
     cells: impl IntoIterator<Item = &'a str>,
     day_first_hint: bool,
 ) -> DateOrder {
-    let (mut day_votes, mut month_votes, mut dots, mut others) = (0usize, 0usize, 0usize, 0usize);
-    for cell in cells {
+    let mut votes = DateVotes::default();
+    cells.into_iter().for_each(|cell| votes.add(cell));
+    votes.order(day_first_hint)
+}
+
+/// [`infer_date_order`]'s count, a cell at a time (see [`NumberVotes`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DateVotes {
+    day: usize,
+    month: usize,
+    dots: usize,
+    others: usize,
+}
+
+impl DateVotes {
+    /// Counts one cell.
+    pub fn add(&mut self, cell: &str) {
         let s = trim(cell);
         if is_missing(s) {
-            continue;
+            return;
         }
         if let Some(DateShape::Numeric { a, b, sep, .. }) = lex_date(s) {
-            day_votes += usize::from(a > 12);
-            month_votes += usize::from(b > 12);
+            self.day += usize::from(a > 12);
+            self.month += usize::from(b > 12);
             if sep == b'.' {
-                dots += 1;
+                self.dots += 1;
             } else {
-                others += 1;
+                self.others += 1;
             }
         }
     }
-    if day_votes > month_votes {
-        DateOrder::DayFirst
-    } else if month_votes > day_votes {
-        DateOrder::MonthFirst
-    } else if dots > others || day_first_hint {
-        DateOrder::DayFirst
-    } else {
-        DateOrder::MonthFirst
+
+    /// The order the cells counted say; `day_first_hint` when they do not decide.
+    pub fn order(self, day_first_hint: bool) -> DateOrder {
+        if self.day > self.month {
+            DateOrder::DayFirst
+        } else if self.month > self.day {
+            DateOrder::MonthFirst
+        } else if self.dots > self.others || day_first_hint {
+            DateOrder::DayFirst
+        } else {
+            DateOrder::MonthFirst
+        }
     }
 }
 
