@@ -613,10 +613,10 @@ impl Plan {
         for record in head {
             for &(f, c, date) in &counted {
                 let cell = record.fields.get(c).unwrap_or("");
-                match (date, numbers.get_mut(f), dates.get_mut(f)) {
-                    (false, Some(votes), _) => votes.add(cell),
-                    (true, _, Some(votes)) => votes.add(cell),
-                    _ => {}
+                if date {
+                    dates[f].add(cell);
+                } else {
+                    numbers[f].add(cell);
                 }
             }
         }
