@@ -190,6 +190,8 @@ pub struct Scorer {
     memo: Memo,
     /// Set with the plan, once the head is read.
     lookups: Lookups,
+    /// The values of cells read so far, by their texts (set with the plan).
+    read_memo: features::ReadMemo,
     /// The file's size in bytes, when known ([`Scorer::expect_bytes`]).
     expected_bytes: Option<u64>,
     /// A scorer of a later part of the file ([`Scorer::part`]): the head's records
@@ -443,6 +445,7 @@ impl Scorer {
             score: model.score(&[]),
             memo: model.memo(),
             lookups: Lookups::new(&model, &[]),
+            read_memo: features::ReadMemo::default(),
             scored: Scored::empty(model, file, as_of),
             mapping,
             digest: Some(FileHash::new()),
@@ -799,6 +802,7 @@ impl Scorer {
                 s.reserve(rows, plan.n_features)
                     .map_err(|_| too_large_estimate(&s.file, rows))?;
             }
+            self.read_memo = plan.read_memo();
             self.plan = Some(plan);
             let head_records = if self.is_part { &[][..] } else { &head.records };
             let mut cells = ingest::Cells::default();
@@ -853,7 +857,15 @@ impl Scorer {
         let start = s.values.len();
         s.values.resize(start + p, f64::NAN);
         let mut warnings = record_warnings;
-        let text = plan.read(model, fields, line, &mut s.values[start..], &mut warnings);
+        let values = &mut s.values[start..];
+        let text = plan.read(
+            model,
+            fields,
+            line,
+            values,
+            &mut warnings,
+            &mut self.read_memo,
+        );
         let values = &s.values[start..];
         model.score_memo(values, &mut self.score, &self.memo);
         let score = &self.score;

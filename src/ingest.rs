@@ -1262,6 +1262,18 @@ pub struct Cells<'a> {
 /// Marks a span of [`Cells::quoted`] (text is never that long).
 const QUOTED: usize = 1 << (usize::BITS - 1);
 
+/// A cell of at most 16 bytes as two words and its length (see [`Cells::key`]): equal
+/// keys are equal texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CellKey {
+    /// The cell's first 8 bytes, little-endian, zeros past its end.
+    pub low: u64,
+    /// Its bytes 8 to 15, likewise.
+    pub high: u64,
+    /// Its length in bytes.
+    pub len: u32,
+}
+
 impl<'a> Cells<'a> {
     /// No cells, over `text`.
     pub fn new(text: &'a str) -> Self {
@@ -1318,6 +1330,41 @@ impl<'a> Cells<'a> {
     #[inline]
     pub fn cell(&self, c: usize) -> &str {
         self.get(c).unwrap_or("")
+    }
+
+    /// The cell in column `c` as a look-up key ([`CellKey`]); `None` for a cell longer
+    /// than 16 bytes, a quoted cell or a column the record does not have.
+    #[inline]
+    pub fn key(&self, c: usize) -> Option<CellKey> {
+        let &(start, end) = self.spans.get(c)?;
+        if start & QUOTED != 0 {
+            return None;
+        }
+        let len = end.checked_sub(start).filter(|&n| n <= 16)?;
+        let bytes = self.text.as_bytes();
+        // Two loads when 16 bytes follow the cell's start in the text (nearly always),
+        // the bytes past its end then masked off.
+        let words = match bytes.get(start..start + 16) {
+            Some(w) => <[u8; 16]>::try_from(w).ok()?,
+            None => {
+                let mut w = [0; 16];
+                w.get_mut(..len)?.copy_from_slice(bytes.get(start..end)?);
+                w
+            }
+        };
+        let mask = |n: usize| {
+            if n >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * n)) - 1
+            }
+        };
+        let (low, high) = words.split_at(8);
+        Some(CellKey {
+            low: u64::from_le_bytes(low.try_into().ok()?) & mask(len),
+            high: u64::from_le_bytes(high.try_into().ok()?) & mask(len.saturating_sub(8)),
+            len: len as u32,
+        })
     }
 
     /// How many cells the record has.
@@ -2524,6 +2571,58 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two cells have the same key exactly when they have the same text, wherever they
+    /// are in the record (the last cells are read near the text's end, the others with
+    /// the bytes after them masked off); long and quoted cells have none.
+    #[test]
+    fn cell_keys_are_equal_exactly_for_equal_texts() {
+        let texts = [
+            "",
+            "a",
+            "a\0",
+            "\0",
+            "0",
+            "00",
+            "1",
+            "10",
+            "2026-05-04",
+            "2026-05-14",
+            "2026-05-0",
+            "12345678",
+            "123456789",
+            "1234567890123456",
+            "1234567890123457",
+            "é",
+            "ü1",
+            "-2.5",
+        ];
+        // Every text at the start, in the middle and as the last cell of a record.
+        let line = |a: &str, b: &str| format!("{a},x,{b},yyyyyyyyyyyyyyyyyy,{a}\n");
+        let mut keys = Vec::new();
+        for (i, a) in texts.iter().enumerate() {
+            let text = line(a, texts[(i + 7) % texts.len()]);
+            let mut splitter = Splitter::new(&text, Some(b','), 1);
+            let mut cells = Cells::new(&text);
+            assert!(splitter.next_record(&mut cells).is_some());
+            let (first, last) = (cells.key(0).unwrap(), cells.key(4).unwrap());
+            assert_eq!(first, last, "{a:?}");
+            assert_eq!(cells.key(3), None, "longer than 16 bytes");
+            assert_eq!(cells.key(5), None, "no such column");
+            keys.push((a, first));
+            keys.push((&texts[(i + 7) % texts.len()], cells.key(2).unwrap()));
+        }
+        for (a, ka) in &keys {
+            for (b, kb) in &keys {
+                assert_eq!(ka == kb, a == b, "{a:?} {b:?}");
+            }
+        }
+        let text = "\"1\",1\n";
+        let mut splitter = Splitter::new(text, Some(b','), 1);
+        let mut cells = Cells::new(text);
+        assert!(splitter.next_record(&mut cells).is_some());
+        assert_eq!((cells.key(0), cells.key(1).map(|k| k.len)), (None, Some(1)));
+    }
 
     #[test]
     fn a_record_keeps_its_cells_in_one_text() {
