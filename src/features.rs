@@ -535,39 +535,51 @@ pub struct ReadMemo {
 }
 
 /// One reader's table: direct-mapped, each text in the slot its hash picks, replacing
-/// the one there.
+/// the one there. It starts large; after the trial it is cut to a few slots per text
+/// seen, so that the tables of every column stay in the processor's nearest cache.
 #[derive(Debug, Clone)]
 struct ColumnMemo {
     slots: Vec<MemoSlot>,
+    /// 64 - log2 of the number of slots.
+    shift: u32,
     /// Look-ups so far and how many found their text, until the trial ends.
     looked: u32,
     found: u32,
 }
 
-/// A text and its value (NaN: missing); an unused slot has a length no key has.
+/// A text and its value (NaN: missing).
 #[derive(Debug, Clone, Copy)]
 struct MemoSlot {
     key: ingest::CellKey,
     value: f64,
 }
 
-/// log2 of the slots per column: 512 slots of 32 bytes, about 300 KB for 19 columns.
-const MEMO_SLOT_BITS: u32 = 9;
+/// An unused slot: no key has a length of 255.
+const UNUSED: MemoSlot = MemoSlot {
+    key: ingest::CellKey {
+        low: 0,
+        high: u64::MAX,
+    },
+    value: f64::NAN,
+};
+
+/// log2 of the slots per column during the trial, and at least and at most after it.
+const MEMO_TRIAL_BITS: u32 = 10;
+const MEMO_MIN_BITS: u32 = 5;
+const MEMO_MAX_BITS: u32 = 10;
 /// Look-ups in a column's trial; fewer than half of them found, and the column is read
 /// without its table from then on.
 const MEMO_TRIAL: u32 = 4096;
 
 impl ColumnMemo {
     fn new() -> ColumnMemo {
-        let unused = MemoSlot {
-            key: ingest::CellKey {
-                len: u32::MAX,
-                ..Default::default()
-            },
-            value: f64::NAN,
-        };
+        ColumnMemo::sized(MEMO_TRIAL_BITS)
+    }
+
+    fn sized(bits: u32) -> ColumnMemo {
         ColumnMemo {
-            slots: vec![unused; 1 << MEMO_SLOT_BITS],
+            slots: vec![UNUSED; 1 << bits],
+            shift: 64 - bits,
             looked: 0,
             found: 0,
         }
@@ -575,31 +587,50 @@ impl ColumnMemo {
 
     /// The slot `key` belongs in.
     #[inline]
-    fn slot(key: ingest::CellKey) -> usize {
-        let mixed = (key.low ^ key.high.rotate_left(29) ^ u64::from(key.len))
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (mixed >> (64 - MEMO_SLOT_BITS)) as usize
+    fn slot(&self, key: ingest::CellKey) -> usize {
+        let mixed = (key.low ^ key.high.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> self.shift) as usize
     }
 
     /// The value remembered for `key`, if any.
     #[inline]
     fn get(&mut self, key: ingest::CellKey) -> Option<f64> {
-        let slot = self.slots.get(Self::slot(key))?;
+        let slot = self.slots.get(self.slot(key))?;
         let value = (slot.key == key).then_some(slot.value);
         if self.looked < MEMO_TRIAL {
             self.looked += 1;
             self.found += u32::from(value.is_some());
-            if self.looked == MEMO_TRIAL && self.found < MEMO_TRIAL / 2 {
-                self.slots = Vec::new();
+            if self.looked == MEMO_TRIAL {
+                self.end_trial();
             }
         }
         value
     }
 
+    /// Drops the table when too few texts repeated, else cuts it to 4 slots per text
+    /// seen (those seen are forgotten: they come back).
+    fn end_trial(&mut self) {
+        if self.found < MEMO_TRIAL / 2 {
+            self.slots = Vec::new();
+            return;
+        }
+        let seen = self.slots.iter().filter(|s| s.key != UNUSED.key).count();
+        let bits = (seen * 4).next_power_of_two().trailing_zeros();
+        let bits = bits.clamp(MEMO_MIN_BITS, MEMO_MAX_BITS);
+        if 1 << bits < self.slots.len() {
+            *self = ColumnMemo {
+                looked: self.looked,
+                found: self.found,
+                ..ColumnMemo::sized(bits)
+            };
+        }
+    }
+
     /// Remembers `value` for `key`.
     #[inline]
     fn put(&mut self, key: ingest::CellKey, value: f64) {
-        if let Some(slot) = self.slots.get_mut(Self::slot(key)) {
+        let slot = self.slot(key);
+        if let Some(slot) = self.slots.get_mut(slot) {
             *slot = MemoSlot { key, value };
         }
     }
@@ -1018,6 +1049,14 @@ mod tests {
             memo.columns.iter().filter(|c| c.slots.is_empty()).count(),
             1
         );
+        // A column of three texts keeps the fewest slots, one of dates more.
+        let slots = |name: &str| {
+            let f = m.feature_index(name).unwrap();
+            let i = plan.readers.iter().position(|r| r.feature == f).unwrap();
+            memo.columns[i].slots.len()
+        };
+        assert_eq!(slots("is_reference"), 1 << MEMO_MIN_BITS);
+        assert_eq!(slots("days_since_last_engagement"), 128);
     }
 
     #[test]

@@ -1262,16 +1262,26 @@ pub struct Cells<'a> {
 /// Marks a span of [`Cells::quoted`] (text is never that long).
 const QUOTED: usize = 1 << (usize::BITS - 1);
 
-/// A cell of at most 16 bytes as two words and its length (see [`Cells::key`]): equal
-/// keys are equal texts.
+/// A cell of at most 15 bytes as two words (see [`Cells::key`]): equal keys are equal
+/// texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CellKey {
     /// The cell's first 8 bytes, little-endian, zeros past its end.
     pub low: u64,
-    /// Its bytes 8 to 15, likewise.
+    /// Its bytes 8 to 14, likewise, and its length in the top byte.
     pub high: u64,
-    /// Its length in bytes.
-    pub len: u32,
+}
+
+impl CellKey {
+    /// The length of the cell.
+    pub fn len(&self) -> usize {
+        (self.high >> 56) as usize
+    }
+
+    /// True for an empty cell.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl<'a> Cells<'a> {
@@ -1333,14 +1343,14 @@ impl<'a> Cells<'a> {
     }
 
     /// The cell in column `c` as a look-up key ([`CellKey`]); `None` for a cell longer
-    /// than 16 bytes, a quoted cell or a column the record does not have.
+    /// than 15 bytes, a quoted cell or a column the record does not have.
     #[inline]
     pub fn key(&self, c: usize) -> Option<CellKey> {
         let &(start, end) = self.spans.get(c)?;
         if start & QUOTED != 0 {
             return None;
         }
-        let len = end.checked_sub(start).filter(|&n| n <= 16)?;
+        let len = end.checked_sub(start).filter(|&n| n < 16)?;
         let bytes = self.text.as_bytes();
         // Two loads when 16 bytes follow the cell's start in the text (nearly always),
         // the bytes past its end then masked off.
@@ -1360,10 +1370,10 @@ impl<'a> Cells<'a> {
             }
         };
         let (low, high) = words.split_at(8);
+        let high = u64::from_le_bytes(high.try_into().ok()?) & mask(len.saturating_sub(8));
         Some(CellKey {
             low: u64::from_le_bytes(low.try_into().ok()?) & mask(len),
-            high: u64::from_le_bytes(high.try_into().ok()?) & mask(len.saturating_sub(8)),
-            len: len as u32,
+            high: high | (len as u64) << 56,
         })
     }
 
@@ -2591,14 +2601,14 @@ mod tests {
             "2026-05-0",
             "12345678",
             "123456789",
-            "1234567890123456",
-            "1234567890123457",
+            "123456789012345",
+            "123456789012346",
             "é",
             "ü1",
             "-2.5",
         ];
         // Every text at the start, in the middle and as the last cell of a record.
-        let line = |a: &str, b: &str| format!("{a},x,{b},yyyyyyyyyyyyyyyyyy,{a}\n");
+        let line = |a: &str, b: &str| format!("{a},x,{b},yyyyyyyyyyyyyyyy,{a}\n");
         let mut keys = Vec::new();
         for (i, a) in texts.iter().enumerate() {
             let text = line(a, texts[(i + 7) % texts.len()]);
@@ -2607,7 +2617,7 @@ mod tests {
             assert!(splitter.next_record(&mut cells).is_some());
             let (first, last) = (cells.key(0).unwrap(), cells.key(4).unwrap());
             assert_eq!(first, last, "{a:?}");
-            assert_eq!(cells.key(3), None, "longer than 16 bytes");
+            assert_eq!(cells.key(3), None, "longer than 15 bytes");
             assert_eq!(cells.key(5), None, "no such column");
             keys.push((a, first));
             keys.push((&texts[(i + 7) % texts.len()], cells.key(2).unwrap()));
@@ -2621,7 +2631,10 @@ mod tests {
         let mut splitter = Splitter::new(text, Some(b','), 1);
         let mut cells = Cells::new(text);
         assert!(splitter.next_record(&mut cells).is_some());
-        assert_eq!((cells.key(0), cells.key(1).map(|k| k.len)), (None, Some(1)));
+        assert_eq!(
+            (cells.key(0), cells.key(1).map(|k| k.len())),
+            (None, Some(1))
+        );
     }
 
     #[test]
