@@ -532,6 +532,8 @@ struct FeatureReader {
 #[derive(Debug, Clone, Default)]
 pub struct ReadMemo {
     columns: Vec<ColumnMemo>,
+    /// Records read, until the trial ends.
+    records: u32,
 }
 
 /// One reader's table: direct-mapped, each text in the slot its hash picks, replacing
@@ -542,9 +544,8 @@ struct ColumnMemo {
     slots: Vec<MemoSlot>,
     /// 64 - log2 of the number of slots.
     shift: u32,
-    /// Look-ups so far and how many found their text, until the trial ends.
-    looked: u32,
-    found: u32,
+    /// Cells not found (no key, or not in the table) during the trial.
+    missed: u32,
 }
 
 /// A text and its value (NaN: missing).
@@ -567,8 +568,8 @@ const UNUSED: MemoSlot = MemoSlot {
 const MEMO_TRIAL_BITS: u32 = 10;
 const MEMO_MIN_BITS: u32 = 5;
 const MEMO_MAX_BITS: u32 = 10;
-/// Look-ups in a column's trial; fewer than half of them found, and the column is read
-/// without its table from then on.
+/// Records in the trial; a column that found fewer than half of its cells in its table
+/// is read without it from then on.
 const MEMO_TRIAL: u32 = 4096;
 
 impl ColumnMemo {
@@ -580,8 +581,7 @@ impl ColumnMemo {
         ColumnMemo {
             slots: vec![UNUSED; 1 << bits],
             shift: 64 - bits,
-            looked: 0,
-            found: 0,
+            missed: 0,
         }
     }
 
@@ -594,23 +594,15 @@ impl ColumnMemo {
 
     /// The value remembered for `key`, if any.
     #[inline]
-    fn get(&mut self, key: ingest::CellKey) -> Option<f64> {
+    fn get(&self, key: ingest::CellKey) -> Option<f64> {
         let slot = self.slots.get(self.slot(key))?;
-        let value = (slot.key == key).then_some(slot.value);
-        if self.looked < MEMO_TRIAL {
-            self.looked += 1;
-            self.found += u32::from(value.is_some());
-            if self.looked == MEMO_TRIAL {
-                self.end_trial();
-            }
-        }
-        value
+        (slot.key == key).then_some(slot.value)
     }
 
     /// Drops the table when too few texts repeated, else cuts it to 4 slots per text
     /// seen (those seen are forgotten: they come back).
     fn end_trial(&mut self) {
-        if self.found < MEMO_TRIAL / 2 {
+        if self.missed > MEMO_TRIAL / 2 {
             self.slots = Vec::new();
             return;
         }
@@ -619,8 +611,7 @@ impl ColumnMemo {
         let bits = bits.clamp(MEMO_MIN_BITS, MEMO_MAX_BITS);
         if 1 << bits < self.slots.len() {
             *self = ColumnMemo {
-                looked: self.looked,
-                found: self.found,
+                missed: self.missed,
                 ..ColumnMemo::sized(bits)
             };
         }
@@ -779,6 +770,7 @@ impl Plan {
     pub fn read_memo(&self) -> ReadMemo {
         ReadMemo {
             columns: self.readers.iter().map(|_| ColumnMemo::new()).collect(),
+            records: 0,
         }
     }
 
@@ -796,15 +788,22 @@ impl Plan {
     ) -> RowText<'a> {
         let cell = |c: usize| fields.cell(c);
         out.iter_mut().for_each(|v| *v = f64::NAN);
+        let trial = memo.records < MEMO_TRIAL;
+        if trial {
+            memo.records += 1;
+        }
         for (i, r) in self.readers.iter().enumerate() {
             let mut memo = memo.columns.get_mut(i).filter(|m| !m.slots.is_empty());
             let key = memo.as_ref().and_then(|_| fields.key(r.column));
-            if let (Some(m), Some(k)) = (memo.as_mut(), key) {
-                if let Some(x) = m.get(k) {
+            if let Some(m) = memo.as_mut() {
+                if let Some(x) = key.and_then(|k| m.get(k)) {
                     if let Some(slot) = out.get_mut(r.feature).filter(|_| !x.is_nan()) {
                         *slot = x;
                     }
                     continue;
+                }
+                if trial {
+                    m.missed += 1;
                 }
             }
             let text = cell(r.column);
@@ -837,6 +836,9 @@ impl Plan {
                 Ok(None) => {}
                 Err(why) => warnings.push(cell_warning(line, &r.header, text, why, &r.action)),
             }
+        }
+        if trial && memo.records == MEMO_TRIAL {
+            memo.columns.iter_mut().for_each(ColumnMemo::end_trial);
         }
         // `ingest::trim` is `str::trim` with a shortcut for cells with nothing to trim.
         let text = RowText {
@@ -1035,8 +1037,8 @@ mod tests {
             assert_eq!(wa, wb);
         }
         // The memo was used, and the amounts' column left it.
-        let found: u32 = memo.columns.iter().map(|c| c.found).sum();
-        assert!(found > 15_000, "{found}");
+        let missed: u32 = memo.columns.iter().map(|c| c.missed).sum();
+        assert!(missed < 6 * MEMO_TRIAL / 2, "{missed}");
         let amounts = m.feature_index("contract_value").unwrap();
         let (i, _) = plan
             .readers

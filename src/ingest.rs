@@ -1262,6 +1262,27 @@ pub struct Cells<'a> {
 /// Marks a span of [`Cells::quoted`] (text is never that long).
 const QUOTED: usize = 1 << (usize::BITS - 1);
 
+/// Per cell length below 16, the masks that keep a key's bytes of the cell: a look-up,
+/// where computing them takes branches.
+const KEY_MASKS: [(u64, u64); 16] = {
+    let mut masks = [(0, 0); 16];
+    let mut n = 0;
+    while n < 16 {
+        masks[n] = (keep_bytes(n), keep_bytes(n.saturating_sub(8)));
+        n += 1;
+    }
+    masks
+};
+
+/// A mask of a word's first `n` bytes (all of them from 8 on).
+const fn keep_bytes(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1 << (8 * n)) - 1
+    }
+}
+
 /// A cell of at most 15 bytes as two words (see [`Cells::key`]): equal keys are equal
 /// texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1362,18 +1383,11 @@ impl<'a> Cells<'a> {
                 w
             }
         };
-        let mask = |n: usize| {
-            if n >= 8 {
-                u64::MAX
-            } else {
-                (1u64 << (8 * n)) - 1
-            }
-        };
         let (low, high) = words.split_at(8);
-        let high = u64::from_le_bytes(high.try_into().ok()?) & mask(len.saturating_sub(8));
+        let word = |w: &[u8]| w.try_into().ok().map(u64::from_le_bytes);
         Some(CellKey {
-            low: u64::from_le_bytes(low.try_into().ok()?) & mask(len),
-            high: high | (len as u64) << 56,
+            low: word(low)? & KEY_MASKS.get(len)?.0,
+            high: word(high)? & KEY_MASKS.get(len)?.1 | (len as u64) << 56,
         })
     }
 
