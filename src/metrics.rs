@@ -35,31 +35,20 @@ fn pow2(k: i32) -> f64 {
     f64::from_bits(((1023 + k) as u64) << 52)
 }
 
-/// `x as i128` for a finite `|x| < 2^125`, from the bits of `x`: the same truncation
-/// toward zero, inline rather than a call to the compiler's generic `__fixdfti`, which
-/// took a tenth of [`FixedSum::add`]'s time.
+/// `x as i128` for a finite `|x| < 2^125`: the same truncation toward zero, inline
+/// rather than a call to the compiler's generic `__fixdfti`. `|x|` is split into
+/// `high · 2^64 + low` in floating point, both exactly (scaling by a power of two and
+/// taking away whole multiples of 2^64 lose no bits), and each half is one conversion to
+/// a 64-bit integer: no 128-bit shift, which wasm32 (no 128-bit integers) makes a call,
+/// and no branch on the exponent.
 #[inline]
 fn truncate(x: f64) -> i128 {
-    let bits = x.to_bits();
-    let biased = ((bits >> 52) & 0x7FF) as i32;
-    // |x| = significand · 2^shift, exactly. Zero and subnormals (exponent field 0, so
-    // |x| < 1) get significand 0 and shift 0: the portfolio adds many zeros among other
-    // terms, and they take the usual path rather than a mispredicted branch.
-    let normal = biased != 0;
-    let significand = ((bits & ((1 << 52) - 1)) | (1 << 52)) * u64::from(normal);
-    let shift = (biased - 1075) * i32::from(normal);
-    // Shifted as two 64-bit halves: an `i128` shift is a call to the compiler's
-    // `__ashlti3` on wasm32, which has no 128-bit integers.
-    let magnitude = if shift >= 64 {
-        // |x| < 2^125 keeps the shift at most 72 and the result below 2^125.
-        i128::from(significand << (shift - 64)) << 64
-    } else if shift > 0 {
-        let (high, low) = (significand >> (64 - shift), significand << shift);
-        (i128::from(high) << 64) | i128::from(low)
-    } else {
-        i128::from(significand >> (-shift).min(63))
-    };
-    if bits >> 63 == 1 {
+    let m = x.abs();
+    let high = (m * pow2(-64)).trunc();
+    let low = m - high * pow2(64);
+    // `high` < 2^61 and 0 <= `low` < 2^64: both conversions are exact truncations.
+    let magnitude = (i128::from(high as u64) << 64) | i128::from(low as u64);
+    if x.is_sign_negative() {
         -magnitude
     } else {
         magnitude
