@@ -205,19 +205,18 @@ impl PortfolioBuilder {
         // it was, so every term is added, the others as 0: the sign of a contribution is
         // unpredictable, and a branch on it mispredicts about every other time.
         self.group_sum.iter_mut().for_each(|g| *g = 0.0);
-        for (f, &c) in score.contributions.iter().enumerate() {
+        // Per feature, side by side (a score has an entry for every feature of the
+        // model, as the builder has): no index is checked but the two looked up.
+        let sums = self.feature_added.iter_mut().zip(&mut self.feature_raised);
+        let terms = score.contributions.iter().zip(&score.tabled);
+        for (((&c, &slot), &g), (sum, raised)) in terms.zip(&self.group_of).zip(sums) {
             // Found in the memo while scoring (this builder's memo is the scorer's).
-            let slot = score.tabled.get(f).map_or(usize::MAX, |&k| k as usize);
-            if let Some(n) = self.tabled.get_mut(slot) {
+            if let Some(n) = self.tabled.get_mut(slot as usize) {
                 *n += 1;
-            } else if let (Some(sum), Some(raised)) = (
-                self.feature_added.get_mut(f),
-                self.feature_raised.get_mut(f),
-            ) {
+            } else {
                 sum.add(raising(c));
                 *raised += usize::from(c > 0.0);
             }
-            let g = self.group_of.get(f).copied().unwrap_or(0);
             if let Some(s) = self.group_sum.get_mut(g) {
                 *s += c;
             }
@@ -228,7 +227,7 @@ impl PortfolioBuilder {
             *raised += usize::from(s > 0.0);
         }
         if self.has_segment {
-            let name = Some(segment.trim())
+            let name = Some(crate::ingest::trim(segment))
                 .filter(|s| !s.is_empty())
                 .unwrap_or("(none)");
             // A list has a handful of segments: comparing a few names is quicker than
