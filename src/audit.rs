@@ -857,15 +857,8 @@ impl Scorer {
         let start = s.values.len();
         s.values.resize(start + p, f64::NAN);
         let mut warnings = record_warnings;
-        let values = &mut s.values[start..];
-        let text = plan.read(
-            model,
-            fields,
-            line,
-            values,
-            &mut warnings,
-            &mut self.read_memo,
-        );
+        let out = &mut s.values[start..];
+        let text = plan.read(model, fields, line, out, &mut warnings, &mut self.read_memo);
         let values = &s.values[start..];
         model.score_memo(values, &mut self.score, &self.memo);
         let score = &self.score;

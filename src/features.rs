@@ -564,8 +564,8 @@ const UNUSED: MemoSlot = MemoSlot {
     value: f64::NAN,
 };
 
-/// log2 of the slots per column during the trial, and at least and at most after it.
-const MEMO_TRIAL_BITS: u32 = 10;
+/// log2 of the slots per column: during the trial, the most; after it, at least the
+/// fewest.
 const MEMO_MIN_BITS: u32 = 5;
 const MEMO_MAX_BITS: u32 = 10;
 /// Records in the trial; a column that found fewer than half of its cells in its table
@@ -574,7 +574,7 @@ const MEMO_TRIAL: u32 = 4096;
 
 impl ColumnMemo {
     fn new() -> ColumnMemo {
-        ColumnMemo::sized(MEMO_TRIAL_BITS)
+        ColumnMemo::sized(MEMO_MAX_BITS)
     }
 
     fn sized(bits: u32) -> ColumnMemo {
@@ -793,9 +793,9 @@ impl Plan {
             memo.records += 1;
         }
         for (i, r) in self.readers.iter().enumerate() {
-            let mut memo = memo.columns.get_mut(i).filter(|m| !m.slots.is_empty());
-            let key = memo.as_ref().and_then(|_| fields.key(r.column));
-            if let Some(m) = memo.as_mut() {
+            let mut column = memo.columns.get_mut(i).filter(|m| !m.slots.is_empty());
+            let key = column.as_ref().and_then(|_| fields.key(r.column));
+            if let Some(m) = column.as_mut() {
                 if let Some(x) = key.and_then(|k| m.get(k)) {
                     if let Some(slot) = out.get_mut(r.feature).filter(|_| !x.is_nan()) {
                         *slot = x;
@@ -824,7 +824,7 @@ impl Plan {
                 }),
             };
             // Values are remembered, warnings not: each unreadable cell gets its own.
-            if let (Some(m), Some(k), Ok(v)) = (memo.as_mut(), key, &value) {
+            if let (Some(m), Some(k), Ok(v)) = (column.as_mut(), key, &value) {
                 m.put(k, v.unwrap_or(f64::NAN));
             }
             match value {
@@ -977,9 +977,9 @@ mod tests {
 
     /// Reading with the memo gives every cell the value and warning reading without it
     /// gives: repeated texts, dates a day apart in one month and numbers with 8 leading
-    /// zeros (their first 8 bytes equal),
-    /// unreadable and missing cells again and again, texts of 15 to 17 bytes, a column of
-    /// amounts that stops being looked up, and the last cells near the text's end.
+    /// zeros (their first 8 bytes equal), unreadable and missing cells again and again,
+    /// texts of 15 to 17 bytes, a column of amounts that stops being looked up, and the
+    /// last cells near the text's end.
     #[test]
     fn the_read_memo_gives_what_reading_gives() {
         let m = crate::default_model().unwrap();
