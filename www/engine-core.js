@@ -61,30 +61,36 @@ export async function* chunksOf(blob, from, to, size) {
   const reader = blob.slice(from, to).stream().getReader();
   const buffer = new Uint8Array(Math.min(size, to - from));
   let filled = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    // The stream's pieces are of any size: copied into the buffer, which is handed on
-    // whenever it is full.
-    for (let used = 0; used < value.length; ) {
-      const n = Math.min(value.length - used, buffer.length - filled);
-      buffer.set(value.subarray(used, used + n), filled);
-      filled += n;
-      used += n;
-      if (filled === buffer.length) {
-        yield buffer;
-        filled = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      // The stream's pieces are of any size: copied into the buffer, which is handed on
+      // whenever it is full.
+      for (let used = 0; used < value.length; ) {
+        const n = Math.min(value.length - used, buffer.length - filled);
+        buffer.set(value.subarray(used, used + n), filled);
+        filled += n;
+        used += n;
+        if (filled === buffer.length) {
+          yield buffer;
+          filled = 0;
+        }
       }
     }
+    if (filled > 0) yield buffer.subarray(0, filled);
+  } finally {
+    // A reader left early (a part read ahead for nothing) stops the browser's reading.
+    reader.cancel().catch(() => {});
   }
-  if (filled > 0) yield buffer.subarray(0, filled);
 }
 
 /**
  * Pushes bytes `from`..`to` of `blob` into `engine` chunk by chunk; `progress(bytesDone,
  * rows)` after each. `head`, the file's first bytes already read, is used for them.
+ * False when `stopped()` turned true between two chunks (the rest is not read).
  */
-async function stream(engine, blob, from, to, progress, head = null) {
+async function stream(engine, blob, from, to, progress, head = null, stopped = () => false) {
   let at = from;
   if (from === 0 && head) {
     const first = head.subarray(0, Math.min(head.length, to));
@@ -92,9 +98,11 @@ async function stream(engine, blob, from, to, progress, head = null) {
     progress(at - from, engine.push(first));
   }
   for await (const chunk of chunksOf(blob, at, to, CHUNK_BYTES)) {
+    if (stopped()) return false;
     at += chunk.length;
     progress(at - from, engine.push(chunk));
   }
+  return true;
 }
 
 /** Resolves after the tasks already queued (messages that arrived) have run. */
@@ -171,13 +179,15 @@ function partnerPart(caller, fields, onProgress) {
 /**
  * The first worker's share of a file, against 1 for each partner. The first worker
  * keeps every row, so it writes them to fresh memory (the partners hand theirs on and
- * reuse theirs), and it has scored the head's rows; a partner starts a little later (it
- * reads and plans the head itself, while the first worker inspects it). These about
- * cancel out: measured here on 1M rows, median of 8 alternating runs twice, 1.02 was
- * 4-6% sooner to the summary than 0.93 (and than 0.97). Which worker ends first varies
- * from run to run, by up to 0.3 s on a loaded machine. (Not exactly 1: the browser test
- * tests/e2e/parallel.test.mjs puts a quoted name at the two-worker cut and another at
- * the four-worker middle cut, which 1 would make the same place.)
+ * reuse theirs), and it has scored the head's rows; a partner starts about when the
+ * first worker does (it reads and plans the head itself while the first worker inspects
+ * it, then reads its part ahead). These about cancel out: measured here on 1M rows,
+ * median of 8 alternating runs twice, 1.02 was 4-6% sooner to the summary than 0.93
+ * (and than 0.97); with the part read ahead, 6 runs ended the two parts a median 8 ms
+ * apart. Which worker ends first varies from run to run, by up to 0.3 s on a loaded
+ * machine. (Not exactly 1: the browser test tests/e2e/parallel.test.mjs puts a quoted
+ * name at the two-worker cut and another at the four-worker middle cut, which 1 would
+ * make the same place.)
  */
 export const FIRST_SHARE = 1.02;
 
@@ -219,6 +229,11 @@ function scoreKey(m) {
  */
 function partKey(m) {
   return JSON.stringify([m.headId ?? null, scoreKey(m), String(m.model)]);
+}
+
+/** What a part read ahead must match to be used: `partKey`, and where the part is. */
+function aheadKey(m) {
+  return JSON.stringify([partKey(m), Number(m.start), Number(m.end)]);
 }
 
 /**
@@ -264,6 +279,67 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     if (prepared?.part) keepEngine(prepared.model, prepared.part);
     prepared = null;
   };
+  // In a partner: the part being read ahead of its 'scorePart' (see 'prepare'): `key`
+  // (`aheadKey`), `events` (its progress so far, until `emit` hands it on), `done`.
+  let ahead = null;
+  /**
+   * Reads the part `m` describes (a 'scorePart''s fields) with the prepared engine;
+   * `progress(bytes, size, rows, piece)` as it goes. The rest of the part as bytes (see
+   * 'scorePart'), or undefined when `stopped()` turned true before its end.
+   */
+  const readPart = async (m, progress, stopped = () => false) => {
+    const blob = m.blob;
+    const end = Math.min(Number(m.end ?? blob.size), blob.size);
+    const size = end - m.start;
+    // Planned while the file was inspected, or now when that was for other fields.
+    if (prepared?.key !== partKey(m)) await handlers.prepare({ ...m, start: undefined });
+    let part = prepared.part;
+    prepared = null;
+    if (!part) return null; // the file cannot be read in parts
+    const model = String(m.model);
+    try {
+      let handed = 0;
+      const whole = await stream(
+        part,
+        blob,
+        m.start,
+        end,
+        (bytes, rows) => {
+          const piece = rows - handed >= PIECE_ROWS ? part.take_piece() : undefined;
+          if (piece) handed = rows;
+          progress(bytes, size, rows, piece);
+        },
+        null,
+        stopped,
+      );
+      if (!whole) return undefined;
+      if (end < blob.size && !part.end_part()) return null;
+      return part.finish_part();
+    } catch (err) {
+      // Not kept: a trap may have left it broken.
+      part?.free();
+      part = null;
+      throw err;
+    } finally {
+      if (part) keepEngine(model, part);
+    }
+  };
+  /** Starts reading the part `m` describes ahead of its 'scorePart' (see `ahead`). */
+  const readAhead = (m) => {
+    const kept = { key: aheadKey(m), events: [], stop: false };
+    kept.emit = (...event) => kept.events.push(event);
+    kept.done = readPart(m, (...event) => kept.emit(...event), () => kept.stop).then(
+      (bytes) => ({ bytes }),
+      (error) => ({ error }),
+    );
+    return kept;
+  };
+  /** Stops a part read ahead (`kept`) and waits until its engine is free again. */
+  const stopAhead = async (kept) => {
+    if (!kept) return;
+    kept.stop = true;
+    await kept.done;
+  };
   const keepsView = new Set(['info', 'inspect', 'view', 'rows', 'explain', 'whatif', 'export', 'digest', 'prepare']);
   const handlers = {
     info: () => ({ model: plain(engine.model_info()), bundled }),
@@ -271,15 +347,22 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     inspect: async (m) => {
       const id = ++heads;
       const others = partners();
-      // A file big enough to be read in parts: the partners read and plan its head now,
-      // at the same time as this worker does, with the fields 'scorePart' will likely
-      // bring (if not, they plan again then).
-      if (others.length && readInParts(m.blob.size) && m.asOf) {
-        const fields = { blob: m.blob, name: String(m.name), asOf: String(m.asOf), mapping: m.mapping || null, model: engine.model_json() };
-        for (const partner of others) partner.call('prepare', { ...fields, headId: id }).catch(() => {});
-      }
       // Where the partners' parts would start, found while the head is read and inspected.
       const cuts = others.length ? cutPoints(m.blob, others.length + 1).catch(() => null) : null;
+      // A file big enough to be read in parts: once the cuts are known, the partners read
+      // and plan its head and start reading their parts, at the same time as this worker
+      // inspects the head, with the fields 'scorePart' will likely bring (if not, they
+      // stop and start again then).
+      if (others.length && readInParts(m.blob.size) && m.asOf) {
+        const fields = { blob: m.blob, name: String(m.name), asOf: String(m.asOf), mapping: m.mapping || null, model: engine.model_json(), headId: id };
+        cuts.then((found) => {
+          for (const [i, partner] of others.entries()) {
+            const start = found?.[i];
+            const part = start === undefined ? {} : { start, end: found[i + 1] ?? m.blob.size };
+            partner.call('prepare', { ...fields, ...part }).catch(() => {});
+          }
+        });
+      }
       const head = await bytesOf(m.blob, 0, HEAD_BYTES);
       lastHead = { id, bytes: head, cuts, key: null };
       let inspection;
@@ -366,37 +449,26 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     // In a partner worker: scores bytes `start`..`end` of the file with the first
     // worker's model, hands its rows on in pieces with the progress messages, and returns
     // the rest of the part as bytes (null when the file cannot be read in parts, or the
-    // part does not end at a record's end).
+    // part does not end at a record's end). A part read ahead for the same fields (see
+    // 'prepare') goes on where it is: what it read so far is handed on first.
     scorePart: async (m, progress) => {
-      const blob = m.blob;
-      const end = Math.min(Number(m.end ?? blob.size), blob.size);
-      const size = end - m.start;
-      // Planned while the file was inspected, or now when that was for other fields.
-      if (prepared?.key !== partKey(m)) await handlers.prepare(m);
-      let part = prepared.part;
-      prepared = null;
-      if (!part) return null; // the file cannot be read in parts
-      const model = String(m.model);
-      try {
-        let handed = 0;
-        await stream(part, blob, m.start, end, (bytes, rows) => {
-          const piece = rows - handed >= PIECE_ROWS ? part.take_piece() : undefined;
-          if (piece) handed = rows;
-          progress(bytes, size, rows, piece);
-        });
-        if (end < blob.size && !part.end_part()) return null;
-        return part.finish_part();
-      } catch (err) {
-        // Not kept: a trap may have left it broken.
-        part?.free();
-        part = null;
-        throw err;
-      } finally {
-        if (part) keepEngine(model, part);
+      const kept = ahead;
+      ahead = null;
+      if (kept?.key === aheadKey(m)) {
+        for (const event of kept.events) progress(...event);
+        kept.emit = progress;
+        const outcome = await kept.done;
+        if ('error' in outcome) throw outcome.error;
+        return outcome.bytes;
       }
+      await stopAhead(kept);
+      return readPart(m, progress);
     },
     // In a partner: reads (unless given) and plans the head of a file the first worker
     // is inspecting, for the 'scorePart' that follows with the same fields (see `partKey`).
+    // Given where the part starts and ends, it starts reading it too (~0.1 s before the
+    // first worker, which inspects the head meanwhile, can ask for it): the reading goes
+    // on after the reply, its progress kept for that 'scorePart'.
     prepare: async (m) => {
       dropPrepared();
       const head = m.head instanceof Uint8Array ? m.head : await bytesOf(m.blob, 0, HEAD_BYTES);
@@ -411,6 +483,7 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
       }
       if (!ok) keepEngine(model, part);
       prepared = { key: partKey(m), model, part: ok ? part : null };
+      if (ok && m.start !== undefined && !m.head) ahead = readAhead(m);
       return ok;
     },
     // The file's SHA-256 for the report, in a second pass after the summary is shown.
@@ -469,6 +542,13 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     const changes = !keepsView.has(msg.type);
     if (changes) lastView = null;
     try {
+      // A part read ahead stops for any other request (it reads into the prepared
+      // engine); 'scorePart' takes it over, or stops it, itself.
+      if (msg.type !== 'scorePart' && ahead) {
+        const kept = ahead;
+        ahead = null;
+        await stopAhead(kept);
+      }
       return await fn(msg, progress);
     } catch (err) {
       throw failed(err);
