@@ -334,8 +334,10 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     );
     return kept;
   };
-  /** Stops a part read ahead (`kept`) and waits until its engine is free again. */
-  const stopAhead = async (kept) => {
+  /** Stops the part read ahead, if any, and waits until its engine is free again. */
+  const stopAhead = async () => {
+    const kept = ahead;
+    ahead = null;
     if (!kept) return;
     kept.stop = true;
     await kept.done;
@@ -452,17 +454,14 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     // part does not end at a record's end). A part read ahead for the same fields (see
     // 'prepare') goes on where it is: what it read so far is handed on first.
     scorePart: async (m, progress) => {
-      const kept = ahead;
+      const kept = ahead; // read for these fields (any other was stopped before this)
       ahead = null;
-      if (kept?.key === aheadKey(m)) {
-        for (const event of kept.events) progress(...event);
-        kept.emit = progress;
-        const outcome = await kept.done;
-        if ('error' in outcome) throw outcome.error;
-        return outcome.bytes;
-      }
-      await stopAhead(kept);
-      return readPart(m, progress);
+      if (!kept) return readPart(m, progress);
+      for (const event of kept.events) progress(...event);
+      kept.emit = progress;
+      const outcome = await kept.done;
+      if ('error' in outcome) throw outcome.error;
+      return outcome.bytes;
     },
     // In a partner: reads (unless given) and plans the head of a file the first worker
     // is inspecting, for the 'scorePart' that follows with the same fields (see `partKey`).
@@ -483,7 +482,7 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
       }
       if (!ok) keepEngine(model, part);
       prepared = { key: partKey(m), model, part: ok ? part : null };
-      if (ok && m.start !== undefined && !m.head) ahead = readAhead(m);
+      if (ok && m.start !== undefined) ahead = readAhead(m);
       return ok;
     },
     // The file's SHA-256 for the report, in a second pass after the summary is shown.
@@ -542,13 +541,9 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     const changes = !keepsView.has(msg.type);
     if (changes) lastView = null;
     try {
-      // A part read ahead stops for any other request (it reads into the prepared
-      // engine); 'scorePart' takes it over, or stops it, itself.
-      if (msg.type !== 'scorePart' && ahead) {
-        const kept = ahead;
-        ahead = null;
-        await stopAhead(kept);
-      }
+      // A part read ahead stops for any request but the 'scorePart' it was read for,
+      // which takes it over (it reads into the prepared engine).
+      if (ahead && !(msg.type === 'scorePart' && ahead.key === aheadKey(msg))) await stopAhead();
       return await fn(msg, progress);
     } catch (err) {
       throw failed(err);

@@ -49,7 +49,7 @@ function servedBy(handle) {
   let queue = Promise.resolve();
   return {
     call(type, fields, onProgress = () => {}) {
-      const answer = queue.then(() => handle({ type, ...fields }, (done, total, rows, piece) => onProgress(done, total, rows, piece)));
+      const answer = queue.then(() => handle({ type, ...fields }, onProgress));
       queue = answer.catch(() => {});
       return answer;
     },
