@@ -812,6 +812,17 @@ impl Scorer {
                 cells.load(&record.fields);
                 self.add(&cells, record.line, record.warnings.clone())?;
             }
+            // The ids, names and segments of the whole file, at the head's length a row:
+            // left to double, the text would be copied whole near the end (tens of MB
+            // for a million rows, as the page joins the last rows of a partner).
+            let s = &mut self.scored;
+            if let (Some(total), false) = (self.expected_bytes, s.is_empty()) {
+                let rows = estimated_rows(total, head.records.len());
+                let per_row = s.text.len().div_ceil(s.len());
+                let more = rows.saturating_mul(per_row).saturating_sub(s.text.len());
+                // Only a hint: when memory is short the text grows as it comes.
+                let _ = s.text.try_reserve_exact(more);
+            }
         }
         let mut failed = None;
         let mut reader = std::mem::replace(&mut self.reader, ingest::Reader::new(""));
@@ -2640,6 +2651,37 @@ mod tests {
         );
         assert_eq!(estimated_rows(4 << 20, 1000), 1036);
         assert_eq!(estimated_rows(40 << 20, 1000), 10216);
+    }
+
+    #[test]
+    fn the_text_of_a_file_of_known_size_is_reserved_once_from_its_head() {
+        let m = tiny_model();
+        let mut text = String::from("id,days\n");
+        let mut i = 0;
+        // Two and a half heads: left to double, the text would grow after the head.
+        while text.len() < 5 * ingest::HEAD_BYTES / 2 {
+            text.push_str(&format!("account-{i:09},{}\n", i % 30));
+            i += 1;
+        }
+        let mut scorer = Scorer::new(m, "t.csv", 0, Mapping::new()).expect_bytes(text.len() as u64);
+        let mut capacities = Vec::new();
+        for chunk in text.as_bytes().chunks(1 << 20) {
+            scorer.push(chunk).unwrap();
+            if scorer.plan.is_some() {
+                capacities.push(scorer.scored.text.capacity());
+            }
+        }
+        let scored = scorer.finish().unwrap();
+        assert_eq!(scored.len(), i);
+        capacities.push(scored.text.capacity());
+        let used = scored.text.len();
+        assert!(
+            capacities.windows(2).all(|w| w[0] == w[1]),
+            "{capacities:?}"
+        );
+        assert!(capacities
+            .first()
+            .is_some_and(|&c| c >= used && c < used + used / 16));
     }
 
     #[test]
