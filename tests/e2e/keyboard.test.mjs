@@ -113,7 +113,13 @@ describe('churn-audit page, keyboard only', { timeout: 90_000 }, () => {
     }
 
     await page.keyboard.press('Escape');
-    await page.waitForFunction(() => !document.querySelector('dialog[data-testid=detail]').open, null, { timeout: 5000 });
+    // The dialog's 'close' event, where the page records it, comes a task after `open`
+    // turns false: waiting for `open` alone raced it.
+    await page.waitForFunction(
+      () => !document.querySelector('dialog[data-testid=detail]').open && document.body.dataset.detail === 'closed',
+      null,
+      { timeout: 5000 },
+    );
     assert.equal(await page.evaluate(() => document.body.dataset.detail), 'closed');
     const back = await focused(page);
     assert.equal(back.testid, 'open-detail', `after Escape focus is on ${describeFocus(back)}, not the account that opened the dialog`);
