@@ -103,8 +103,10 @@ pub fn score_in_parts<R: Read + Seek>(
             })
             .collect();
 
-        // This thread reads the first part, then hashes the whole file while the other
-        // parts finish (a part's bytes are hashed once, in order, whatever happens).
+        // This thread reads and hashes the first part; the rest of the file is hashed on
+        // a thread of its own while this one joins the parts, a copy of their columns
+        // that would otherwise leave the other core idle (1M rows: the hashing, ~30 ms,
+        // came before the joins, ~60 ms). Every byte is hashed once, in order.
         let mut r = open().map_err(io)?;
         let mut chunk = vec![0; CHUNK];
         let mut at = 0;
@@ -118,13 +120,19 @@ pub fn score_in_parts<R: Read + Seek>(
             first.push(&chunk[..n])?;
             at += n as u64;
         }
-        let mut open_end = bounds.len() > 1 && first.end_part()?;
-        while let Ok(n) = read_full(&mut r, &mut chunk) {
-            if n == 0 {
-                break;
+        let rest = at;
+        let hashing = scope.spawn(move || -> std::io::Result<FileHash> {
+            let mut r = open()?;
+            r.seek(SeekFrom::Start(rest))?;
+            let mut chunk = vec![0; CHUNK];
+            loop {
+                match read_full(&mut r, &mut chunk)? {
+                    0 => return Ok(hash),
+                    n => hash.update(&chunk[..n]),
+                }
             }
-            hash.update(&chunk[..n]);
-        }
+        });
+        let mut open_end = bounds.len() > 1 && first.end_part()?;
 
         for handle in threads {
             let part = handle.join().unwrap_or(Ok(None))?;
@@ -159,7 +167,10 @@ pub fn score_in_parts<R: Read + Seek>(
             }
         }
         let mut scored = first.finish()?;
-        scored.file_sha256 = hash.finish();
+        let hash = hashing
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the file's hashing stopped")));
+        scored.file_sha256 = hash.map_err(io)?.finish();
         Ok(scored)
     })
 }
