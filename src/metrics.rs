@@ -40,14 +40,16 @@ fn pow2(k: i32) -> f64 {
 /// `high · 2^64 + low` in floating point, both exactly (scaling by a power of two and
 /// taking away whole multiples of 2^64 lose no bits), and each half is one conversion to
 /// a 64-bit integer: no 128-bit shift, which wasm32 (no 128-bit integers) makes a call,
-/// and no branch on the exponent.
+/// and no branch on the exponent. The high half is truncated by its conversion, not by
+/// `f64::trunc`, a call into libm in the command line's x86-64 build.
 #[inline]
 fn truncate(x: f64) -> i128 {
     let m = x.abs();
-    let high = (m * pow2(-64)).trunc();
-    let low = m - high * pow2(64);
-    // `high` < 2^61 and 0 <= `low` < 2^64: both conversions are exact truncations.
-    let magnitude = (i128::from(high as u64) << 64) | i128::from(low as u64);
+    // Below 2^61, so the conversion is an exact truncation, and back to f64 exactly.
+    let high = (m * pow2(-64)) as u64;
+    // 0 <= `low` < 2^64: its conversion is an exact truncation too.
+    let low = m - high as f64 * pow2(64);
+    let magnitude = (i128::from(high) << 64) | i128::from(low as u64);
     if x.is_sign_negative() {
         -magnitude
     } else {

@@ -899,8 +899,9 @@ pub fn push_value(out: &mut String, x: f64) {
         crate::decimal::push_exp(out, x);
         return;
     }
-    if (x - x.round()).abs() < 1e-9 {
-        let n = x.round() as i64;
+    let whole = round_small(x);
+    if (x - whole).abs() < 1e-9 {
+        let n = whole as i64;
         if n < 0 {
             out.push('-');
         }
@@ -917,6 +918,18 @@ pub fn push_value(out: &mut String, x: f64) {
             .trim_end_matches('.')
             .len();
         out.truncate(start + kept);
+    }
+}
+
+/// `x.round()` (halves away from zero) for `|x| < 2^52`, where `x as i64` truncates
+/// exactly and `x - truncated` is exact; a zero may lose its sign. Not a call into libm,
+/// as `f64::round` is in both builds.
+fn round_small(x: f64) -> f64 {
+    let truncated = x as i64 as f64;
+    if (x - truncated).abs() >= 0.5 {
+        truncated + x.signum()
+    } else {
+        truncated
     }
 }
 
@@ -947,8 +960,12 @@ fn push_fixed(out: &mut String, x: f64, decimals: u32) {
     // `y` is within half an ulp (below 1e-8 under 1e8) of the exact |x| * scale, so
     // unless it is within 1e-6 of a half, both round to the same whole number; fmt
     // rounds the exact value, so it writes these digits too.
-    if y < 1e8 && (y - y.floor() - 0.5).abs() > 1e-6 {
-        let n = y.round() as u64;
+    // `y` is not negative: its conversion is its floor (no call to libm's `floor` and
+    // `round`, which the command line's x86-64 build makes for every reason's number).
+    let floor = y as u64;
+    let beyond = y - floor as f64;
+    if y < 1e8 && (beyond - 0.5).abs() > 1e-6 {
+        let n = floor + u64::from(beyond > 0.5);
         if x.is_sign_negative() {
             out.push('-');
         }
@@ -1951,6 +1968,38 @@ pub(crate) mod tests {
             1e-10,
         ] {
             assert_eq!(format_value(x), format_value_reference(x), "{x:e}");
+        }
+    }
+
+    #[test]
+    fn rounding_small_numbers_matches_the_standard_round() {
+        let mut rng = Rng(0x5eed_0007);
+        let limit = 2f64.powi(52);
+        let check = |x: f64| {
+            if x.is_nan() || x.abs() >= limit {
+                return; // outside its domain
+            }
+            // `==`: a zero's sign is allowed to differ.
+            assert!(round_small(x) == x.round(), "{x:e}");
+            assert!(round_small(-x) == (-x).round(), "{x:e}");
+        };
+        for _ in 0..300_000 {
+            check(rng.value());
+            let half = (rng.next() % (1 << 40)) as f64 + 0.5;
+            for x in [half, half.next_up(), half.next_down(), half / 1e6] {
+                check(x);
+            }
+        }
+        for x in [
+            0.0,
+            0.5,
+            0.49999999999999994,
+            1.5,
+            2.5,
+            limit - 0.5,
+            limit - 1.0,
+        ] {
+            check(x);
         }
     }
 
