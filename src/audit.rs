@@ -797,8 +797,11 @@ impl Scorer {
             s.missing_features = plan.missing_features.clone();
             s.has_segment = plan.has_segment;
             s.file_warnings = warnings;
-            if let Some(total) = self.expected_bytes {
-                let rows = estimated_rows(total, head.records.len());
+            // The file's rows, estimated from the head's when its size is known.
+            let expected_rows = self
+                .expected_bytes
+                .map(|total| estimated_rows(total, head.records.len()));
+            if let Some(rows) = expected_rows {
                 s.reserve(rows, plan.n_features)
                     .map_err(|_| too_large_estimate(&s.file, rows))?;
             }
@@ -816,8 +819,7 @@ impl Scorer {
             // left to double, the text would be copied whole near the end (tens of MB
             // for a million rows, as the page joins the last rows of a partner).
             let s = &mut self.scored;
-            if let (Some(total), false) = (self.expected_bytes, s.is_empty()) {
-                let rows = estimated_rows(total, head.records.len());
+            if let (Some(rows), false) = (expected_rows, s.is_empty()) {
                 let per_row = s.text.len().div_ceil(s.len());
                 let more = rows.saturating_mul(per_row).saturating_sub(s.text.len());
                 // Only a hint: when memory is short the text grows as it comes.
