@@ -206,6 +206,9 @@ pub struct Scorer {
     pieces_from: Option<(usize, usize, usize)>,
     /// A piece was refused: so is the part it belongs to.
     piece_refused: bool,
+    /// The rows of the parts joined after this scorer's own, kept apart from its columns
+    /// in file order ([`Scorer::join_apart`]): they follow every row in the columns.
+    apart: Vec<Scored>,
 }
 
 impl Part {
@@ -455,6 +458,7 @@ impl Scorer {
             rows_taken: 0,
             pieces_from: None,
             piece_refused: false,
+            apart: Vec::new(),
         }
     }
 
@@ -524,18 +528,50 @@ impl Scorer {
     /// part's bytes to this scorer instead. A joined part's bytes are not in this
     /// scorer's SHA-256: feed them to [`Scorer::hash`].
     pub fn join(&mut self, part: Part) -> Result<bool> {
-        if !self.reader.part_end_is_open() || self.plan.is_none() {
+        // Parts joined apart before this one go first.
+        self.fold_apart()?;
+        let Some(rows) = self.join_figures(part)? else {
             return Ok(false);
+        };
+        let first_row = self.scored.len();
+        self.scored
+            .append(rows, 0)
+            .map_err(|_| too_large(&self.scored.file, first_row))?;
+        Ok(true)
+    }
+
+    /// [`Scorer::join`], the part's rows kept apart rather than copied onto the end of
+    /// this scorer's columns: [`Scorer::finish_apart`] gives them as lists of their own,
+    /// for a caller that only goes through the rows in order (the command line writing
+    /// the scored CSV), which spares it the copy. Rows read here later (a part that
+    /// could not be joined is read on here) join the kept ones onto the columns first,
+    /// so the rows stay in file order. Not in the page's engine, which joins parts as
+    /// bytes ([`Scorer::join_bytes`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn join_apart(&mut self, part: Part) -> Result<bool> {
+        let Some(rows) = self.join_figures(part)? else {
+            return Ok(false);
+        };
+        self.apart.push(rows);
+        Ok(true)
+    }
+
+    /// What joining `part` after this scorer's bytes does but the rows: the checks, the
+    /// sums, the reader's state. The part's rows, their lines counted from the file's
+    /// start; `None` (nothing changed but the reader reopened) when it cannot be joined.
+    fn join_figures(&mut self, part: Part) -> Result<Option<Scored>> {
+        if !self.reader.part_end_is_open() || self.plan.is_none() {
+            return Ok(None);
         }
         let Some(encoding) = self.reader.continued_by(&part.end) else {
             self.reader.reopen();
-            return Ok(false);
+            return Ok(None);
         };
         let lines_before = self.reader.part_end().next_line - 1;
-        let first_row = self.scored.len();
-        self.scored
-            .append(part.scored, lines_before)
-            .map_err(|_| too_large(&self.scored.file, first_row))?;
+        let mut rows = part.scored;
+        if !rows.shift_lines(lines_before) {
+            return Err(too_large(&self.scored.file, self.rows()));
+        }
         self.summary.merge(&part.summary);
         if let Some(portfolio) = &mut self.portfolio {
             portfolio.merge(&part.portfolio);
@@ -545,7 +581,7 @@ impl Scorer {
             self.reader.finish()?;
         }
         self.joined_encoding = Some(encoding);
-        Ok(true)
+        Ok(Some(rows))
     }
 
     /// [`Scorer::join`] for a part received as bytes ([`Part::to_bytes`]), read
@@ -555,6 +591,7 @@ impl Scorer {
     /// Pieces of the part joined before ([`Scorer::join_piece`]) are checked with it:
     /// all of its rows must be there.
     pub fn join_bytes(&mut self, bytes: &[u8]) -> Result<bool> {
+        self.fold_apart()?;
         let usable = self.reader.part_end_is_open() && self.plan.is_some() && !self.piece_refused;
         let head = WireHead::read(bytes).ok().filter(|_| usable);
         let encoding = head
@@ -693,6 +730,8 @@ impl Scorer {
 
     /// Reads and scores the next bytes of the file.
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        // Bytes after parts joined apart (the scorer reads on): their rows go first.
+        self.fold_apart()?;
         if let Some(digest) = &mut self.digest {
             digest.update(chunk);
         }
@@ -702,7 +741,8 @@ impl Scorer {
 
     /// Rows scored so far (with those handed on as pieces).
     pub fn rows(&self) -> usize {
-        self.rows_taken + self.scored.lines.len()
+        let apart: usize = self.apart.iter().map(Scored::len).sum();
+        self.rows_taken + self.scored.lines.len() + apart
     }
 
     /// For a part scored in another worker: the rows scored since the last piece, as
@@ -727,6 +767,9 @@ impl Scorer {
     /// its pieces are taken back out again. False when the piece is damaged or does not
     /// fit in memory; the part is then refused too.
     pub fn join_piece(&mut self, bytes: &[u8]) -> bool {
+        if self.fold_apart().is_err() {
+            return false;
+        }
         if !self.reader.part_end_is_open() || self.plan.is_none() || self.piece_refused {
             return false;
         }
@@ -754,9 +797,44 @@ impl Scorer {
         self.piece_refused = false;
     }
 
+    /// Copies the rows kept apart ([`Scorer::join_apart`]) onto the end of the columns.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn fold_apart(&mut self) -> Result<()> {
+        for rows in std::mem::take(&mut self.apart) {
+            let first_row = self.scored.len();
+            self.scored
+                .append(rows, 0)
+                .map_err(|_| too_large(&self.scored.file, first_row))?;
+        }
+        Ok(())
+    }
+
+    /// The page's engine keeps no rows apart ([`Scorer::join_apart`] is the command
+    /// line's), so it has none to copy, and no copy of the copying.
+    #[cfg(target_arch = "wasm32")]
+    fn fold_apart(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// [`Scorer::finish`] for a scorer that kept the rows of later parts apart
+    /// ([`Scorer::join_apart`]): the scored list of this scorer's own rows, with the
+    /// whole file's figures, then the later parts' rows, in file order (see
+    /// [`write_csv_parts`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn finish_apart(mut self) -> Result<(Scored, Vec<Scored>)> {
+        if self.scored.is_empty() {
+            // The "no rows" check looks at the columns: an empty first part (a head of
+            // blank lines) takes the others' rows.
+            self.fold_apart()?;
+        }
+        let apart = std::mem::take(&mut self.apart);
+        Ok((self.finish()?, apart))
+    }
+
     /// Ends the file and returns the scored list. Fails when the file cannot be used at
     /// all (see [`audit`]).
     pub fn finish(mut self) -> Result<Scored> {
+        self.fold_apart()?;
         self.reader.finish()?;
         self.drain()?;
         if self.plan.is_none() {
@@ -1045,20 +1123,44 @@ impl Scored {
         self.text_ends.try_reserve_exact(n.saturating_mul(3))
     }
 
+    /// Counts the lines of a part of a file read on its own (from 1 within the part) from
+    /// the file's start, `lines_before` lines preceding the part: its line column and
+    /// the "line N" of its read warnings. False, and nothing changed, when a line would
+    /// not fit in u32.
+    fn shift_lines(&mut self, lines_before: usize) -> bool {
+        if lines_before == 0 {
+            return true;
+        }
+        // Lines grow row by row: the last is the largest.
+        let last = self.lines.last().copied().unwrap_or(0);
+        let Some(shift) = u32::try_from(lines_before)
+            .ok()
+            .filter(|s| last.checked_add(*s).is_some())
+        else {
+            return false;
+        };
+        self.lines.iter_mut().for_each(|l| *l += shift);
+        for (_, warnings) in &mut self.read_warnings {
+            for w in warnings.iter_mut() {
+                *w = shift_line(w, lines_before);
+            }
+        }
+        true
+    }
+
     /// Appends the rows of a part of the same file read after this one, whose lines
     /// count from 1 after `lines_before` lines ([`Scorer::join`]).
     fn append(
         &mut self,
-        part: Scored,
+        mut part: Scored,
         lines_before: usize,
     ) -> std::result::Result<(), std::collections::TryReserveError> {
         let rows = u32::try_from(self.len()).unwrap_or(u32::MAX);
         let text_base = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
-        let shift = u32::try_from(lines_before).unwrap_or(u32::MAX);
         // Line numbers and text offsets are u32: a part that would overflow them is
         // refused like a file too large for memory, never wrapped.
         let too_far = |n: Option<u32>| n.is_none();
-        if too_far(part.lines.last().map_or(Some(0), |l| l.checked_add(shift)))
+        if !part.shift_lines(lines_before)
             || too_far(rows.checked_add(u32::try_from(part.len()).unwrap_or(u32::MAX)))
             || too_far(text_base.checked_add(u32::try_from(part.text.len()).unwrap_or(u32::MAX)))
         {
@@ -1068,7 +1170,7 @@ impl Scored {
         self.reserve(self.len() + part.len(), self.model.features.len())?;
         self.text.try_reserve(part.text.len())?;
         self.read_warnings.try_reserve(part.read_warnings.len())?;
-        self.lines.extend(part.lines.iter().map(|l| l + shift));
+        self.lines.extend_from_slice(&part.lines);
         self.values.extend_from_slice(&part.values);
         self.probability.extend_from_slice(&part.probability);
         self.tier.extend_from_slice(&part.tier);
@@ -1077,14 +1179,11 @@ impl Scored {
         self.text.push_str(&part.text);
         self.text_ends
             .extend(part.text_ends.iter().map(|e| e + text_base));
-        self.read_warnings
-            .extend(part.read_warnings.into_iter().map(|(row, warnings)| {
-                let warnings = warnings
-                    .iter()
-                    .map(|w| shift_line(w, lines_before))
-                    .collect();
-                (row + rows, warnings)
-            }));
+        self.read_warnings.extend(
+            part.read_warnings
+                .into_iter()
+                .map(|(row, warnings)| (row + rows, warnings)),
+        );
         Ok(())
     }
 
@@ -1440,14 +1539,7 @@ impl Scored {
     /// Writes the scored CSV ([`to_csv`]) block by block, without holding every row's
     /// text: a million rows take the memory of a few thousand.
     pub fn write_csv(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        let mut buffers = RowBuffers::new(self);
-        let mut block = csv_header();
-        for start in (0..self.len()).step_by(CSV_BLOCK_ROWS) {
-            self.push_csv_rows(start..start + CSV_BLOCK_ROWS, &mut block, &mut buffers);
-            w.write_all(block.as_bytes())?;
-            block.clear();
-        }
-        w.write_all(block.as_bytes())
+        write_csv_parts(&[self], w, 1)
     }
 
     /// [`Scored::write_csv`] on `threads` threads: blocks of rows are formatted in
@@ -1460,21 +1552,7 @@ impl Scored {
         w: &mut impl std::io::Write,
         threads: usize,
     ) -> std::io::Result<()> {
-        let blocks = self.len().div_ceil(CSV_BLOCK_ROWS);
-        if threads.min(blocks) <= 1 || cfg!(target_arch = "wasm32") {
-            return self.write_csv(w);
-        }
-        w.write_all(csv_header().as_bytes())?;
-        write_blocks(
-            blocks,
-            threads,
-            &|| RowBuffers::new(self),
-            &|buffers, b, block| {
-                let start = b * CSV_BLOCK_ROWS;
-                self.push_csv_rows(start..start + CSV_BLOCK_ROWS, block, buffers);
-            },
-            &mut |block| w.write_all(block.as_bytes()),
-        )
+        write_csv_parts(&[self], w, threads)
     }
 
     /// The portfolio's median value per feature ([`Portfolio::typical`]).
@@ -1981,6 +2059,43 @@ pub fn push_csv_row(row: &ScoredRow, out: &mut String) {
 /// to read accented names correctly instead of guessing a legacy code page.
 pub fn to_csv_excel(result: &AuditResult) -> String {
     format!("\u{feff}{}", to_csv(result))
+}
+
+/// The scored CSV of a file whose rows are in `parts`, one list after another in file
+/// order ([`Scorer::finish_apart`]), exactly as [`Scored::write_csv`] writes them
+/// joined; blocks of rows are formatted on `threads` threads (see
+/// [`Scored::write_csv_threaded`]).
+pub fn write_csv_parts(
+    parts: &[&Scored],
+    w: &mut impl std::io::Write,
+    threads: usize,
+) -> std::io::Result<()> {
+    // Each block holds the rows of one part.
+    let blocks: Vec<(usize, usize)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(p, part)| (0..part.len()).step_by(CSV_BLOCK_ROWS).map(move |r| (p, r)))
+        .collect();
+    w.write_all(csv_header().as_bytes())?;
+    write_blocks(
+        blocks.len(),
+        threads,
+        &|| {
+            parts
+                .iter()
+                .map(|part| RowBuffers::new(part))
+                .collect::<Vec<_>>()
+        },
+        &|buffers, b, block| {
+            let Some(&(p, start)) = blocks.get(b) else {
+                return;
+            };
+            if let (Some(part), Some(buffers)) = (parts.get(p), buffers.get_mut(p)) {
+                part.push_csv_rows(start..start + CSV_BLOCK_ROWS, block, buffers);
+            }
+        },
+        &mut |block| w.write_all(block.as_bytes()),
+    )
 }
 
 /// What goes between two warnings of a row in the scored CSV's `warnings` cell.

@@ -6,11 +6,11 @@
 
 use std::path::Path;
 
-use churn_audit::audit::{audit_mapped, AuditResult, Part, Scorer};
+use churn_audit::audit::{audit_mapped, write_csv_parts, AuditResult, Part, Scored, Scorer};
 use churn_audit::features::Mapping;
 use churn_audit::ingest::{parse_iso_date, HEAD_BYTES};
 use churn_audit::model::Model;
-use churn_audit::parallel::{part_starts, score_in_parts};
+use churn_audit::parallel::{part_starts, score_in_parts, score_in_parts_apart};
 use churn_audit::simulate::{simulate, SimConfig};
 
 fn as_of() -> i64 {
@@ -69,11 +69,49 @@ fn in_parts(bytes: &[u8], model: &Model, starts: &[u64]) -> String {
     outcome(run.map(|s| s.to_result()))
 }
 
+/// The figures and the scored CSV of `scored` (the first part's list, with the whole
+/// file's figures) and `later` (the later parts' rows), or the error.
+fn figures_and_csv(run: churn_audit::Result<(Scored, Vec<Scored>)>, threads: usize) -> String {
+    match run {
+        Ok((first, later)) => {
+            let parts: Vec<&Scored> = std::iter::once(&first).chain(&later).collect();
+            let mut csv = Vec::new();
+            write_csv_parts(&parts, &mut csv, threads).unwrap();
+            let figures = serde_json::to_string(&first.overview(0).result).unwrap();
+            format!("{figures}\n{}", String::from_utf8(csv).unwrap())
+        }
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+/// The command line's path: the file scored on threads, the later parts' rows kept
+/// apart and the scored CSV written from the lists as they are, on `threads` threads.
+fn csv_in_parts(bytes: &[u8], model: &Model, starts: &[u64], threads: usize) -> String {
+    let open = || Ok(std::io::Cursor::new(bytes));
+    let size = bytes.len() as u64;
+    let run = score_in_parts_apart(
+        model,
+        "f.csv",
+        as_of(),
+        &Mapping::new(),
+        size,
+        starts,
+        &open,
+    );
+    figures_and_csv(run, threads)
+}
+
 /// Scoring in parts gives the whole file's result byte for byte, with the cuts chosen
 /// for 2, 3 and 5 threads (none below `parallel::MIN_PARALLEL_BYTES`) and at `starts`
-/// (each just after a line feed).
+/// (each just after a line feed); so does the scored CSV written from the parts' rows
+/// kept apart.
 fn check_parts(name: &str, bytes: &[u8], model: &Model, starts: &[u64]) {
     let whole = whole_file(bytes, model);
+    let whole_csv = {
+        let mut scorer = Scorer::new(model.clone(), "f.csv", as_of(), Mapping::new());
+        let run = scorer.push(bytes).and_then(|()| scorer.finish());
+        figures_and_csv(run.map(|scored| (scored, Vec::new())), 1)
+    };
     let open = || Ok(std::io::Cursor::new(bytes));
     let mut plans: Vec<Vec<u64>> = [2, 3, 5]
         .iter()
@@ -91,6 +129,15 @@ fn check_parts(name: &str, bytes: &[u8], model: &Model, starts: &[u64]) {
             &whole[..whole.len().min(400)],
             &parts[..parts.len().min(400)]
         );
+        for threads in [1, 3] {
+            let csv = csv_in_parts(bytes, model, &starts, threads);
+            assert!(
+                csv == whole_csv,
+                "{name}: the CSV of parts at {starts:?} kept apart ({threads} threads) differs\nwhole: {}\nparts: {}",
+                &whole_csv[..whole_csv.len().min(400)],
+                &csv[..csv.len().min(400)]
+            );
+        }
     }
 }
 
@@ -378,6 +425,21 @@ fn files_bigger_than_the_head_read_the_same_in_any_chunks() {
         &[after_newline(crlf.as_bytes(), 5_000_000)],
     );
 
+    // A first part of blank lines alone: the rows are all the later part's.
+    let blank_head = format!(
+        "{}\n{}{}",
+        lines[0],
+        "\n".repeat(HEAD_BYTES + 1000),
+        lines[1..20_000].join("\n")
+    );
+    let bh = blank_head.as_bytes();
+    check_parts(
+        "blank head",
+        bh,
+        &model,
+        &[after_newline(bh, HEAD_BYTES + 500)],
+    );
+
     // Quoted line breaks and doubled quotes in the name column after the head.
     let mut quoted = lines[..45_000].join("\n");
     quoted.push('\n');
@@ -465,6 +527,11 @@ fn files_bigger_than_the_head_read_the_same_in_any_chunks() {
     let r = audit_mapped(&mixed, "f.csv", &model, as_of(), &Mapping::new()).unwrap();
     assert_eq!(r.encoding, "Latin-1 (Windows-1252)");
     check_parts("mixed", &mixed, &model, &[cut as u64]);
+    // A part that joins, then one that does not: the first reader reads on after the
+    // joined part's rows (on the command line, rows kept apart stay before it).
+    let before = after_newline(&mixed, 5_000_000);
+    assert_eq!(joins(&mixed, &model, before as usize), (true, true));
+    check_parts("mixed", &mixed, &model, &[before, cut as u64]);
     assert_eq!(joins(&mixed, &model, cut), (true, false));
     assert_eq!(joins(&latin1, &model, cut), (true, true));
     let r = audit_mapped(&latin1, "f.csv", &model, as_of(), &Mapping::new()).unwrap();

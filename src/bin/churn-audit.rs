@@ -198,12 +198,20 @@ fn score(opts: &Options) -> Result<()> {
         .and_then(|f| f.metadata())
         .map_err(|e| Error::io(data, e))?;
     let (name, as_of) = (file_name(data), opts.as_of()?);
-    let scored = if meta.is_file() {
+    // The CSV is written from the parts' rows as they are (the first part's list holds
+    // the whole file's figures): joining them would only copy the later rows once more.
+    let (scored, later) = if meta.is_file() {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let starts =
             parallel::part_starts(meta.len(), threads, &open).map_err(|e| Error::io(data, e))?;
-        let mapping = Default::default();
-        parallel::score_in_parts(&model, name, as_of, &mapping, meta.len(), &starts, &open)?
+        let (mapping, size) = (Default::default(), meta.len());
+        if format == "json" {
+            let joined =
+                parallel::score_in_parts(&model, name, as_of, &mapping, size, &starts, &open)?;
+            (joined, Vec::new())
+        } else {
+            parallel::score_in_parts_apart(&model, name, as_of, &mapping, size, &starts, &open)?
+        }
     } else {
         // A pipe or device: read once, front to back.
         let mut file = open().map_err(|e| Error::io(data, e))?;
@@ -216,7 +224,7 @@ fn score(opts: &Options) -> Result<()> {
             }
             scorer.push(&chunk[..n])?;
         }
-        scorer.finish()?
+        (scorer.finish()?, Vec::new())
     };
     let out_name = opts.get("out").unwrap_or("stdout");
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
@@ -228,7 +236,8 @@ fn score(opts: &Options) -> Result<()> {
             scored.write_json_threaded(&mut w, threads)?;
             w.write_all(b"\n")?;
         } else {
-            scored.write_csv_threaded(&mut w, threads)?;
+            let parts: Vec<&audit::Scored> = std::iter::once(&scored).chain(&later).collect();
+            audit::write_csv_parts(&parts, &mut w, threads)?;
         }
         w.flush()
     };
