@@ -800,13 +800,8 @@ impl Scorer {
     /// Copies the rows kept apart ([`Scorer::join_apart`]) onto the end of the columns.
     #[cfg(not(target_arch = "wasm32"))]
     fn fold_apart(&mut self) -> Result<()> {
-        for rows in std::mem::take(&mut self.apart) {
-            let first_row = self.scored.len();
-            self.scored
-                .append(rows, 0)
-                .map_err(|_| too_large(&self.scored.file, first_row))?;
-        }
-        Ok(())
+        let later = std::mem::take(&mut self.apart);
+        self.scored.join_later(later)
     }
 
     /// The page's engine keeps no rows apart ([`Scorer::join_apart`] is the command
@@ -1121,6 +1116,18 @@ impl Scored {
         self.revenue.try_reserve_exact(n)?;
         self.warned.try_reserve_exact(n)?;
         self.text_ends.try_reserve_exact(n.saturating_mul(3))
+    }
+
+    /// Joins the rows of the later parts of the file kept apart from these
+    /// ([`Scorer::finish_apart`]), in file order: the one list [`Scorer::finish`]
+    /// gives. Fails when they do not fit in memory.
+    pub fn join_later(&mut self, later: Vec<Scored>) -> Result<()> {
+        for rows in later {
+            let first_row = self.len();
+            self.append(rows, 0)
+                .map_err(|_| too_large(&self.file, first_row))?;
+        }
+        Ok(())
     }
 
     /// Counts the lines of a part of a file read on its own (from 1 within the part) from

@@ -54,7 +54,12 @@ pub fn part_starts<R: Read + Seek>(
 
 /// Scores the file of `size` bytes that `open` reads, in parts starting at `starts`
 /// (see [`part_starts`]; each just after a line feed), one thread per part, with the
-/// file's SHA-256. The result is the one [`Scorer`] gives on the whole file.
+/// file's SHA-256. The result is the one [`Scorer`] gives on the whole file, its rows in
+/// lists kept apart ([`Scorer::finish_apart`]): the first holds the first part's rows
+/// and the whole file's figures, the others the later parts' rows, in file order.
+/// Joining them would copy every later row once more (for a million rows, ~0.1 s of one
+/// core and 100 MB of fresh memory): the scored CSV is written from the lists as they
+/// are ([`crate::audit::write_csv_parts`]); [`Scored::join_later`] joins them.
 pub fn score_in_parts<R: Read + Seek>(
     model: &Model,
     file: &str,
@@ -63,39 +68,6 @@ pub fn score_in_parts<R: Read + Seek>(
     size: u64,
     starts: &[u64],
     open: &(dyn Fn() -> std::io::Result<R> + Sync),
-) -> Result<Scored> {
-    let (scored, _) = score(model, file, as_of, mapping, size, starts, open, false)?;
-    Ok(scored)
-}
-
-/// [`score_in_parts`] with the later parts' rows kept apart ([`Scorer::finish_apart`]):
-/// the first list holds the first part's rows and the whole file's figures, the others
-/// the later parts' rows, in file order. Joining them would copy every later row once
-/// more (for a million rows, ~0.1 s of one core and 100 MB of fresh memory); the scored
-/// CSV is written from the lists as they are ([`crate::audit::write_csv_parts`]).
-pub fn score_in_parts_apart<R: Read + Seek>(
-    model: &Model,
-    file: &str,
-    as_of: i64,
-    mapping: &Mapping,
-    size: u64,
-    starts: &[u64],
-    open: &(dyn Fn() -> std::io::Result<R> + Sync),
-) -> Result<(Scored, Vec<Scored>)> {
-    score(model, file, as_of, mapping, size, starts, open, true)
-}
-
-/// [`score_in_parts`], the later parts' rows kept `apart` or joined.
-#[allow(clippy::too_many_arguments)]
-fn score<R: Read + Seek>(
-    model: &Model,
-    file: &str,
-    as_of: i64,
-    mapping: &Mapping,
-    size: u64,
-    starts: &[u64],
-    open: &(dyn Fn() -> std::io::Result<R> + Sync),
-    apart: bool,
 ) -> Result<(Scored, Vec<Scored>)> {
     let io = |e: std::io::Error| Error::io(file, e);
     let mut bounds: Vec<u64> = starts
@@ -170,8 +142,7 @@ fn score<R: Read + Seek>(
                 continue;
             }
             let joined = match part {
-                Some((part, end)) if apart => first.join_apart(part)?.then_some(end),
-                Some((part, end)) => first.join(part)?.then_some(end),
+                Some((part, end)) => first.join_apart(part)?.then_some(end),
                 None => None,
             };
             match joined {

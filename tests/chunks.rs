@@ -10,7 +10,7 @@ use churn_audit::audit::{audit_mapped, write_csv_parts, AuditResult, Part, Score
 use churn_audit::features::Mapping;
 use churn_audit::ingest::{parse_iso_date, HEAD_BYTES};
 use churn_audit::model::Model;
-use churn_audit::parallel::{part_starts, score_in_parts, score_in_parts_apart};
+use churn_audit::parallel::{part_starts, score_in_parts};
 use churn_audit::simulate::{simulate, SimConfig};
 
 fn as_of() -> i64 {
@@ -54,18 +54,32 @@ fn chunked(bytes: &[u8], model: &Model, sizes: &[usize]) -> String {
     outcome(run.map(|s| s.to_result()))
 }
 
-/// The file scored on threads, in parts starting at `starts` (see `parallel`).
-fn in_parts(bytes: &[u8], model: &Model, starts: &[u64]) -> String {
+/// The file scored on threads, in parts starting at `starts` (see `parallel`): the
+/// first part's rows and figures, and the later parts' rows kept apart.
+fn scored_in_parts(
+    bytes: &[u8],
+    model: &Model,
+    starts: &[u64],
+) -> churn_audit::Result<(Scored, Vec<Scored>)> {
     let open = || Ok(std::io::Cursor::new(bytes));
-    let run = score_in_parts(
+    let size = bytes.len() as u64;
+    score_in_parts(
         model,
         "f.csv",
         as_of(),
         &Mapping::new(),
-        bytes.len() as u64,
+        size,
         starts,
         &open,
-    );
+    )
+}
+
+/// The file scored on threads (see `scored_in_parts`), the parts' rows joined.
+fn in_parts(bytes: &[u8], model: &Model, starts: &[u64]) -> String {
+    let run = scored_in_parts(bytes, model, starts).and_then(|(mut first, later)| {
+        first.join_later(later)?;
+        Ok(first)
+    });
     outcome(run.map(|s| s.to_result()))
 }
 
@@ -87,18 +101,7 @@ fn figures_and_csv(run: churn_audit::Result<(Scored, Vec<Scored>)>, threads: usi
 /// The command line's path: the file scored on threads, the later parts' rows kept
 /// apart and the scored CSV written from the lists as they are, on `threads` threads.
 fn csv_in_parts(bytes: &[u8], model: &Model, starts: &[u64], threads: usize) -> String {
-    let open = || Ok(std::io::Cursor::new(bytes));
-    let size = bytes.len() as u64;
-    let run = score_in_parts_apart(
-        model,
-        "f.csv",
-        as_of(),
-        &Mapping::new(),
-        size,
-        starts,
-        &open,
-    );
-    figures_and_csv(run, threads)
+    figures_and_csv(scored_in_parts(bytes, model, starts), threads)
 }
 
 /// Scoring in parts gives the whole file's result byte for byte, with the cuts chosen

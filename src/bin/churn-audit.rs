@@ -205,12 +205,14 @@ fn score(opts: &Options) -> Result<()> {
         let starts =
             parallel::part_starts(meta.len(), threads, &open).map_err(|e| Error::io(data, e))?;
         let (mapping, size) = (Default::default(), meta.len());
-        if format == "json" {
-            let joined =
-                parallel::score_in_parts(&model, name, as_of, &mapping, size, &starts, &open)?;
-            (joined, Vec::new())
+        let (mut scored, later) =
+            parallel::score_in_parts(&model, name, as_of, &mapping, size, &starts, &open)?;
+        if format != "json" {
+            (scored, later)
         } else {
-            parallel::score_in_parts_apart(&model, name, as_of, &mapping, size, &starts, &open)?
+            // The JSON's figures (the portfolio's typical values) read every row at once.
+            scored.join_later(later)?;
+            (scored, Vec::new())
         }
     } else {
         // A pipe or device: read once, front to back.
