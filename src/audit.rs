@@ -535,7 +535,7 @@ impl Scorer {
         };
         let first_row = self.scored.len();
         self.scored
-            .append(rows, 0)
+            .append(rows)
             .map_err(|_| too_large(&self.scored.file, first_row))?;
         Ok(true)
     }
@@ -1124,7 +1124,7 @@ impl Scored {
     pub fn join_later(&mut self, later: Vec<Scored>) -> Result<()> {
         for rows in later {
             let first_row = self.len();
-            self.append(rows, 0)
+            self.append(rows)
                 .map_err(|_| too_large(&self.file, first_row))?;
         }
         Ok(())
@@ -1155,20 +1155,18 @@ impl Scored {
         true
     }
 
-    /// Appends the rows of a part of the same file read after this one, whose lines
-    /// count from 1 after `lines_before` lines ([`Scorer::join`]).
+    /// Appends the rows of a part of the same file read after this one, their lines
+    /// counted from the file's start already ([`Scored::shift_lines`]).
     fn append(
         &mut self,
-        mut part: Scored,
-        lines_before: usize,
+        part: Scored,
     ) -> std::result::Result<(), std::collections::TryReserveError> {
         let rows = u32::try_from(self.len()).unwrap_or(u32::MAX);
         let text_base = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
-        // Line numbers and text offsets are u32: a part that would overflow them is
+        // Row numbers and text offsets are u32: a part that would overflow them is
         // refused like a file too large for memory, never wrapped.
         let too_far = |n: Option<u32>| n.is_none();
-        if !part.shift_lines(lines_before)
-            || too_far(rows.checked_add(u32::try_from(part.len()).unwrap_or(u32::MAX)))
+        if too_far(rows.checked_add(u32::try_from(part.len()).unwrap_or(u32::MAX)))
             || too_far(text_base.checked_add(u32::try_from(part.text.len()).unwrap_or(u32::MAX)))
         {
             // Reuse the allocator's error type for "does not fit".
