@@ -545,10 +545,12 @@ impl Scorer {
     /// for a caller that only goes through the rows in order (the command line writing
     /// the scored CSV), which spares it the copy. Rows read here later (a part that
     /// could not be joined is read on here) join the kept ones onto the columns first,
-    /// so the rows stay in file order. Not in the page's engine, which joins parts as
-    /// bytes ([`Scorer::join_bytes`]).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// so the rows stay in file order. The page's engine, which joins parts as bytes
+    /// ([`Scorer::join_bytes`]), keeps no rows apart: there this is [`Scorer::join`].
     pub fn join_apart(&mut self, part: Part) -> Result<bool> {
+        if cfg!(target_arch = "wasm32") {
+            return self.join(part);
+        }
         let Some(rows) = self.join_figures(part)? else {
             return Ok(false);
         };
@@ -804,8 +806,8 @@ impl Scorer {
         self.scored.join_later(later)
     }
 
-    /// The page's engine keeps no rows apart ([`Scorer::join_apart`] is the command
-    /// line's), so it has none to copy, and no copy of the copying.
+    /// The page's engine keeps no rows apart (there [`Scorer::join_apart`] joins), so
+    /// it has none to copy, and no copy of the copying.
     #[cfg(target_arch = "wasm32")]
     fn fold_apart(&mut self) -> Result<()> {
         Ok(())
@@ -815,7 +817,6 @@ impl Scorer {
     /// ([`Scorer::join_apart`]): the scored list of this scorer's own rows, with the
     /// whole file's figures, then the later parts' rows, in file order (see
     /// [`write_csv_parts`]).
-    #[cfg(not(target_arch = "wasm32"))]
     pub fn finish_apart(mut self) -> Result<(Scored, Vec<Scored>)> {
         if self.scored.is_empty() {
             // The "no rows" check looks at the columns: an empty first part (a head of

@@ -41,8 +41,6 @@ pub mod ingest;
 pub mod json;
 pub mod metrics;
 pub mod model;
-// Threads: the command line's driver (the page's workers are in www/engine-core.js).
-#[cfg(not(target_arch = "wasm32"))]
 pub mod parallel;
 pub mod schema;
 pub mod simulate;
