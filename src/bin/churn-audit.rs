@@ -207,12 +207,12 @@ fn score(opts: &Options) -> Result<()> {
         let (mapping, size) = (Default::default(), meta.len());
         let (mut scored, later) =
             parallel::score_in_parts(&model, name, as_of, &mapping, size, &starts, &open)?;
-        if format != "json" {
-            (scored, later)
-        } else {
+        if format == "json" {
             // The JSON's figures (the portfolio's typical values) read every row at once.
             scored.join_later(later)?;
             (scored, Vec::new())
+        } else {
+            (scored, later)
         }
     } else {
         // A pipe or device: read once, front to back.
