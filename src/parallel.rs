@@ -53,13 +53,17 @@ pub fn part_starts<R: Read + Seek>(
 }
 
 /// Scores the file of `size` bytes that `open` reads, in parts starting at `starts`
-/// (see [`part_starts`]; each just after a line feed), one thread per part, with the
-/// file's SHA-256. The result is the one [`Scorer`] gives on the whole file, its rows in
+/// (see [`part_starts`]; each just after a line feed), one thread per part. The result is the one [`Scorer`] gives on the whole file, its rows in
 /// lists kept apart ([`Scorer::finish_apart`]): the first holds the first part's rows
 /// and the whole file's figures, the others the later parts' rows, in file order.
 /// Joining them would copy every later row once more (for a million rows, ~0.1 s of one
 /// core and 100 MB of fresh memory): the scored CSV is written from the lists as they
 /// are ([`crate::audit::write_csv_parts`]); [`Scored::join_later`] joins them.
+///
+/// With `digest`, the file's SHA-256 is computed alongside ([`Scored::file_sha256`]);
+/// without, it stays empty, as [`Scorer::without_digest`] leaves it: the scored CSV does
+/// not carry it, and for a million rows it takes ~50 ms of the run (a core's share).
+#[allow(clippy::too_many_arguments)]
 pub fn score_in_parts<R: Read + Seek>(
     model: &Model,
     file: &str,
@@ -68,6 +72,7 @@ pub fn score_in_parts<R: Read + Seek>(
     size: u64,
     starts: &[u64],
     open: &(dyn Fn() -> std::io::Result<R> + Sync),
+    digest: bool,
 ) -> Result<(Scored, Vec<Scored>)> {
     let io = |e: std::io::Error| Error::io(file, e);
     let mut bounds: Vec<u64> = starts
@@ -112,15 +117,17 @@ pub fn score_in_parts<R: Read + Seek>(
         // thread and the others score: the work of three threads shared by the cores.
         // (Hashing the first part here and the rest after it left a core idle for the
         // rest's ~30 ms of a million rows, as does any fixed share of the hashing.)
-        let hashing = scope.spawn(move || -> std::io::Result<FileHash> {
-            let mut r = open()?;
-            let mut chunk = vec![0; CHUNK];
-            loop {
-                match read_full(&mut r, &mut chunk)? {
-                    0 => return Ok(hash),
-                    n => hash.update(&chunk[..n]),
+        let hashing = digest.then(|| {
+            scope.spawn(move || -> std::io::Result<FileHash> {
+                let mut r = open()?;
+                let mut chunk = vec![0; CHUNK];
+                loop {
+                    match read_full(&mut r, &mut chunk)? {
+                        0 => return Ok(hash),
+                        n => hash.update(&chunk[..n]),
+                    }
                 }
-            }
+            })
         });
         let mut r = open().map_err(io)?;
         let mut chunk = vec![0; CHUNK];
@@ -169,10 +176,12 @@ pub fn score_in_parts<R: Read + Seek>(
             }
         }
         let (mut scored, later) = first.finish_apart()?;
-        let hash = hashing
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the file's hashing stopped")));
-        scored.file_sha256 = hash.map_err(io)?.finish();
+        if let Some(hashing) = hashing {
+            let hash = hashing
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the file's hashing stopped")));
+            scored.file_sha256 = hash.map_err(io)?.finish();
+        }
         Ok((scored, later))
     })
 }

@@ -55,11 +55,13 @@ fn chunked(bytes: &[u8], model: &Model, sizes: &[usize]) -> String {
 }
 
 /// The file scored on threads, in parts starting at `starts` (see `parallel`): the
-/// first part's rows and figures, and the later parts' rows kept apart.
+/// first part's rows and figures, and the later parts' rows kept apart; the file's
+/// SHA-256 with `digest`.
 fn scored_in_parts(
     bytes: &[u8],
     model: &Model,
     starts: &[u64],
+    digest: bool,
 ) -> churn_audit::Result<(Scored, Vec<Scored>)> {
     let open = || Ok(std::io::Cursor::new(bytes));
     let size = bytes.len() as u64;
@@ -71,23 +73,26 @@ fn scored_in_parts(
         size,
         starts,
         &open,
+        digest,
     )
 }
 
 /// The file scored on threads (see `scored_in_parts`), the parts' rows joined.
 fn in_parts(bytes: &[u8], model: &Model, starts: &[u64]) -> String {
-    let run = scored_in_parts(bytes, model, starts).and_then(|(mut first, later)| {
+    let run = scored_in_parts(bytes, model, starts, true).and_then(|(mut first, later)| {
         first.join_later(later)?;
         Ok(first)
     });
     outcome(run.map(|s| s.to_result()))
 }
 
-/// The figures and the scored CSV of `scored` (the first part's list, with the whole
-/// file's figures) and `later` (the later parts' rows), or the error.
+/// The figures (but the file's SHA-256, which the scored CSV does not carry) and the
+/// scored CSV of `scored` (the first part's list, with the whole file's figures) and
+/// `later` (the later parts' rows), or the error.
 fn figures_and_csv(run: churn_audit::Result<(Scored, Vec<Scored>)>, threads: usize) -> String {
     match run {
-        Ok((first, later)) => {
+        Ok((mut first, later)) => {
+            first.file_sha256.clear();
             let parts: Vec<&Scored> = std::iter::once(&first).chain(&later).collect();
             let mut csv = Vec::new();
             write_csv_parts(&parts, &mut csv, threads).unwrap();
@@ -98,10 +103,18 @@ fn figures_and_csv(run: churn_audit::Result<(Scored, Vec<Scored>)>, threads: usi
     }
 }
 
-/// The command line's path: the file scored on threads, the later parts' rows kept
-/// apart and the scored CSV written from the lists as they are, on `threads` threads.
+/// The command line's path: the file scored on threads without its SHA-256, the later
+/// parts' rows kept apart and the scored CSV written from the lists as they are, on
+/// `threads` threads.
 fn csv_in_parts(bytes: &[u8], model: &Model, starts: &[u64], threads: usize) -> String {
-    figures_and_csv(scored_in_parts(bytes, model, starts), threads)
+    let run = scored_in_parts(bytes, model, starts, false);
+    if let Ok((first, _)) = &run {
+        assert_eq!(
+            first.file_sha256, "",
+            "a SHA-256 computed without being asked"
+        );
+    }
+    figures_and_csv(run, threads)
 }
 
 /// Scoring in parts gives the whole file's result byte for byte, with the cuts chosen
