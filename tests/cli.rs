@@ -78,26 +78,8 @@ fn every_export_variant_scores_like_the_clean_file() {
 
 #[test]
 fn probabilities_agree_with_an_independent_scorer() {
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
     let data = fixture("accounts-clean.csv");
-    let reference = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/score_reference.py"))
-        .args([model.to_str().unwrap(), data.to_str().unwrap(), AS_OF])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        reference.status.success(),
-        "{}",
-        String::from_utf8_lossy(&reference.stderr)
-    );
-    let expected: Vec<(String, f64)> = String::from_utf8(reference.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (id, p) = l.rsplit_once(',').unwrap();
-            (id.to_string(), p.parse().unwrap())
-        })
-        .collect();
+    let expected = reference_scores(&data);
     let ours = score_json(&data);
     assert_eq!(rows(&ours).len(), expected.len());
     for (row, (id, p)) in rows(&ours).iter().zip(&expected) {
@@ -127,6 +109,111 @@ fn csv_output_has_the_documented_columns_and_a_summary_on_stderr() {
     assert!(stderr.contains("scored 60 accounts"), "{stderr}");
     assert!(stderr.contains("expected churners:"), "{stderr}");
     assert!(stderr.contains("revenue at risk:"), "{stderr}");
+}
+
+/// The independent scorer's (`tests/reference/score_reference.py`) account ids and
+/// churn probabilities for `data`, with the bundled model.
+fn reference_scores(data: &Path) -> Vec<(String, f64)> {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
+    let reference = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/score_reference.py"))
+        .args([model.to_str().unwrap(), data.to_str().unwrap(), AS_OF])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        reference.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reference.stderr)
+    );
+    String::from_utf8(reference.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (id, p) = l.rsplit_once(',').unwrap();
+            (id.to_string(), p.parse().unwrap())
+        })
+        .collect()
+}
+
+/// `--format summary` writes the figures alone (to stdout, or `--out`), exactly the
+/// summary a CSV run prints on stderr, for a small file and for one big enough to be
+/// scored in parts on threads; its expected churners are the independent scorer's
+/// probabilities summed.
+#[test]
+fn summary_format_writes_the_figures_alone() {
+    let clean = fixture("accounts-clean.csv");
+    let summary = |data: &Path| {
+        let out = run(&[
+            "score",
+            "--data",
+            data.to_str().unwrap(),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "summary",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = summary(&clean);
+    let expected: f64 = reference_scores(&clean).iter().map(|(_, p)| p).sum();
+    assert!(
+        text.starts_with("scored 60 accounts from accounts-clean.csv"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("expected churners: {expected:.1} (")),
+        "reference {expected}: {text}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("churn-audit-summary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.csv");
+    let sim = run(&[
+        "simulate",
+        "--accounts",
+        "180000",
+        "--seed",
+        "7",
+        "--as-of",
+        AS_OF,
+        "--out",
+        big.to_str().unwrap(),
+    ]);
+    assert!(sim.status.success());
+    // Past the size below which one thread reads the file (`parallel::MIN_PARALLEL_BYTES`).
+    assert!(std::fs::metadata(&big).unwrap().len() > 16 << 20);
+    for data in [clean.as_path(), big.as_path()] {
+        let csv = run(&["score", "--data", data.to_str().unwrap(), "--as-of", AS_OF]);
+        assert!(csv.status.success());
+        assert_eq!(summary(data), String::from_utf8(csv.stderr).unwrap());
+        // --out takes the summary as it takes the rows.
+        let file = dir.join("summary.txt");
+        let out = run(&[
+            "score",
+            "--data",
+            data.to_str().unwrap(),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "summary",
+            "--out",
+            file.to_str().unwrap(),
+        ]);
+        assert!(out.status.success() && out.stdout.is_empty());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), summary(data));
+    }
+    assert!(summary(&big).starts_with("scored 180000 accounts from big.csv"));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
