@@ -1489,7 +1489,10 @@ impl Scored {
                 break;
             };
             let values = self.row_values(r);
-            model.score_memo(values, score, memo);
+            // The probability is the one scoring stored (the same computation on the same
+            // values): only the contributions are needed again, for the reasons.
+            model.contributions_memo(values, score, memo);
+            score.probability = self.probability.get(r).copied().unwrap_or(f64::NAN);
             let text = self.row_text(r);
             push_text_cell(out, text.account_id);
             out.push(',');

@@ -812,6 +812,14 @@ impl Model {
     /// would (the table holds what the computation returned), at a fraction of the cost
     /// of `log1p` and the hinge terms.
     pub fn score_memo(&self, values: &[Value], score: &mut Score, memo: &Memo) {
+        self.contributions_memo(values, score, memo);
+        score.probability = sigmoid(score.log_odds);
+    }
+
+    /// [`Model::score_memo`] but the probability (left as it was): the contributions,
+    /// clipping and log-odds, for a caller that has the probability already (the scored
+    /// CSV's writer, from the scored columns) and spares its `exp`.
+    pub fn contributions_memo(&self, values: &[Value], score: &mut Score, memo: &Memo) {
         // Sized once (a no-op from the second row on), then written in place: no
         // capacity check per feature.
         let n = self.features.len();
@@ -838,7 +846,6 @@ impl Model {
             }
         }
         score.log_odds = self.intercept + score.contributions.iter().sum::<f64>();
-        score.probability = sigmoid(score.log_odds);
     }
 
     /// The tier an account with probability `p` falls in.
