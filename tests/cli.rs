@@ -3,6 +3,9 @@
 //! fails with one clear line.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "reference/scores.rs"]
+mod reference;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -111,28 +114,11 @@ fn csv_output_has_the_documented_columns_and_a_summary_on_stderr() {
     assert!(stderr.contains("revenue at risk:"), "{stderr}");
 }
 
-/// The independent scorer's (`tests/reference/score_reference.py`) account ids and
-/// churn probabilities for `data`, with the bundled model.
+/// The independent scorer's account ids and churn probabilities for `data`, with the
+/// bundled model.
 fn reference_scores(data: &Path) -> Vec<(String, f64)> {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
-    let reference = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/score_reference.py"))
-        .args([model.to_str().unwrap(), data.to_str().unwrap(), AS_OF])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        reference.status.success(),
-        "{}",
-        String::from_utf8_lossy(&reference.stderr)
-    );
-    String::from_utf8(reference.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let (id, p) = l.rsplit_once(',').unwrap();
-            (id.to_string(), p.parse().unwrap())
-        })
-        .collect()
+    reference::reference_scores(&model, data, AS_OF)
 }
 
 /// `--format summary` writes the figures alone (to stdout, or `--out`), exactly the
@@ -142,28 +128,19 @@ fn reference_scores(data: &Path) -> Vec<(String, f64)> {
 #[test]
 fn summary_format_writes_the_figures_alone() {
     let clean = fixture("accounts-clean.csv");
-    let summary = |data: &Path| {
-        let out = run(&[
-            "score",
-            "--data",
-            data.to_str().unwrap(),
-            "--as-of",
-            AS_OF,
-            "--format",
-            "summary",
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            out.stderr.is_empty(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    // `--format summary` and `extra` options: what it writes on stdout.
+    let summary_with = |data: &Path, extra: &[&str]| {
+        let data = data.to_str().unwrap();
+        let mut args = vec![
+            "score", "--data", data, "--as-of", AS_OF, "--format", "summary",
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && out.stderr.is_empty(), "{stderr}");
         String::from_utf8(out.stdout).unwrap()
     };
+    let summary = |data: &Path| summary_with(data, &[]);
     let text = summary(&clean);
     let expected: f64 = reference_scores(&clean).iter().map(|(_, p)| p).sum();
     assert!(
@@ -198,18 +175,7 @@ fn summary_format_writes_the_figures_alone() {
         assert_eq!(summary(data), String::from_utf8(csv.stderr).unwrap());
         // --out takes the summary as it takes the rows.
         let file = dir.join("summary.txt");
-        let out = run(&[
-            "score",
-            "--data",
-            data.to_str().unwrap(),
-            "--as-of",
-            AS_OF,
-            "--format",
-            "summary",
-            "--out",
-            file.to_str().unwrap(),
-        ]);
-        assert!(out.status.success() && out.stdout.is_empty());
+        assert_eq!(summary_with(data, &["--out", file.to_str().unwrap()]), "");
         assert_eq!(std::fs::read_to_string(&file).unwrap(), summary(data));
     }
     assert!(summary(&big).starts_with("scored 180000 accounts from big.csv"));

@@ -7,6 +7,8 @@
 
 #[path = "fixtures/hostile/corpus.rs"]
 mod corpus;
+#[path = "reference/scores.rs"]
+mod reference;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -376,22 +378,10 @@ fn hundred_thousand_simulated_accounts_score_bit_identically_and_repeatably() {
     }
 
     // And the numbers are right: an independent Python scorer agrees to 1e-12.
-    let reference = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/score_reference.py"))
-        .args([model_path.to_str().unwrap(), data.to_str().unwrap(), AS_OF])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        reference.status.success(),
-        "{}",
-        String::from_utf8_lossy(&reference.stderr)
-    );
-    let text = String::from_utf8(reference.stdout).unwrap();
+    let reference = reference::reference_scores(&model_path, &data, AS_OF);
     let mut n = 0;
-    for (line, row) in text.lines().zip(&first.rows) {
-        let (id, p) = line.rsplit_once(',').unwrap();
-        let p: f64 = p.parse().unwrap();
-        assert_eq!(id, row.account_id);
+    for ((id, p), row) in reference.iter().zip(&first.rows) {
+        assert_eq!(id, &row.account_id);
         assert!(
             (p - row.churn_probability).abs() <= 1e-12,
             "{id}: {p} vs {}",
