@@ -53,9 +53,10 @@ pub fn part_starts<R: Read + Seek>(
 }
 
 /// Scores the file of `size` bytes that `open` reads, in parts starting at `starts`
-/// (see [`part_starts`]; each just after a line feed), one thread per part. The result is the one [`Scorer`] gives on the whole file, its rows in
-/// lists kept apart ([`Scorer::finish_apart`]): the first holds the first part's rows
-/// and the whole file's figures, the others the later parts' rows, in file order.
+/// (see [`part_starts`]; each just after a line feed), one thread per part. The result
+/// is the one [`Scorer`] gives on the whole file, its rows in lists kept apart
+/// ([`Scorer::finish_apart`]): the first holds the first part's rows and the whole
+/// file's figures, the others the later parts' rows, in file order.
 /// Joining them would copy every later row once more (for a million rows, ~0.1 s of one
 /// core and 100 MB of fresh memory): the scored CSV is written from the lists as they
 /// are ([`crate::audit::write_csv_parts`]); [`Scored::join_later`] joins them.
