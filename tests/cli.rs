@@ -21,6 +21,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A new folder of this test run's own under the system's temporary folder.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")
 }
@@ -152,8 +159,7 @@ fn summary_format_writes_the_figures_alone() {
         "reference {expected}: {text}"
     );
 
-    let dir = std::env::temp_dir().join(format!("churn-audit-summary-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("churn-audit-summary");
     let big = dir.join("big.csv");
     let sim = run(&[
         "simulate",
@@ -182,10 +188,66 @@ fn summary_format_writes_the_figures_alone() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// An `--out` that cannot be written is reported before any work (with an empty input,
+/// the error is about the output, not the input), for every command that writes one; and
+/// checking it changes nothing: when the input then fails, an existing output keeps its
+/// bytes and a new one is not left behind.
+#[test]
+fn an_unwritable_output_is_reported_before_the_work() {
+    let dir = scratch("churn-audit-out");
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, b"").unwrap();
+    let empty = empty.to_str().unwrap();
+    let nowhere = dir.join("no-such-folder/out.csv");
+    let nowhere = nowhere.to_str().unwrap();
+    let folder = dir.to_str().unwrap();
+    let runs: [&[&str]; 5] = [
+        &["score", "--data", empty, "--out", nowhere],
+        &[
+            "score", "--data", empty, "--format", "summary", "--out", folder,
+        ],
+        &[
+            "train", "--data", empty, "--label", "churned", "--out", nowhere,
+        ],
+        &[
+            "eval", "--data", empty, "--label", "churned", "--model", empty, "--out", nowhere,
+        ],
+        &[
+            "simulate",
+            "--accounts",
+            "10",
+            "--seed",
+            "1",
+            "--out",
+            nowhere,
+        ],
+    ];
+    for args in runs {
+        let out = run(args);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let target = args.last().unwrap();
+        assert!(
+            stderr.starts_with(&format!("error: {target}: ")),
+            "{args:?}: {stderr}"
+        );
+    }
+    let existing = dir.join("scored.csv");
+    std::fs::write(&existing, b"kept\n").unwrap();
+    let fresh = dir.join("fresh.csv");
+    for out in [&existing, &fresh] {
+        let run = run(&["score", "--data", empty, "--out", out.to_str().unwrap()]);
+        let stderr = String::from_utf8(run.stderr).unwrap();
+        assert!(stderr.contains("empty.csv: the file is empty"), "{stderr}");
+    }
+    assert_eq!(std::fs::read(&existing).unwrap(), b"kept\n");
+    assert!(!fresh.exists(), "a new output left behind by a failed run");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn unusable_input_exits_nonzero_with_one_clear_line() {
-    let dir = std::env::temp_dir().join(format!("churn-audit-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("churn-audit-cli");
     let cases: [(&str, &[u8], &str); 4] = [
         ("empty.csv", b"", "empty"),
         (
@@ -223,8 +285,7 @@ fn unusable_input_exits_nonzero_with_one_clear_line() {
 
 #[test]
 fn simulate_and_train_build_a_model_that_scores() {
-    let dir = std::env::temp_dir().join(format!("churn-audit-train-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("churn-audit-train");
     let data = dir.join("history.csv");
     let again = dir.join("history2.csv");
     let model = dir.join("model.json");
@@ -285,8 +346,7 @@ fn simulate_and_train_build_a_model_that_scores() {
 
 #[test]
 fn simulate_train_eval_and_card_work_from_the_command_line() {
-    let dir = std::env::temp_dir().join(format!("churn-audit-cli-train-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("churn-audit-cli-train");
     let data = dir.join("history.csv");
     let model = dir.join("model.json");
     let p = |path: &Path| path.to_str().unwrap().to_string();

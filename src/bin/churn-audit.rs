@@ -114,35 +114,74 @@ impl Options {
     }
 }
 
+/// Each command, the options it takes and what runs it.
+type Command = (
+    &'static str,
+    &'static [&'static str],
+    fn(&Options) -> Result<()>,
+);
+const COMMANDS: [Command; 5] = [
+    ("score", &["data", "model", "out", "as-of", "format"], score),
+    (
+        "train",
+        &[
+            "data", "label", "id", "exclude", "out", "seed", "as-of", "l2", "held-out",
+        ],
+        train_cmd,
+    ),
+    (
+        "eval",
+        &["model", "data", "label", "as-of", "format", "out"],
+        eval_cmd,
+    ),
+    ("card", &["model", "out"], card_cmd),
+    (
+        "simulate",
+        &["accounts", "seed", "out", "as-of"],
+        simulate_cmd,
+    ),
+];
+
 fn run(args: &[String]) -> Result<()> {
     let Some((command, rest)) = args.split_first() else {
         return Err(Error::Usage("no command given".into()));
     };
-    match command.as_str() {
-        "score" => score(&Options::parse(
-            rest,
-            &["data", "model", "out", "as-of", "format"],
-        )?),
-        "train" => train_cmd(&Options::parse(
-            rest,
-            &[
-                "data", "label", "id", "exclude", "out", "seed", "as-of", "l2", "held-out",
-            ],
-        )?),
-        "eval" => eval_cmd(&Options::parse(
-            rest,
-            &["model", "data", "label", "as-of", "format", "out"],
-        )?),
-        "card" => card_cmd(&Options::parse(rest, &["model", "out"])?),
-        "simulate" => simulate_cmd(&Options::parse(
-            rest,
-            &["accounts", "seed", "out", "as-of"],
-        )?),
-        "-h" | "--help" | "help" => {
-            println!("{USAGE}");
-            Ok(())
+    if matches!(command.as_str(), "-h" | "--help" | "help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let Some(&(_, allowed, run)) = COMMANDS.iter().find(|(name, ..)| name == command) else {
+        return Err(Error::Usage(format!("unknown command '{command}'")));
+    };
+    let opts = Options::parse(rest, allowed)?;
+    if let Some(out) = opts.get("out") {
+        check_writable(out)?;
+    }
+    run(&opts)
+}
+
+/// Fails at once when `path` (an `--out`) cannot be written: a mistyped folder is
+/// reported in a moment, not after a big file has been scored or a model trained.
+/// Nothing is changed: an existing file is opened without being emptied, a new one is
+/// created and removed again, and a pipe or device is left to the write itself (opening
+/// and closing a named pipe would end its reader's input).
+fn check_writable(path: &str) -> Result<()> {
+    let io = |e| Error::io(path, e);
+    let open = |new| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(new)
+            .open(path)
+            .map_err(io)
+    };
+    match std::fs::metadata(path) {
+        // A folder fails here too, with the system's "Is a directory".
+        Ok(meta) if meta.is_file() || meta.is_dir() => open(false).map(drop),
+        Ok(_) => Ok(()),
+        Err(_) => {
+            open(true).map(drop)?;
+            std::fs::remove_file(path).map_err(io)
         }
-        other => Err(Error::Usage(format!("unknown command '{other}'"))),
     }
 }
 
