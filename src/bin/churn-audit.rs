@@ -150,14 +150,14 @@ fn run(args: &[String]) -> Result<()> {
         println!("{USAGE}");
         return Ok(());
     }
-    let Some(&(_, allowed, run)) = COMMANDS.iter().find(|(name, ..)| name == command) else {
+    let Some(&(_, allowed, execute)) = COMMANDS.iter().find(|(name, ..)| name == command) else {
         return Err(Error::Usage(format!("unknown command '{command}'")));
     };
     let opts = Options::parse(rest, allowed)?;
     if let Some(out) = opts.get("out") {
         check_writable(out)?;
     }
-    run(&opts)
+    execute(&opts)
 }
 
 /// Fails at once when `path` (an `--out`) cannot be written: a mistyped folder is
