@@ -96,11 +96,22 @@ bench-train:
 bench-train-page: cli wasm-train
 	node benches/bench_train_page.mjs
 
-# Speed and size against the targets (benches/browser/bench.mjs): 1M simulated accounts,
-# file-to-summary in headless Chromium for our page and a PapaParse + JS page, the CLI's
-# rows/s, gzipped sizes, peak JS heap. Prints PASS/MISS; exits 0 when targets are missed.
+# Speed and size (benches/browser/bench.mjs; benches/README.md says what each line means):
+# an A/B against the base commit BENCH_BASE, checked out in a worktree at BENCH_BASE_DIR
+# and built there by its own Makefile into its own target directory (benches/browser/base.sh;
+# reused while it is at that commit). On 1M simulated accounts it times, base and current
+# alternating, file-to-summary of the page in headless Chromium and the CLI (to the scored
+# CSV, and --format summary), and prints medians, min/max, current/base and "within 10%" or
+# "SLOWER by N%"; from the same run, our page against a floor page (reads the file, counts
+# line feeds) and PapaParse pages; and the budgets as PASS/MISS: scoring wasm <= 250 KB and
+# everything the page loads at start-up <= 350 KB gzipped, peak JS heap. It exits 0 whatever
+# the figures. Knobs: BENCH_RUNS (5 page rounds), BENCH_CLI_RUNS (5), BENCH_ROWS (1000000),
+# more in bench.mjs's header. E.g. `make bench BENCH_BASE=HEAD~3 BENCH_RUNS=9`.
+BENCH_BASE ?= 47104ac
+BENCH_BASE_DIR ?= target/bench-base
 bench: setup-test wasm cli
-	CHURN_AUDIT_BIN=$${CHURN_AUDIT_BIN:-$(abspath $(CLI))} node benches/browser/bench.mjs
+	benches/browser/base.sh $(BENCH_BASE) $(BENCH_BASE_DIR)
+	BENCH_BASE_DIR=$(abspath $(BENCH_BASE_DIR)) CHURN_AUDIT_BIN=$${CHURN_AUDIT_BIN:-$(abspath $(CLI))} node benches/browser/bench.mjs
 
 # The page (served, and as the single file from file://) in headless Chromium against
 # the CLI on the same file.
