@@ -105,8 +105,9 @@ bench-train-page: cli wasm-train
 # "SLOWER by N%"; from the same run, our page against a floor page (reads the file, counts
 # line feeds) and PapaParse pages; and the budgets as PASS/MISS: scoring wasm <= 250 KB and
 # everything the page loads at start-up <= 350 KB gzipped, peak JS heap. It exits 0 whatever
-# the figures. Knobs: BENCH_RUNS (5 page rounds), BENCH_CLI_RUNS (5), BENCH_ROWS (1000000),
-# more in bench.mjs's header. E.g. `make bench BENCH_BASE=HEAD~3 BENCH_RUNS=9`.
+# the figures. Knobs: BENCH_RUNS (5 page rounds), BENCH_PAPA_RUNS (3 of them with the
+# PapaParse pages), BENCH_CLI_RUNS (5), BENCH_ROWS (1000000), more in bench.mjs's header.
+# E.g. `make bench BENCH_BASE=HEAD~3 BENCH_RUNS=9`.
 BENCH_BASE ?= 47104ac
 BENCH_BASE_DIR ?= target/bench-base
 bench: setup-test wasm cli
