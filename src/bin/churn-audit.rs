@@ -243,6 +243,7 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs `command`, once its `--out` (if any) is known to be writable.
 fn run(command: &Command) -> Result<()> {
     let out = match command {
         Command::Score(a) => &a.out,
