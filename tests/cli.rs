@@ -430,3 +430,276 @@ fn simulate_train_eval_and_card_work_from_the_command_line() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Each command and the options it takes, as the README's "Command line" lists them.
+const COMMANDS: [(&str, &[&str]); 5] = [
+    (
+        "score",
+        &["--data", "--model", "--out", "--as-of", "--format"],
+    ),
+    (
+        "train",
+        &[
+            "--data",
+            "--label",
+            "--id",
+            "--exclude",
+            "--out",
+            "--seed",
+            "--as-of",
+            "--l2",
+            "--held-out",
+        ],
+    ),
+    (
+        "eval",
+        &[
+            "--model", "--data", "--label", "--as-of", "--format", "--out",
+        ],
+    ),
+    ("card", &["--model", "--out"]),
+    ("simulate", &["--accounts", "--seed", "--out", "--as-of"]),
+];
+
+/// `--help` (and `-h`, and `help COMMAND`) and `--version` answer on stdout with exit
+/// status 0, for the tool and for each command; each command's help names its options.
+#[test]
+fn help_and_version_work_for_the_tool_and_each_command() {
+    let stdout_of = |args: &[&str]| {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(out.stderr.is_empty(), "{args:?}: {stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let version = format!("{}\n", env!("CARGO_PKG_VERSION"));
+    for args in [&["--help"][..], &["-h"], &["help"]] {
+        let help = stdout_of(args);
+        assert!(help.contains("Usage: churn-audit <COMMAND>"), "{help}");
+        for (command, _) in COMMANDS {
+            assert!(
+                help.contains(&format!("\n  {command} ")),
+                "{command}: {help}"
+            );
+        }
+    }
+    assert!(stdout_of(&["--version"]).ends_with(&version));
+    assert!(stdout_of(&["-V"]).starts_with("churn-audit "));
+    for (command, options) in COMMANDS {
+        for args in [[command, "--help"], [command, "-h"], ["help", command]] {
+            let help = stdout_of(&args);
+            assert!(
+                help.contains(&format!("Usage: churn-audit {command} ")),
+                "{args:?}: {help}"
+            );
+            for option in options {
+                assert!(help.contains(&format!("{option} <")), "{args:?}: {help}");
+            }
+        }
+        assert!(stdout_of(&[command, "--version"]).ends_with(&version));
+    }
+    // No command at all: the help, on stderr, as a usage error.
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: churn-audit <COMMAND>"));
+}
+
+/// A usage error: exit status 2, nothing on stdout, and stderr containing every needle.
+fn assert_usage_error(args: &[&str], needles: &[&str]) {
+    let out = run(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?}");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: no {needle:?} in {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_mistyped_option_or_command_is_refused_with_a_suggestion() {
+    let data = fixture("accounts-clean.csv");
+    let data = data.to_str().unwrap();
+    assert_usage_error(
+        &["score", "--data", data, "--as_of", AS_OF],
+        &["'--as_of'", "tip: a similar argument exists: '--as-of'"],
+    );
+    assert_usage_error(
+        &["score", "--data", data, "--fromat", "json"],
+        &["'--fromat'", "tip: a similar argument exists: '--format'"],
+    );
+    assert_usage_error(
+        &[
+            "train",
+            "--data",
+            data,
+            "--label",
+            "churned",
+            "--held_out",
+            "0",
+        ],
+        &[
+            "'--held_out'",
+            "tip: a similar argument exists: '--held-out'",
+        ],
+    );
+    assert_usage_error(
+        &["scor", "--data", data],
+        &["'scor'", "tip: a similar subcommand exists: 'score'"],
+    );
+    // An option of another command is not one of this command's.
+    assert_usage_error(&["card", "--data", data], &["'--data'"]);
+}
+
+/// Values are typed: a date that is not a day, a number that is not one (or not of the
+/// option's kind), a format the command does not write, an option given twice or without
+/// its value are refused before any work, naming the option and the value.
+#[test]
+fn an_invalid_value_is_refused_naming_the_option() {
+    let data = fixture("accounts-clean.csv");
+    let data = data.to_str().unwrap();
+    let score: &[&str] = &["score", "--data", data];
+    for date in [
+        "2026-02-30",
+        "2026-13-01",
+        "15.01.2026",
+        "2026-1-15",
+        "today",
+    ] {
+        assert_usage_error(
+            &[score, &["--as-of", date]].concat(),
+            &[&format!("'{date}'"), "'--as-of <YYYY-MM-DD>'", "YYYY-MM-DD"],
+        );
+    }
+    assert_usage_error(
+        &[score, &["--format", "xml"]].concat(),
+        &["'xml'", "--format", "csv, json, summary"],
+    );
+    assert_usage_error(
+        &[
+            "eval", "--model", data, "--data", data, "--label", "churned", "--format", "csv",
+        ],
+        &["'csv'", "--format", "text, json"],
+    );
+    assert_usage_error(&[score, &["--data", data]].concat(), &["'--data <FILE>'"]);
+    assert_usage_error(&["score", "--data"], &["'--data <FILE>'"]);
+    let simulate = |accounts: &str, seed: &str| {
+        let out = run(&["simulate", "--accounts", accounts, "--seed", seed]);
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    for (accounts, seed, option, value) in [
+        ("ten", "1", "--accounts", "ten"),
+        ("-5", "1", "--accounts", "-5"),
+        ("1e3", "1", "--accounts", "1e3"),
+        ("10", "-1", "--seed", "-1"),
+        ("10", "1.5", "--seed", "1.5"),
+        (
+            "10",
+            "99999999999999999999999",
+            "--seed",
+            "99999999999999999999999",
+        ),
+    ] {
+        let (code, stderr) = simulate(accounts, seed);
+        assert_eq!(code, Some(2), "{accounts} {seed}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '{option} <")),
+            "{stderr}"
+        );
+    }
+    for (option, value) in [("--l2", "strong"), ("--held-out", "20%"), ("--seed", "x")] {
+        assert_usage_error(
+            &["train", "--data", data, "--label", "churned", option, value],
+            &[&format!("invalid value '{value}' for '{option} <")],
+        );
+    }
+}
+
+/// Range checks are the library's (the same words for every front end): a negative L2
+/// strength or held-out share reaches them, with exit status 1, not a usage error.
+#[test]
+fn out_of_range_numbers_are_the_librarys_to_refuse() {
+    let dir = scratch("churn-audit-range");
+    let data = dir.join("history.csv");
+    let data = data.to_str().unwrap();
+    let sim = run(&[
+        "simulate",
+        "--accounts",
+        "200",
+        "--seed",
+        "5",
+        "--as-of",
+        AS_OF,
+        "--out",
+        data,
+    ]);
+    assert!(sim.status.success());
+    for (option, value, needle) in [
+        ("--l2", "-1", "the L2 strength must be"),
+        ("--held-out", "-0.1", "the held-out share must be"),
+        ("--held-out", "1.5", "the held-out share must be"),
+    ] {
+        let out = run(&[
+            "train", "--data", data, "--label", "churned", "--as-of", AS_OF, option, value,
+        ]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{option} {value}: {stderr}");
+        assert!(
+            stderr.contains(needle) && stderr.contains(value),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `--exclude` takes a comma list (spaces around names and empty items ignored) or the
+/// option repeated.
+#[test]
+fn exclude_takes_a_comma_list() {
+    let dir = scratch("churn-audit-exclude");
+    let data = dir.join("history.csv");
+    let data = data.to_str().unwrap();
+    let sim = run(&[
+        "simulate",
+        "--accounts",
+        "400",
+        "--seed",
+        "9",
+        "--as-of",
+        AS_OF,
+        "--out",
+        data,
+    ]);
+    assert!(sim.status.success());
+    let features = |exclude: &[&str]| {
+        let mut args = vec![
+            "train", "--data", data, "--label", "churned", "--as-of", AS_OF,
+        ];
+        args.extend_from_slice(exclude);
+        let out = run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{exclude:?}: {stderr}");
+        let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let names: Vec<String> = m["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_string())
+            .collect();
+        names
+    };
+    let all = features(&[]);
+    assert!(all.iter().any(|n| n == "nps") && all.iter().any(|n| n == "csat"));
+    let without: Vec<String> = all
+        .iter()
+        .filter(|n| *n != "nps" && *n != "csat")
+        .cloned()
+        .collect();
+    assert_eq!(features(&["--exclude", "nps, csat,"]), without);
+    assert_eq!(features(&["--exclude=nps", "--exclude", "csat"]), without);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -2,42 +2,240 @@
 //!
 //! ```text
 //! churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json|summary]
-//! churn-audit train    --data FILE --label COL [--id COL] [--exclude COLS] [--out FILE] [--seed N]
+//! churn-audit train    --data FILE --label COL [--id COL] [--exclude COL,COL] [--out FILE] [--seed N]
 //!                      [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
-//! churn-audit eval     --model FILE --data FILE --label COL [--as-of YYYY-MM-DD] [--format text|json]
+//! churn-audit eval     --model FILE --data FILE --label COL [--as-of YYYY-MM-DD] [--format text|json] [--out FILE]
 //! churn-audit card     [--model FILE] [--out FILE]
 //! churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
 //! ```
-//! Exit status: 0 on success, 1 when the input cannot be used, 2 on a usage error.
+//! The commands and their options are declared once, as clap derives ([`Cli`]): clap
+//! checks them (required options, numbers, dates, formats), suggests the option meant
+//! when one is mistyped, and writes `--help` and `--version`. Checks that need more than
+//! the option itself (an L2 strength of at least 0, a held-out share below 0.9) are the
+//! library's, so they read the same from every front end. Numeric options take a value
+//! that starts with `-` (`allow_negative_numbers`), so `--seed -1` is refused as an
+//! invalid value of `--seed` and `--l2 -1` reaches the library's check, as before clap.
+//!
+//! Exit status: 0 on success, 1 when the input cannot be used (one line on stderr says
+//! why), 2 on a usage error (clap's message, naming the option). Every command that
+//! writes to `--out` checks that it can before the work starts.
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use churn_audit::audit;
 use churn_audit::error::{Error, Result};
 use churn_audit::model::Model;
 use churn_audit::{ingest, parallel, simulate, train};
 
-const USAGE: &str = "usage:
-  churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json|summary]
-  churn-audit train    --data FILE --label COL [--id COL] [--exclude COL,COL] [--out FILE] [--seed N]
-                       [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
-  churn-audit eval     --model FILE --data FILE --label COL [--as-of YYYY-MM-DD] [--format text|json]
-  churn-audit card     [--model FILE] [--out FILE]
-  churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
+/// Churn-risk audit of CRM account lists, on this machine.
+#[derive(Parser)]
+#[command(
+    name = "churn-audit",
+    bin_name = "churn-audit",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = "Dates in the data are counted up to --as-of (default: today, UTC).\n\
+                  Nothing is sent anywhere: files are read and written on this machine only.\n\
+                  Exit status: 0 on success, 1 when the input cannot be used, 2 on a usage error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-Dates in the data are counted up to --as-of (default: today, UTC).
-Nothing is sent anywhere: files are read and written on this machine only.";
+/// The commands; each carries its own options.
+#[derive(Subcommand)]
+enum Command {
+    /// Score an account list for churn risk.
+    ///
+    /// Writes one row per account (or the JSON result the page receives, or the summary
+    /// alone) and the summary on stderr: accounts scored, rows with warnings, expected
+    /// churners, revenue at risk by tier.
+    Score(ScoreArgs),
+    /// Train a model on a labelled account table.
+    ///
+    /// Writes the model file; the same data and seed give the same file byte for byte.
+    Train(TrainArgs),
+    /// Evaluate a model on a labelled account table.
+    ///
+    /// AUC, PR-AUC, Brier score, log loss, top-decile lift and a calibration table.
+    Eval(EvalArgs),
+    /// Print a model's card (markdown).
+    ///
+    /// Provenance, metrics, the strongest drivers, every feature, the risk tiers and the
+    /// limits.
+    Card(CardArgs),
+    /// Simulate a labelled history of B2B accounts (CSV).
+    ///
+    /// The same seed and as-of date give the same bytes.
+    Simulate(SimulateArgs),
+}
+
+/// `score`'s options.
+#[derive(Args)]
+struct ScoreArgs {
+    /// The account list (CSV or another delimited text export).
+    #[arg(long, value_name = "FILE")]
+    data: String,
+    /// The model file (default: the bundled model).
+    #[arg(long, value_name = "FILE")]
+    model: Option<String>,
+    /// Where to write the result (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<String>,
+    #[command(flatten)]
+    as_of: AsOf,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = ScoreFormat::Csv)]
+    format: ScoreFormat,
+}
+
+/// What `score` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ScoreFormat {
+    /// One row per account, with reasons and warnings.
+    Csv,
+    /// The whole result the page receives.
+    Json,
+    /// The summary alone (no row's text is made).
+    Summary,
+}
+
+/// `train`'s options.
+#[derive(Args)]
+struct TrainArgs {
+    /// The labelled account table.
+    #[arg(long, value_name = "FILE")]
+    data: String,
+    /// The column that says whether the account churned.
+    #[arg(long, value_name = "COL")]
+    label: String,
+    /// The account id column (default: found by its name).
+    #[arg(long, value_name = "COL")]
+    id: Option<String>,
+    /// Columns to leave out of the model (comma-separated, or the option repeated).
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
+    exclude: Vec<String>,
+    /// Where to write the model file (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<String>,
+    /// The seed of the held-out split and the cross-validation folds.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 42,
+        allow_negative_numbers = true
+    )]
+    seed: u64,
+    #[command(flatten)]
+    as_of: AsOf,
+    /// The L2 strength (default: chosen by cross-validation).
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    l2: Option<f64>,
+    /// The share of rows held out to measure the model (0 fits on every row).
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = train::HELD_OUT_SHARE,
+        allow_negative_numbers = true
+    )]
+    held_out: f64,
+}
+
+/// `eval`'s options.
+#[derive(Args)]
+struct EvalArgs {
+    /// The model file.
+    #[arg(long, value_name = "FILE")]
+    model: String,
+    /// The labelled account table.
+    #[arg(long, value_name = "FILE")]
+    data: String,
+    /// The column that says whether the account churned.
+    #[arg(long, value_name = "COL")]
+    label: String,
+    #[command(flatten)]
+    as_of: AsOf,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = EvalFormat::Text)]
+    format: EvalFormat,
+    /// Where to write the evaluation (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<String>,
+}
+
+/// What `eval` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EvalFormat {
+    /// A short report for people.
+    Text,
+    /// Every figure, as JSON.
+    Json,
+}
+
+/// `card`'s options.
+#[derive(Args)]
+struct CardArgs {
+    /// The model file (default: the bundled model).
+    #[arg(long, value_name = "FILE")]
+    model: Option<String>,
+    /// Where to write the card (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<String>,
+}
+
+/// `simulate`'s options.
+#[derive(Args)]
+struct SimulateArgs {
+    /// How many accounts (rows).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    accounts: usize,
+    /// The random seed.
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    seed: u64,
+    /// Where to write the history (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<String>,
+    #[command(flatten)]
+    as_of: AsOf,
+}
+
+/// The `--as-of` option, shared by the commands that read or write dates.
+#[derive(Args)]
+struct AsOf {
+    /// The day dates in the data are counted up to (default: today, UTC).
+    #[arg(long = "as-of", value_name = "YYYY-MM-DD", value_parser = iso_date)]
+    days: Option<i64>,
+}
+
+impl AsOf {
+    /// The as-of date in days since 1970-01-01; today (UTC) without `--as-of`.
+    fn days(&self) -> i64 {
+        self.days.unwrap_or_else(|| {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            (secs / 86_400) as i64
+        })
+    }
+}
+
+/// `--as-of`'s value parser: the library's strict `YYYY-MM-DD` (days since 1970-01-01).
+fn iso_date(s: &str) -> std::result::Result<i64, String> {
+    ingest::parse_iso_date(s).ok_or_else(|| "not a date of the form YYYY-MM-DD".to_string())
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    // Usage errors end here, with clap's message and exit status 2; --help and
+    // --version with 0.
+    let cli = Cli::parse();
+    match run(&cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Usage(msg)) => {
-            eprintln!("error: {msg}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
@@ -45,119 +243,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// Parsed `--name value` options; every option takes exactly one value.
-struct Options {
-    values: BTreeMap<String, String>,
-}
-
-impl Options {
-    fn parse(args: &[String], allowed: &[&str]) -> Result<Options> {
-        let mut values = BTreeMap::new();
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let Some(name) = arg.strip_prefix("--") else {
-                return Err(Error::Usage(format!("unexpected argument '{arg}'")));
-            };
-            let (name, value) = match name.split_once('=') {
-                Some((n, v)) => (n.to_string(), v.to_string()),
-                None => {
-                    let v = it
-                        .next()
-                        .ok_or_else(|| Error::Usage(format!("--{name} needs a value")))?;
-                    (name.to_string(), v.clone())
-                }
-            };
-            if !allowed.contains(&name.as_str()) {
-                return Err(Error::Usage(format!("unknown option --{name}")));
-            }
-            if values.insert(name.clone(), value).is_some() {
-                return Err(Error::Usage(format!("--{name} given twice")));
-            }
-        }
-        Ok(Options { values })
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
-    }
-
-    fn required(&self, name: &str) -> Result<&str> {
-        self.get(name)
-            .ok_or_else(|| Error::Usage(format!("--{name} is required")))
-    }
-
-    fn number<T: std::str::FromStr>(&self, name: &str, default: Option<T>) -> Result<T> {
-        match self.get(name) {
-            Some(v) => v
-                .parse()
-                .map_err(|_| Error::Usage(format!("--{name} '{v}' is not a valid number"))),
-            None => default.ok_or_else(|| Error::Usage(format!("--{name} is required"))),
-        }
-    }
-
-    /// The as-of date in days since 1970-01-01; today (UTC) by default.
-    fn as_of(&self) -> Result<i64> {
-        match self.get("as-of") {
-            Some(v) => ingest::parse_iso_date(v).ok_or_else(|| {
-                Error::Usage(format!(
-                    "--as-of '{v}' is not a date of the form YYYY-MM-DD"
-                ))
-            }),
-            None => {
-                let secs = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
-                Ok((secs / 86_400) as i64)
-            }
-        }
-    }
-}
-
-/// Each command, the options it takes and what runs it.
-type Command = (
-    &'static str,
-    &'static [&'static str],
-    fn(&Options) -> Result<()>,
-);
-const COMMANDS: [Command; 5] = [
-    ("score", &["data", "model", "out", "as-of", "format"], score),
-    (
-        "train",
-        &[
-            "data", "label", "id", "exclude", "out", "seed", "as-of", "l2", "held-out",
-        ],
-        train_cmd,
-    ),
-    (
-        "eval",
-        &["model", "data", "label", "as-of", "format", "out"],
-        eval_cmd,
-    ),
-    ("card", &["model", "out"], card_cmd),
-    (
-        "simulate",
-        &["accounts", "seed", "out", "as-of"],
-        simulate_cmd,
-    ),
-];
-
-fn run(args: &[String]) -> Result<()> {
-    let Some((command, rest)) = args.split_first() else {
-        return Err(Error::Usage("no command given".into()));
+/// Runs `command`, once its `--out` (if any) is known to be writable.
+fn run(command: &Command) -> Result<()> {
+    let out = match command {
+        Command::Score(a) => &a.out,
+        Command::Train(a) => &a.out,
+        Command::Eval(a) => &a.out,
+        Command::Card(a) => &a.out,
+        Command::Simulate(a) => &a.out,
     };
-    if matches!(command.as_str(), "-h" | "--help" | "help") {
-        println!("{USAGE}");
-        return Ok(());
-    }
-    let Some(&(_, allowed, execute)) = COMMANDS.iter().find(|(name, ..)| name == command) else {
-        return Err(Error::Usage(format!("unknown command '{command}'")));
-    };
-    let opts = Options::parse(rest, allowed)?;
-    if let Some(out) = opts.get("out") {
+    if let Some(out) = out {
         check_writable(out)?;
     }
-    execute(&opts)
+    match command {
+        Command::Score(a) => score(a),
+        Command::Train(a) => train_cmd(a),
+        Command::Eval(a) => eval_cmd(a),
+        Command::Card(a) => card_cmd(a),
+        Command::Simulate(a) => simulate_cmd(a),
+    }
 }
 
 /// Fails at once when `path` (an `--out`) cannot be written: a mistyped folder is
@@ -208,8 +312,8 @@ fn file_name(path: &str) -> &str {
 }
 
 /// The model named by `--model`, or the bundled default.
-fn load_model(opts: &Options) -> Result<Model> {
-    match opts.get("model") {
+fn load_model(path: Option<&str>) -> Result<Model> {
+    match path {
         Some(path) => {
             let bytes = read(path)?;
             let text = String::from_utf8(bytes)
@@ -220,15 +324,10 @@ fn load_model(opts: &Options) -> Result<Model> {
     }
 }
 
-fn score(opts: &Options) -> Result<()> {
-    let data = opts.required("data")?;
-    let model = load_model(opts)?;
-    let format = opts.get("format").unwrap_or("csv");
-    if !["csv", "json", "summary"].contains(&format) {
-        return Err(Error::Usage(format!(
-            "--format '{format}' is not one of csv, json, summary"
-        )));
-    }
+fn score(args: &ScoreArgs) -> Result<()> {
+    let data = args.data.as_str();
+    let model = load_model(args.model.as_deref())?;
+    let format = args.format;
     // The file streams through one scorer per core (cut at line feeds, joined in order
     // into exactly the one-scorer result) and the CSV streams out: memory holds the
     // scored columns, never the whole file or every row's text.
@@ -236,10 +335,10 @@ fn score(opts: &Options) -> Result<()> {
     let meta = open()
         .and_then(|f| f.metadata())
         .map_err(|e| Error::io(data, e))?;
-    let (name, as_of) = (file_name(data), opts.as_of()?);
+    let (name, as_of) = (file_name(data), args.as_of.days());
     // The file's SHA-256 is reported in the JSON only (the scored CSV and the summary do
     // not carry it), so only the JSON pays for it.
-    let json = format == "json";
+    let json = format == ScoreFormat::Json;
     // The CSV is written from the parts' rows as they are (the first part's list holds
     // the whole file's figures): joining them would only copy the later rows once more.
     let (scored, later) = if meta.is_file() {
@@ -273,13 +372,13 @@ fn score(opts: &Options) -> Result<()> {
         }
         (scorer.finish()?, Vec::new())
     };
-    let out_name = opts.get("out").unwrap_or("stdout");
+    let out_name = args.out.as_deref().unwrap_or("stdout");
     let summary = summary_text(&scored.overview(0));
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
         // Formatting the rows is most of the work: every core takes a share.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if format == "summary" {
+        if format == ScoreFormat::Summary {
             // The figures alone, where the rows are not wanted (a first look at a big
             // export): no row's text is made.
             w.write_all(summary.as_bytes())?;
@@ -293,7 +392,7 @@ fn score(opts: &Options) -> Result<()> {
         }
         w.flush()
     };
-    match opts.get("out") {
+    match &args.out {
         Some(path) => {
             let mut f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
             write(&mut f)
@@ -301,7 +400,7 @@ fn score(opts: &Options) -> Result<()> {
         None => write(&mut std::io::stdout().lock()),
     }
     .map_err(|e| Error::io(out_name, e))?;
-    if format != "summary" {
+    if format != ScoreFormat::Summary {
         eprint!("{summary}");
     }
     // The process ends next, and the system takes its memory back at once: handing the
@@ -369,33 +468,28 @@ fn grouped(x: f64) -> String {
     }
 }
 
-fn train_cmd(opts: &Options) -> Result<()> {
-    let data = opts.required("data")?;
+fn train_cmd(args: &TrainArgs) -> Result<()> {
+    let data = args.data.as_str();
     let cfg = train::TrainConfig {
-        label: opts.required("label")?.to_string(),
-        seed: opts.number("seed", Some(42u64))?,
-        as_of: opts.as_of()?,
-        l2: opts
-            .get("l2")
-            .map(|_| opts.number("l2", None::<f64>))
-            .transpose()?,
-        id: opts.get("id").map(String::from),
-        held_out_share: opts.number("held-out", Some(train::HELD_OUT_SHARE))?,
-        exclude: opts
-            .get("exclude")
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default(),
+        label: args.label.clone(),
+        seed: args.seed,
+        as_of: args.as_of.days(),
+        l2: args.l2,
+        id: args.id.clone(),
+        held_out_share: args.held_out,
+        // `--exclude "a, b"` and a trailing comma mean what they say.
+        exclude: args
+            .exclude
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
     };
     let bytes = read(data)?;
     let started = std::time::Instant::now();
     let train::Trained { model, warnings } =
         train::train_with_report(&bytes, file_name(data), &cfg)?;
-    write_out(opts.get("out"), &model.to_json())?;
+    write_out(args.out.as_deref(), &model.to_json())?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }
@@ -412,27 +506,20 @@ fn train_cmd(opts: &Options) -> Result<()> {
     Ok(())
 }
 
-fn eval_cmd(opts: &Options) -> Result<()> {
-    opts.required("model")?;
-    let model = load_model(opts)?;
-    let data = opts.required("data")?;
-    let label = opts.required("label")?;
-    let format = opts.get("format").unwrap_or("text");
-    if format != "text" && format != "json" {
-        return Err(Error::Usage(format!(
-            "--format '{format}' is not one of text, json"
-        )));
-    }
+fn eval_cmd(args: &EvalArgs) -> Result<()> {
+    let model = load_model(Some(&args.model))?;
+    let data = args.data.as_str();
     let bytes = read(data)?;
-    let e = train::evaluate(&bytes, file_name(data), &model, label, opts.as_of()?)?;
-    let text = if format == "json" {
+    let as_of = args.as_of.days();
+    let e = train::evaluate(&bytes, file_name(data), &model, &args.label, as_of)?;
+    let text = if args.format == EvalFormat::Json {
         let mut s = serde_json::to_string_pretty(&e).map_err(|e| Error::io("json", e))?;
         s.push('\n');
         s
     } else {
         eval_text(&e)
     };
-    write_out(opts.get("out"), &text)
+    write_out(args.out.as_deref(), &text)
 }
 
 /// The evaluation as a short human report.
@@ -468,21 +555,21 @@ fn eval_text(e: &train::Evaluation) -> String {
     out
 }
 
-fn card_cmd(opts: &Options) -> Result<()> {
-    let model = load_model(opts)?;
+fn card_cmd(args: &CardArgs) -> Result<()> {
+    let model = load_model(args.model.as_deref())?;
     write_out(
-        opts.get("out"),
+        args.out.as_deref(),
         &churn_audit::card::model_card(&model).to_markdown(),
     )
 }
 
-fn simulate_cmd(opts: &Options) -> Result<()> {
+fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
     let cfg = simulate::SimConfig {
-        accounts: opts.number("accounts", None)?,
-        seed: opts.number("seed", None)?,
-        as_of: opts.as_of()?,
+        accounts: args.accounts,
+        seed: args.seed,
+        as_of: args.as_of.days(),
     };
-    write_out(opts.get("out"), &simulate::simulate(&cfg))
+    write_out(args.out.as_deref(), &simulate::simulate(&cfg))
 }
 
 #[cfg(test)]
@@ -496,12 +583,45 @@ mod tests {
         assert_eq!(grouped(0.0), "0");
     }
 
+    /// clap's own consistency checks of the declared commands and options.
     #[test]
-    fn options_reject_unknown_and_missing_values() {
-        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(Options::parse(&args(&["--data"]), &["data"]).is_err());
-        assert!(Options::parse(&args(&["--nope", "1"]), &["data"]).is_err());
-        let o = Options::parse(&args(&["--data=a.csv"]), &["data"]).unwrap();
-        assert_eq!(o.get("data"), Some("a.csv"));
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn options_parse_to_typed_values() {
+        let cli = Cli::try_parse_from([
+            "churn-audit",
+            "train",
+            "--data=a.csv",
+            "--label",
+            "churned",
+            "--exclude",
+            "x, y,",
+            "--as-of",
+            "1970-01-02",
+            "--l2",
+            "-1",
+        ])
+        .unwrap();
+        let Command::Train(t) = cli.command else {
+            panic!("not train")
+        };
+        assert_eq!(t.data, "a.csv");
+        assert_eq!(t.exclude, ["x", " y", ""]);
+        assert_eq!((t.as_of.days(), t.seed, t.l2), (1, 42, Some(-1.0)));
+        assert_eq!(t.held_out, train::HELD_OUT_SHARE);
+        for bad in [
+            &["score"][..],
+            &["score", "--data", "a", "--format", "xml"],
+            &["score", "--data", "a", "--data", "b"],
+            &["score", "--data", "a", "--as-of", "2026-02-30"],
+            &["simulate", "--accounts", "-1", "--seed", "1"],
+        ] {
+            let args = std::iter::once("churn-audit").chain(bad.iter().copied());
+            assert!(Cli::try_parse_from(args).is_err(), "{bad:?}");
+        }
     }
 }
