@@ -63,7 +63,7 @@ for t in $targets; do
         sed 's/cov: \([0-9]*\) ft: \([0-9]*\)/\1 edges, \2 features/')
     crashes=$(sed -n 's/.*Test unit written to \(.*\(crash\|oom\|timeout\|leak\)-.*\)/\1/p' "$log")
     if [ -n "$crashes" ]; then
-        found="$(echo "$crashes" | wc -l): $(echo "$crashes" | sed 's|^\./|fuzz/|' | tr '\n' ' ')"
+        found="$(echo "$crashes" | wc -l): $(echo "$crashes" | sed 's|^\./|fuzz/|' | tr '\n' ' ' | sed 's/ $//')"
         failed=1
     elif [ "$status" -ne 0 ]; then
         found="run failed (exit $status), see fuzz/$log"
