@@ -123,16 +123,15 @@ clean:
 	cargo clean
 	rm -rf www/pkg www/pkg-train node_modules
 
-# Fuzzes the account-list reader and the model-file loader with cargo-fuzz (fuzz/, its
-# own workspace, so `cargo test` never builds it), FUZZ_SECONDS per target, one job.
-# Not part of `make test`. Needs nightly, or stable with RUSTC_BOOTSTRAP=1; the new
-# corpus grows in fuzz/corpus/, crashes land in fuzz/artifacts/.
+# Fuzzes with cargo-fuzz (fuzz/, its own workspace, so `cargo test` never builds it):
+# the account-list reader stage by stage (split, decode, cells), the model loader
+# (model) and the whole audit (audit), FUZZ_SECONDS each, one job, and prints per
+# target the runs, runs per second, coverage (edges, features) and crashes (fuzz/run.sh;
+# FUZZ_TARGETS="split cells" runs some, FUZZ_SANITIZER=address under ASan). Not part of
+# `make test`. Needs nightly, or stable with RUSTC_BOOTSTRAP=1; the corpus grows in
+# fuzz/corpus/, crashes land in fuzz/artifacts/, logs in fuzz/logs/.
 FUZZ_SECONDS ?= 600
-FUZZ_CARGO = $(if $(shell rustup toolchain list 2>/dev/null | grep nightly),cargo +nightly,RUSTC_BOOTSTRAP=1 cargo)
+FUZZ_CARGO = $(if $(shell rustup toolchain list 2>/dev/null | grep nightly),cargo +nightly,env RUSTC_BOOTSTRAP=1 cargo)
 fuzz:
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
-	cd fuzz && mkdir -p corpus/ingest corpus/model && \
-	$(FUZZ_CARGO) fuzz run -O ingest corpus/ingest ../tests/fixtures/hostile ../tests/fixtures \
-	  -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 && \
-	$(FUZZ_CARGO) fuzz run -O model corpus/model ../models ../tests/fixtures/hostile \
-	  -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CARGO="$(FUZZ_CARGO)" fuzz/run.sh

@@ -1,5 +1,6 @@
 //! Any text as a model file: it is refused with an error, or it validates and then
-//! scores any account to a finite log-odds and a probability in [0, 1].
+//! round-trips (writing it again gives the same bytes and the same scores) and scores
+//! any account to a finite log-odds and a probability in [0, 1].
 #![no_main]
 
 use churn_audit::{audit, model::Model};
@@ -17,11 +18,20 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // A model that validates must round-trip and score without surprises.
-    let again = Model::from_json(&model.to_json(), "again.json").expect("round trip");
-    assert_eq!(again.features.len(), model.features.len());
+    let json = model.to_json();
+    let again = Model::from_json(&json, "again.json").expect("round trip");
+    assert_eq!(
+        again.to_json(),
+        json,
+        "the same model writes the same bytes"
+    );
     let values = vec![f64::NAN; model.features.len()];
     let s = model.score(&values);
     assert!(s.log_odds.is_finite() && (0.0..=1.0).contains(&s.probability));
+    assert_eq!(
+        again.score(&values).log_odds.to_bits(),
+        s.log_odds.to_bits()
+    );
     if let Ok(result) = audit::audit(ACCOUNTS.as_bytes(), "a.csv", &model, 20_468) {
         for row in &result.rows {
             assert!(row.log_odds.is_finite(), "{}", row.log_odds);
