@@ -4,8 +4,7 @@
 //! the same numbers for the same bytes. [`AuditResult`] is what the page receives and
 //! what `score --format json` prints; [`to_csv`] is the scored CSV both write.
 
-use crate::json::{json_object, ToJson, Writer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use sha2::{Digest, Sha256};
 
@@ -1578,6 +1577,10 @@ impl Scored {
 
     /// [`Scored::write_json`] with the rows formatted on `threads` threads, in blocks
     /// written in order: the same bytes.
+    ///
+    /// serde_json writes the result with its first row only; the text is cut just after
+    /// that row, and the other rows go in between, each as serde_json writes an item of
+    /// an array after the first: a comma, then the row.
     pub fn write_json_threaded(
         &self,
         out: &mut impl std::io::Write,
@@ -1585,57 +1588,54 @@ impl Scored {
     ) -> std::io::Result<()> {
         let mut result = self.result_without_rows();
         result.portfolio.typical = self.typical();
-        let mut w = Writer::compact();
-        let mut failed = Ok(());
-        let mut rows = |w: &mut Writer| {
-            w.begin_array();
-            failed = out.write_all(w.take().as_bytes());
-            let lookups = self.lookups();
-            let items = w.items_in(String::new());
-            // Every block's rows start with a comma; the first block written drops it.
-            let mut first = true;
-            if failed.is_ok() {
-                failed = write_blocks(
-                    self.len().div_ceil(JSON_BLOCK_ROWS),
-                    threads,
-                    &|| (),
-                    &|(), b, block| {
-                        let mut w = items.items_in(std::mem::take(block));
-                        let start = b * JSON_BLOCK_ROWS;
-                        for r in start..self.len().min(start + JSON_BLOCK_ROWS) {
-                            if let Some(row) = self.row_with(r, &lookups) {
-                                row.write_json(&mut w);
-                            }
+        let lookups = self.lookups();
+        let Some((first, row)) =
+            (0..self.len()).find_map(|r| Some((r, self.row_with(r, &lookups)?)))
+        else {
+            // No rows: no `rows` field, as in `to_result`.
+            serde_json::to_writer(&mut *out, &result)?;
+            return Ok(());
+        };
+        let row_text = serde_json::to_string(&row)?;
+        result.rows = vec![row];
+        let text = serde_json::to_string(&result)?;
+        // The first `"rows":[` is the field's: inside a string a quote is escaped, and no
+        // object before it in the result has a field of that name.
+        let start = text.find("\"rows\":[").map(|at| at + "\"rows\":[".len());
+        let (head, tail) = start
+            .and_then(|at| text.split_at_checked(at + row_text.len()))
+            .filter(|(head, tail)| head.ends_with(&row_text) && tail.starts_with(']'))
+            .ok_or_else(|| std::io::Error::other("the JSON of the rows could not be placed"))?;
+        out.write_all(head.as_bytes())?;
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let rest = first + 1;
+        write_blocks(
+            (self.len() - rest).div_ceil(JSON_BLOCK_ROWS),
+            threads,
+            &|| (),
+            &|(), b, block| {
+                let mut bytes = std::mem::take(block).into_bytes();
+                let start = rest + b * JSON_BLOCK_ROWS;
+                for r in start..self.len().min(start + JSON_BLOCK_ROWS) {
+                    if let Some(row) = self.row_with(r, &lookups) {
+                        bytes.push(b',');
+                        if serde_json::to_writer(&mut bytes, &row).is_err() {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
                         }
-                        *block = w.finish();
-                    },
-                    &mut |block| {
-                        let text = if first {
-                            block.strip_prefix(',').unwrap_or(block)
-                        } else {
-                            block
-                        };
-                        first &= text.is_empty();
-                        out.write_all(text.as_bytes())
-                    },
-                );
-            }
-            if !first {
-                w.spliced();
-            }
-            w.end_array();
-        };
-        w.begin_object();
-        // No rows: no field, as in `to_result`.
-        let stream: Option<&mut dyn FnMut(&mut Writer)> = if self.is_empty() {
-            None
-        } else {
-            Some(&mut rows)
-        };
-        result.write_fields_with(&mut w, stream);
-        w.end_object();
-        failed?;
-        out.write_all(w.finish().as_bytes())
+                    }
+                }
+                // serde_json writes UTF-8: the conversion only checks it.
+                *block = String::from_utf8(bytes).unwrap_or_else(|_| {
+                    failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    String::new()
+                });
+            },
+            &mut |block| out.write_all(block.as_bytes()),
+        )?;
+        if failed.into_inner() {
+            return Err(std::io::Error::other("a row could not be written as JSON"));
+        }
+        out.write_all(tail.as_bytes())
     }
 
     /// The whole result with every row, as the command line prints it.
@@ -1661,8 +1661,9 @@ pub struct Overview {
 }
 
 /// Scores a small made-up list of `model`'s columns, twice, joins the rows of one to the
-/// other as a part's piece is joined, sorts a view and writes an overview, keeping
-/// nothing; true when all of that worked.
+/// other as a part's piece is joined, sorts a view and makes the overview, which it
+/// returns (for the engine to send it once as it sends a file's); `None` when any of
+/// that failed.
 ///
 /// For the page's engine when it starts: a browser first runs WebAssembly through a
 /// quick baseline compiler and compiles a function at full speed only once it has been
@@ -1670,7 +1671,7 @@ pub struct Overview {
 /// a million rows is one call, so it ran twice as slowly as it could on the first file
 /// (96 ms against 47 in V8), as did a file's first chunks and its overview. After this
 /// the real file finds that code compiled.
-pub fn warm_up(model: &Model) -> bool {
+pub fn warm_up(model: &Model) -> Option<Overview> {
     use std::fmt::Write;
     const ROWS: usize = 4000;
     let mut csv = String::from("account_id,account_name,segment");
@@ -1705,9 +1706,7 @@ pub fn warm_up(model: &Model) -> bool {
     };
     // Two lists, as a worker and its partner: the second's rows cross as a piece does
     // (written, then read onto the end of the first).
-    let (Some(mut first), Some(partner)) = (read(), read()) else {
-        return false;
-    };
+    let (mut first, partner) = (read()?, read()?);
     let mut w = crate::wire::Writer::with_capacity(partner.wire_len());
     partner.write_rows(&mut w);
     let joined = w.finish().is_some_and(|piece| {
@@ -1715,12 +1714,13 @@ pub fn warm_up(model: &Model) -> bool {
         first.append_wire(&mut r, ROWS).is_ok() && r.is_done()
     });
     let view = first.view(&ViewQuery::default());
-    let overview = first.overview(100).to_json_string();
-    joined && view.len() == 2 * ROWS && !overview.is_empty()
+    (joined && view.len() == 2 * ROWS).then(|| first.overview(100))
 }
 
-/// Which rows to show and in what order (the page's table).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Which rows to show and in what order (the page's table). Every field may be left
+/// out (then empty or false) and other fields are ignored: the page sends what it has.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct ViewQuery {
     /// `account_id`, `account_name`, `segment`, `churn_probability` (the default),
     /// `risk_tier` or `revenue_at_risk`.
@@ -1733,21 +1733,6 @@ pub struct ViewQuery {
     pub segment: String,
     /// Only rows whose id or name contains this text, ignoring case (empty: all).
     pub search: String,
-}
-
-/// Every field may be left out (then empty or false) and other fields are ignored: the
-/// page sends what it has. A field given twice is refused.
-impl crate::json::FromJson for ViewQuery {
-    fn from_json(node: &crate::json::Node) -> Result<ViewQuery, crate::json::JsonError> {
-        let o = node.open_object()?;
-        Ok(ViewQuery {
-            sort: o.opt("sort")?,
-            descending: o.opt("descending")?,
-            tier: o.opt("tier")?,
-            segment: o.opt("segment")?,
-            search: o.opt("search")?,
-        })
-    }
 }
 
 impl Scored {
@@ -2386,78 +2371,6 @@ pub fn push_f64(out: &mut String, x: f64) {
     crate::decimal::push_shortest(out, x);
 }
 
-json_object!(ScoredRow {
-    line,
-    account_id,
-    account_name,
-    segment,
-    churn_probability,
-    log_odds,
-    risk_tier,
-    revenue_at_risk,
-    top_reasons,
-    warnings,
-});
-json_object!(TierSummary {
-    name,
-    accounts,
-    revenue_at_risk
-});
-json_object!(Summary {
-    accounts_scored,
-    rows_with_warnings,
-    expected_churners,
-    revenue_at_risk,
-    tiers,
-});
-
-impl AuditResult {
-    /// The fields of the JSON object, for [`Overview`] too (which adds its own).
-    fn write_fields(&self, w: &mut Writer) {
-        self.write_fields_with(w, None);
-    }
-
-    /// [`AuditResult::write_fields`], the rows written by `rows` when given (a list too
-    /// long to hold as [`ScoredRow`]s, see [`Scored::write_json`]).
-    fn write_fields_with(&self, w: &mut Writer, rows: Option<&mut dyn FnMut(&mut Writer)>) {
-        w.field("file", &self.file);
-        w.field("file_sha256", &self.file_sha256);
-        w.field("encoding", &self.encoding);
-        w.field("delimiter", &self.delimiter);
-        w.field("as_of", &self.as_of);
-        w.field("model", &self.model);
-        w.field("columns", &self.columns);
-        w.field("missing_features", &self.missing_features);
-        // Left out when empty, as in an [`Overview`].
-        if let Some(rows) = rows {
-            w.key("rows");
-            rows(w);
-        } else if !self.rows.is_empty() {
-            w.field("rows", &self.rows);
-        }
-        w.field("summary", &self.summary);
-        w.field("portfolio", &self.portfolio);
-        w.field("file_warnings", &self.file_warnings);
-    }
-}
-
-impl ToJson for AuditResult {
-    fn write_json(&self, w: &mut Writer) {
-        w.begin_object();
-        self.write_fields(w);
-        w.end_object();
-    }
-}
-
-impl ToJson for Overview {
-    fn write_json(&self, w: &mut Writer) {
-        w.begin_object();
-        self.result.write_fields(w);
-        w.field("row_warnings", &self.row_warnings);
-        w.end_object();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2465,8 +2378,8 @@ mod tests {
     #[test]
     fn the_warm_up_list_scores_with_every_bundled_model() {
         // A warm-up that failed early would compile nothing: it must read its own list.
-        assert!(warm_up(&crate::default_model().unwrap()));
-        assert!(warm_up(&crate::model::tests::tiny_model()));
+        assert!(warm_up(&crate::default_model().unwrap()).is_some());
+        assert!(warm_up(&crate::model::tests::tiny_model()).is_some());
     }
     use crate::model::tests::tiny_model;
     use crate::model::tests::Rng;

@@ -15,7 +15,6 @@
 //! how far that feature alone can move an account's score.
 
 use crate::decimal::{Fixed, Shown};
-use crate::json::{json_object, ToJson, Writer};
 use serde::Serialize;
 
 use crate::model::{
@@ -164,7 +163,9 @@ pub struct ModelCard {
     pub format_version: u32,
     /// What churn meant in training (the label column).
     pub label: String,
-    /// Where it came from.
+    /// Where it came from. Not in the card's JSON (the "Trained on" section shows it):
+    /// its seed may be any u64, which no JavaScript number holds exactly.
+    #[serde(skip_serializing)]
     pub provenance: Provenance,
     /// Metrics recorded at training time.
     pub metrics: Metrics,
@@ -662,68 +663,6 @@ impl ModelCard {
             parts.extend(s.blocks.iter().map(Block::to_markdown));
         }
         parts.join("\n")
-    }
-}
-
-json_object!(ModelCard {
-    name,
-    description,
-    version,
-    format_version,
-    label,
-    provenance,
-    metrics,
-    tiers,
-    features,
-    sections,
-});
-json_object!(CardFeature {
-    name,
-    label,
-    group,
-    group_label,
-    kind,
-    kind_label,
-    typical,
-    range,
-    missing,
-    swing,
-    direction,
-});
-json_object!(Section { title, blocks });
-json_object!(Column { title, numeric });
-json_object!(Span { text, style });
-
-impl ToJson for Block {
-    fn write_json(&self, w: &mut Writer) {
-        // Internally tagged: `{"type": "table", "columns": ..., "rows": ...}`.
-        w.begin_object();
-        match self {
-            Block::Paragraph { text } => {
-                w.field("type", "paragraph");
-                w.field("text", text);
-            }
-            Block::List { items } => {
-                w.field("type", "list");
-                w.field("items", items);
-            }
-            Block::Table { columns, rows } => {
-                w.field("type", "table");
-                w.field("columns", columns);
-                w.field("rows", rows);
-            }
-        }
-        w.end_object();
-    }
-}
-
-impl ToJson for Style {
-    fn write_json(&self, w: &mut Writer) {
-        w.string(match self {
-            Style::Plain => "plain",
-            Style::Code => "code",
-            Style::Strong => "strong",
-        });
     }
 }
 

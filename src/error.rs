@@ -99,10 +99,15 @@ impl Error {
 /// boundary) and control characters are shown escaped, so a megabyte field or a NUL
 /// byte cannot flood or garble the output.
 pub fn show_value(value: &str) -> String {
-    const MAX: usize = 40;
+    show_text(value, 40)
+}
+
+/// [`show_value`] for a longer text (a message quoting a file's content): cut after
+/// `max` characters, control characters escaped.
+pub fn show_text(value: &str, max: usize) -> String {
     let mut out = String::new();
     for (n, c) in value.chars().enumerate() {
-        if n == MAX {
+        if n == max {
             out.push('…');
             break;
         }

@@ -7,7 +7,6 @@
 //! The page and the command line both get these through this module; the page never
 //! recomputes a number.
 
-use crate::json::json_object;
 use serde::Serialize;
 
 use crate::features::{Prepared, RowText};
@@ -900,85 +899,6 @@ pub fn with_tier_thresholds(model: &Model, thresholds: &[f64]) -> crate::Result<
     m.validate("the tier settings")?;
     Ok(m)
 }
-
-json_object!(HistogramBin { from, to, accounts });
-json_object!(GroupDriver {
-    group,
-    label,
-    log_odds_added,
-    accounts_raised,
-});
-json_object!(FeatureDriver {
-    feature,
-    label,
-    group,
-    log_odds_added,
-    accounts_raised,
-});
-json_object!(SegmentSummary {
-    segment,
-    accounts,
-    expected_churners,
-    revenue_at_risk,
-});
-json_object!(Portfolio {
-    histogram,
-    drivers,
-    feature_drivers,
-    segments,
-    typical,
-});
-json_object!(Step {
-    feature,
-    label,
-    group,
-    value,
-    shown,
-    portfolio_typical,
-    model_typical,
-    contribution,
-    log_odds_after,
-    probability_after,
-    clipped,
-});
-json_object!(Explanation {
-    row,
-    line,
-    account_id,
-    account_name,
-    segment,
-    base_log_odds,
-    base_probability,
-    steps,
-    log_odds,
-    probability,
-    risk_tier,
-    levers,
-    actions,
-});
-json_object!(WhatIf {
-    probability_before,
-    probability,
-    log_odds,
-    risk_tier,
-});
-json_object!(Lever {
-    feature,
-    label,
-    unit,
-    boolean,
-    value,
-    imputed,
-    min,
-    max,
-});
-json_object!(Action {
-    feature,
-    value,
-    text,
-    probability_before,
-    probability_after,
-});
 
 #[cfg(test)]
 mod tests {

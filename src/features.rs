@@ -10,7 +10,6 @@
 //! [`crate::ingest`]); a cell that cannot be read becomes missing, and its row gets a
 //! warning naming the line, the column and the value.
 
-use crate::json::{json_object, ToJson, Writer};
 use serde::Serialize;
 
 use crate::error::{show_value, Error, Result};
@@ -880,40 +879,6 @@ fn list_headers(headers: &[String]) -> String {
         shown.join(", ")
     }
 }
-
-impl ToJson for MatchKind {
-    fn write_json(&self, w: &mut Writer) {
-        w.string(match self {
-            MatchKind::Id => "id",
-            MatchKind::Name => "name",
-            MatchKind::Segment => "segment",
-            MatchKind::Exact => "exact",
-            MatchKind::Alias => "alias",
-            MatchKind::Date => "date",
-            MatchKind::Manual => "manual",
-        });
-    }
-}
-
-json_object!(ColumnMatch {
-    header,
-    feature,
-    how
-});
-json_object!(Target {
-    name,
-    label,
-    role,
-    takes_dates,
-});
-json_object!(Inspection {
-    columns,
-    examples,
-    missing_features,
-    targets,
-    rows,
-    problem,
-});
 
 #[cfg(test)]
 mod tests {

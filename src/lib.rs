@@ -18,8 +18,9 @@
 //! - [`card`]: the model card (one structured card, printed as markdown by the command
 //!   line and shown by the page);
 //! - [`simulate`], [`train`], [`metrics`]: the offline side that builds the models;
-//! - `wasm` (on wasm32 only): the thin browser adapter; with the `train-engine` feature
-//!   `wasm_train` replaces it, the adapter of the page's separate training engine.
+//! - `wasm` (on wasm32 only): the thin browser adapter, public so that the browser tests
+//!   call the engine as the page does; with the `train-engine` feature `wasm_train`
+//!   replaces it, the adapter of the page's separate training engine.
 //!
 //! ```
 //! use churn_audit::{audit::audit, default_model, ingest::parse_iso_date};
@@ -38,7 +39,6 @@ pub mod error;
 pub mod explain;
 pub mod features;
 pub mod ingest;
-pub mod json;
 pub mod metrics;
 pub mod model;
 pub mod parallel;
@@ -49,7 +49,7 @@ pub mod train;
 pub mod wire;
 
 #[cfg(all(target_arch = "wasm32", not(feature = "train-engine")))]
-mod wasm;
+pub mod wasm;
 #[cfg(all(target_arch = "wasm32", feature = "train-engine"))]
 mod wasm_train;
 

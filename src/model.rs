@@ -19,8 +19,8 @@
 
 use crate::decimal::{Exp, Shown};
 use crate::error::{Error, Result};
-use crate::json::{json_object, FromJson, JsonError, Node, ToJson, Writer};
 use crate::schema::{normalize_header, DateDirection, Group};
+use serde::{Deserialize, Serialize};
 
 /// The value of the `format` field of every model file.
 pub const FORMAT: &str = "churn-audit-model";
@@ -44,7 +44,8 @@ pub const MAX_MODEL_BYTES: usize = 16 << 20;
 const MAX_LOG_ODDS: f64 = 1e12;
 
 /// A whole model file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Model {
     /// Always [`FORMAT`].
     pub format: String,
@@ -53,16 +54,20 @@ pub struct Model {
     /// Short name of the model.
     pub name: String,
     /// What the model predicts and from what, in a sentence or two.
+    #[serde(default)]
     pub description: String,
     /// The training table's label column (what "churn" meant there).
     pub label: String,
     /// The account identifier column.
     pub id_column: ColumnSpec,
     /// The account name column, if the training table had one.
+    #[serde(default)]
     pub name_column: Option<ColumnSpec>,
     /// A segment column used to break results down, if any.
+    #[serde(default)]
     pub segment_column: Option<ColumnSpec>,
     /// The feature holding contract value, for revenue at risk.
+    #[serde(default)]
     pub value_feature: Option<String>,
     /// Log-odds of churn for the typical account (all basis columns at their centers).
     pub intercept: f64,
@@ -71,22 +76,25 @@ pub struct Model {
     /// Risk tiers, highest first; the last must start at probability 0.
     pub tiers: Vec<Tier>,
     /// Metrics measured when the model was trained.
+    #[serde(default)]
     pub metrics: Metrics,
     /// Where the model came from.
     pub provenance: Provenance,
 }
 
 /// A column that is read but not scored (id, name, segment).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
     /// Canonical name.
     pub name: String,
     /// Headers it answers to (matched after [`normalize_header`]).
+    #[serde(default)]
     pub aliases: Vec<String>,
 }
 
 /// How a feature's raw values are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A number (money, counts, days, percentages) or, through date aliases, a date
@@ -99,7 +107,8 @@ pub enum Kind {
 }
 
 /// A transform applied after clipping and before the basis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Transform {
     /// The value as it is.
     #[default]
@@ -108,8 +117,10 @@ pub enum Transform {
     Log1p,
 }
 
-/// The basis expansion of a (transformed) feature value.
-#[derive(Debug, Clone, PartialEq)]
+/// The basis expansion of a (transformed) feature value, written as an object tagged
+/// by its `type`: `{"type": "hinge", "knots": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Basis {
     /// One column: the value itself.
     Linear,
@@ -139,7 +150,8 @@ impl Basis {
 
 /// A missing-value indicator term: whether a value was missing can itself predict churn
 /// (an account that never answers the NPS survey is telling you something).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MissingTerm {
     /// Coefficient of the 0/1 "was missing" indicator.
     pub coefficient: f64,
@@ -148,16 +160,20 @@ pub struct MissingTerm {
 }
 
 /// Reason templates; `{value}` is replaced by the account's value.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Reasons {
     /// Used when the value is above the feature's typical value and raises risk.
+    #[serde(default)]
     pub high: String,
     /// Used when the value is at or below the typical value and raises risk.
+    #[serde(default)]
     pub low: String,
 }
 
 /// One feature of a model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeatureSpec {
     /// Canonical name (unique within the model).
     pub name: String,
@@ -168,12 +184,16 @@ pub struct FeatureSpec {
     /// How values are read.
     pub kind: Kind,
     /// Headers that hold the value directly.
+    #[serde(default)]
     pub aliases: Vec<String>,
     /// Headers that hold a date from which the value is derived in days.
+    #[serde(default)]
     pub date_aliases: Vec<String>,
     /// How a date becomes days; required when `date_aliases` is not empty.
+    #[serde(default)]
     pub date_direction: Option<DateDirection>,
     /// Unit shown after values ("days", "%"), may be empty.
+    #[serde(default)]
     pub unit: String,
     /// Value used when the cell is missing (numeric and boolean kinds).
     pub impute: f64,
@@ -182,6 +202,7 @@ pub struct FeatureSpec {
     /// Training range `[min, max]`; values outside are clipped and flagged.
     pub range: [f64; 2],
     /// Transform applied after clipping.
+    #[serde(default)]
     pub transform: Transform,
     /// Basis expansion.
     pub basis: Basis,
@@ -190,14 +211,17 @@ pub struct FeatureSpec {
     /// Training mean of each basis column.
     pub centers: Vec<f64>,
     /// Missing-indicator term, if the model has one for this feature.
+    #[serde(default)]
     pub missing: Option<MissingTerm>,
     /// Reason templates.
+    #[serde(default)]
     pub reasons: Reasons,
 }
 
 /// A risk tier: accounts with probability at or above `min_probability` (and below the
 /// previous tier's) belong to it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tier {
     /// Tier name shown to users ("High", "Medium", "Low").
     pub name: String,
@@ -206,35 +230,43 @@ pub struct Tier {
 }
 
 /// One set of evaluation metrics.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MetricSet {
     /// Rows evaluated.
     pub rows: usize,
     /// Area under the ROC curve.
     pub auc: f64,
     /// Area under the precision-recall curve.
+    #[serde(default)]
     pub pr_auc: Option<f64>,
     /// Brier score.
     pub brier: f64,
     /// Mean log loss.
     pub log_loss: f64,
     /// Churn rate in the top decile of scores over the overall rate.
+    #[serde(default)]
     pub lift_top_decile: Option<f64>,
     /// Churn rate among these rows.
+    #[serde(default)]
     pub base_rate: Option<f64>,
 }
 
 /// Metrics recorded at training time.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Metrics {
     /// On a held-out split never used for fitting.
+    #[serde(default)]
     pub held_out: Option<MetricSet>,
     /// Cross-validated, if regularisation was chosen that way.
+    #[serde(default)]
     pub cross_validated: Option<MetricSet>,
 }
 
 /// Where a model came from, so a report can say what it rests on.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Provenance {
     /// The tool and version that trained it.
     pub tool: String,
@@ -251,6 +283,7 @@ pub struct Provenance {
     /// Random seed used for splits.
     pub seed: u64,
     /// Regularisation strength chosen.
+    #[serde(default)]
     pub l2: f64,
 }
 
@@ -525,6 +558,14 @@ impl FeatureSpec {
     }
 }
 
+/// What serde_json found wrong, without its position (given apart) and made safe to
+/// print: serde quotes field names and values from the file, which may hold anything.
+fn parse_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let at = format!(" at line {} column {}", e.line(), e.column());
+    crate::error::show_text(text.strip_suffix(&at).unwrap_or(&text), 300)
+}
+
 impl Model {
     /// Parses and validates a model file's text. `file` names it in messages.
     pub fn from_json(text: &str, file: &str) -> Result<Model> {
@@ -537,18 +578,31 @@ impl Model {
                 ),
             ));
         }
-        let model: Model = crate::json::from_str(text)
-            .map_err(|e| Error::model(file, format!("not a valid churn-audit model file: {e}")))?;
+        // serde_json refuses what is not strict JSON (NaN, comments, trailing commas),
+        // numbers beyond an f64, nesting deeper than 128, unknown and repeated fields;
+        // the values are checked after, by `validate`.
+        let model: Model = serde_json::from_str(text).map_err(|e| {
+            Error::model(
+                file,
+                format!(
+                    "not a valid churn-audit model file: {} (line {}, column {})",
+                    parse_reason(&e),
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
         model.validate(file)?;
         Ok(model)
     }
 
     /// Writes the model as pretty JSON with a trailing newline; the same model always
-    /// gives the same bytes (those `serde_json::to_string_pretty` gave: see the tests).
+    /// gives the same bytes.
     pub fn to_json(&self) -> String {
-        let mut w = Writer::pretty();
-        self.write_json(&mut w);
-        let mut s = w.finish();
+        // Plain structs of strings and numbers with string keys: serde_json cannot fail
+        // on them (a float that is not finite becomes `null`, which `validate` refuses
+        // on reading). Should that change, an empty object fails loudly on reading.
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into());
         s.push('\n');
         s
     }
@@ -1200,390 +1254,6 @@ fn push_filled(out: &mut String, template: &str, x: Value) {
     }
     out.push_str(rest);
 }
-
-/// The model file's names of [`Kind`]'s variants.
-const KINDS: [(&str, Kind); 3] = [
-    ("numeric", Kind::Numeric),
-    ("boolean", Kind::Boolean),
-    ("categorical", Kind::Categorical),
-];
-/// The model file's names of [`Transform`]'s variants.
-const TRANSFORMS: [(&str, Transform); 2] = [("none", Transform::None), ("log1p", Transform::Log1p)];
-/// The model file's names of [`Basis`]'s variants (its `type` field).
-const BASES: [&str; 3] = ["linear", "hinge", "categorical"];
-
-/// Reads one of an enum's variants, written as its name.
-fn variant<T: Copy>(node: &Node, all: &[(&str, T)]) -> Result<T, JsonError> {
-    let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
-    let i = node.variant(&names)?;
-    all.get(i)
-        .map(|(_, v)| *v)
-        .ok_or_else(|| node.wrong("a known name"))
-}
-
-/// The name of an enum's variant (every variant is in `all`).
-fn variant_name<T: Copy + PartialEq>(v: T, all: &[(&'static str, T)]) -> &'static str {
-    all.iter().find(|(_, x)| *x == v).map_or("", |(n, _)| n)
-}
-
-impl Kind {
-    /// The kind's name in a model file.
-    pub fn name(self) -> &'static str {
-        variant_name(self, &KINDS)
-    }
-}
-
-impl FromJson for Kind {
-    fn from_json(node: &Node) -> Result<Kind, JsonError> {
-        variant(node, &KINDS)
-    }
-}
-
-impl ToJson for Kind {
-    fn write_json(&self, w: &mut Writer) {
-        w.string(self.name());
-    }
-}
-
-impl FromJson for Transform {
-    fn from_json(node: &Node) -> Result<Transform, JsonError> {
-        variant(node, &TRANSFORMS)
-    }
-}
-
-impl ToJson for Transform {
-    fn write_json(&self, w: &mut Writer) {
-        w.string(variant_name(*self, &TRANSFORMS));
-    }
-}
-
-impl FromJson for Group {
-    fn from_json(node: &Node) -> Result<Group, JsonError> {
-        variant(node, &Group::ALL.map(|g| (g.name(), g)))
-    }
-}
-
-impl ToJson for Group {
-    fn write_json(&self, w: &mut Writer) {
-        w.string(self.name());
-    }
-}
-
-impl FromJson for DateDirection {
-    fn from_json(node: &Node) -> Result<DateDirection, JsonError> {
-        variant(
-            node,
-            &[DateDirection::Since, DateDirection::Until].map(|d| (d.name(), d)),
-        )
-    }
-}
-
-impl ToJson for DateDirection {
-    fn write_json(&self, w: &mut Writer) {
-        w.string(self.name());
-    }
-}
-
-impl FromJson for Model {
-    fn from_json(node: &Node) -> Result<Model, JsonError> {
-        let o = node.object(&[
-            "format",
-            "format_version",
-            "name",
-            "description",
-            "label",
-            "id_column",
-            "name_column",
-            "segment_column",
-            "value_feature",
-            "intercept",
-            "features",
-            "tiers",
-            "metrics",
-            "provenance",
-        ])?;
-        Ok(Model {
-            format: o.req("format")?,
-            format_version: o.req("format_version")?,
-            name: o.req("name")?,
-            description: o.opt("description")?,
-            label: o.req("label")?,
-            id_column: o.req("id_column")?,
-            name_column: o.opt("name_column")?,
-            segment_column: o.opt("segment_column")?,
-            value_feature: o.opt("value_feature")?,
-            intercept: o.req("intercept")?,
-            features: o.req("features")?,
-            tiers: o.req("tiers")?,
-            metrics: o.opt("metrics")?,
-            provenance: o.req("provenance")?,
-        })
-    }
-}
-
-json_object!(Model {
-    format,
-    format_version,
-    name,
-    description,
-    label,
-    id_column,
-    name_column,
-    segment_column,
-    value_feature,
-    intercept,
-    features,
-    tiers,
-    metrics,
-    provenance,
-});
-
-impl FromJson for ColumnSpec {
-    fn from_json(node: &Node) -> Result<ColumnSpec, JsonError> {
-        let o = node.object(&["name", "aliases"])?;
-        Ok(ColumnSpec {
-            name: o.req("name")?,
-            aliases: o.opt("aliases")?,
-        })
-    }
-}
-
-json_object!(ColumnSpec { name, aliases });
-
-impl FromJson for Basis {
-    fn from_json(node: &Node) -> Result<Basis, JsonError> {
-        // Internally tagged, `{"type": "hinge", "knots": [...]}`: the tag first, then
-        // only the fields of its variant.
-        node.any_object()?.req::<String>("type")?;
-        let tag = node.any_object()?.get("type").map(|t| t.variant(&BASES));
-        let o;
-        Ok(match tag {
-            Some(Ok(1)) => {
-                o = node.object(&["type", "knots"])?;
-                Basis::Hinge {
-                    knots: o.req("knots")?,
-                }
-            }
-            Some(Ok(2)) => {
-                o = node.object(&["type", "levels"])?;
-                Basis::Categorical {
-                    levels: o.req("levels")?,
-                }
-            }
-            Some(Err(e)) => return Err(e),
-            // Other fields next to `"type": "linear"` are ignored, as serde's derive
-            // (which checks unknown fields only in variants that have fields) did.
-            _ => Basis::Linear,
-        })
-    }
-}
-
-impl ToJson for Basis {
-    fn write_json(&self, w: &mut Writer) {
-        w.begin_object();
-        match self {
-            Basis::Linear => w.field("type", BASES[0]),
-            Basis::Hinge { knots } => {
-                w.field("type", BASES[1]);
-                w.field("knots", knots);
-            }
-            Basis::Categorical { levels } => {
-                w.field("type", BASES[2]);
-                w.field("levels", levels);
-            }
-        }
-        w.end_object();
-    }
-}
-
-impl FromJson for MissingTerm {
-    fn from_json(node: &Node) -> Result<MissingTerm, JsonError> {
-        let o = node.object(&["coefficient", "center"])?;
-        Ok(MissingTerm {
-            coefficient: o.req("coefficient")?,
-            center: o.req("center")?,
-        })
-    }
-}
-
-json_object!(MissingTerm {
-    coefficient,
-    center,
-});
-
-impl FromJson for Reasons {
-    fn from_json(node: &Node) -> Result<Reasons, JsonError> {
-        let o = node.object(&["high", "low"])?;
-        Ok(Reasons {
-            high: o.opt("high")?,
-            low: o.opt("low")?,
-        })
-    }
-}
-
-json_object!(Reasons { high, low });
-
-impl FromJson for FeatureSpec {
-    fn from_json(node: &Node) -> Result<FeatureSpec, JsonError> {
-        let o = node.object(&[
-            "name",
-            "label",
-            "group",
-            "kind",
-            "aliases",
-            "date_aliases",
-            "date_direction",
-            "unit",
-            "impute",
-            "typical",
-            "range",
-            "transform",
-            "basis",
-            "coefficients",
-            "centers",
-            "missing",
-            "reasons",
-        ])?;
-        Ok(FeatureSpec {
-            name: o.req("name")?,
-            label: o.req("label")?,
-            group: o.req("group")?,
-            kind: o.req("kind")?,
-            aliases: o.opt("aliases")?,
-            date_aliases: o.opt("date_aliases")?,
-            date_direction: o.opt("date_direction")?,
-            unit: o.opt("unit")?,
-            impute: o.req("impute")?,
-            typical: o.req("typical")?,
-            range: o.req("range")?,
-            transform: o.opt("transform")?,
-            basis: o.req("basis")?,
-            coefficients: o.req("coefficients")?,
-            centers: o.req("centers")?,
-            missing: o.opt("missing")?,
-            reasons: o.opt("reasons")?,
-        })
-    }
-}
-
-json_object!(FeatureSpec {
-    name,
-    label,
-    group,
-    kind,
-    aliases,
-    date_aliases,
-    date_direction,
-    unit,
-    impute,
-    typical,
-    range,
-    transform,
-    basis,
-    coefficients,
-    centers,
-    missing,
-    reasons,
-});
-
-impl FromJson for Tier {
-    fn from_json(node: &Node) -> Result<Tier, JsonError> {
-        let o = node.object(&["name", "min_probability"])?;
-        Ok(Tier {
-            name: o.req("name")?,
-            min_probability: o.req("min_probability")?,
-        })
-    }
-}
-
-json_object!(Tier {
-    name,
-    min_probability,
-});
-
-impl FromJson for MetricSet {
-    fn from_json(node: &Node) -> Result<MetricSet, JsonError> {
-        let o = node.object(&[
-            "rows",
-            "auc",
-            "pr_auc",
-            "brier",
-            "log_loss",
-            "lift_top_decile",
-            "base_rate",
-        ])?;
-        Ok(MetricSet {
-            rows: o.req("rows")?,
-            auc: o.req("auc")?,
-            pr_auc: o.opt("pr_auc")?,
-            brier: o.req("brier")?,
-            log_loss: o.req("log_loss")?,
-            lift_top_decile: o.opt("lift_top_decile")?,
-            base_rate: o.opt("base_rate")?,
-        })
-    }
-}
-
-json_object!(MetricSet {
-    rows,
-    auc,
-    pr_auc,
-    brier,
-    log_loss,
-    lift_top_decile,
-    base_rate,
-});
-
-impl FromJson for Metrics {
-    fn from_json(node: &Node) -> Result<Metrics, JsonError> {
-        let o = node.object(&["held_out", "cross_validated"])?;
-        Ok(Metrics {
-            held_out: o.opt("held_out")?,
-            cross_validated: o.opt("cross_validated")?,
-        })
-    }
-}
-
-json_object!(Metrics {
-    held_out,
-    cross_validated,
-});
-
-impl FromJson for Provenance {
-    fn from_json(node: &Node) -> Result<Provenance, JsonError> {
-        let o = node.object(&[
-            "tool",
-            "trained_at",
-            "data_file",
-            "data_sha256",
-            "rows",
-            "churn_rate",
-            "seed",
-            "l2",
-        ])?;
-        Ok(Provenance {
-            tool: o.req("tool")?,
-            trained_at: o.req("trained_at")?,
-            data_file: o.req("data_file")?,
-            data_sha256: o.req("data_sha256")?,
-            rows: o.req("rows")?,
-            churn_rate: o.req("churn_rate")?,
-            seed: o.req("seed")?,
-            l2: o.opt("l2")?,
-        })
-    }
-}
-
-json_object!(Provenance {
-    tool,
-    trained_at,
-    data_file,
-    data_sha256,
-    rows,
-    churn_rate,
-    seed,
-    l2,
-});
 
 #[cfg(test)]
 pub(crate) mod tests {

@@ -8,11 +8,11 @@
 //! model is trained on; a model trained on another table carries its own names and
 //! aliases and never consults [`CANONICAL`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The family a feature belongs to, following the four data sources of relationship
 /// marketing (touches, engagement, advocacy, value) plus support and the rest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Group {
     /// Two-way interaction: events, content, logins, check-ins, recency of contact.
@@ -30,28 +30,6 @@ pub enum Group {
 }
 
 impl Group {
-    /// Every group, in declaration order.
-    pub const ALL: [Group; 6] = [
-        Group::Engagement,
-        Group::Advocacy,
-        Group::Value,
-        Group::Support,
-        Group::Touches,
-        Group::Other,
-    ];
-
-    /// The group's name in a model file.
-    pub fn name(self) -> &'static str {
-        match self {
-            Group::Engagement => "engagement",
-            Group::Advocacy => "advocacy",
-            Group::Value => "value",
-            Group::Support => "support",
-            Group::Touches => "touches",
-            Group::Other => "other",
-        }
-    }
-
     /// The group's name as shown to users.
     pub fn label(self) -> &'static str {
         match self {
@@ -66,23 +44,13 @@ impl Group {
 }
 
 /// Whether a date column counts days since the date (recency) or until it (renewal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DateDirection {
     /// Days from the date to the as-of date (e.g. last engagement).
     Since,
     /// Days from the as-of date to the date (e.g. renewal).
     Until,
-}
-
-impl DateDirection {
-    /// The direction's name in a model file.
-    pub fn name(self) -> &'static str {
-        match self {
-            DateDirection::Since => "since",
-            DateDirection::Until => "until",
-        }
-    }
 }
 
 /// One canonical column of the default B2B schema.

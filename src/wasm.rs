@@ -14,7 +14,6 @@ use wasm_bindgen::prelude::*;
 use crate::audit::{self, Scored, Scorer, ViewQuery};
 use crate::explain;
 use crate::features::Mapping;
-use crate::json::ToJson;
 use crate::model::Model;
 
 /// Row warnings sent with a file's overview (the rest are in the export).
@@ -75,12 +74,15 @@ fn js_err(e: crate::Error) -> JsError {
     JsError::new(&e.to_string())
 }
 
-/// A result as a JS value: written as JSON ([`crate::json`]) and parsed by
-/// `JSON.parse`. One small JSON writer for every result costs far less wasm than serde
-/// (the same objects, and `null` where a field is absent, as serde_json wrote them).
-fn to_js<T: ToJson + ?Sized>(value: &T) -> Result<JsValue, JsError> {
-    js_sys::JSON::parse(&value.to_json_string())
-        .map_err(|_| JsError::new("the engine's answer is not JSON"))
+/// A result as a JS value, through the same `Serialize` derive as the command line's
+/// JSON: structs and maps become plain objects, `None` `null`, tuples arrays and whole
+/// numbers JS numbers (every count is far below 2^53), as `JSON.parse` of serde_json's
+/// text gives them. A float that is not finite stays NaN or ±Infinity, where serde_json
+/// writes `null`: the page's `plain` (www/engine-core.js) makes it `null`.
+pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&format!("the engine's answer could not be made: {e}")))
 }
 
 fn as_of_days(as_of: &str) -> Result<i64, JsError> {
@@ -91,20 +93,18 @@ fn as_of_days(as_of: &str) -> Result<i64, JsError> {
     })
 }
 
-/// An argument from JS, through `JSON.stringify` and [`crate::json`] (see [`to_js`]);
-/// `undefined` or `null` is `None`. `what` names it in the error.
-fn from_js<T: crate::json::FromJson>(value: JsValue, what: &str) -> Result<Option<T>, JsError> {
+/// An argument from JS, read through its `Deserialize` derive; `undefined` or `null` is
+/// `None`. `what` names it in the error.
+fn from_js<T: serde::de::DeserializeOwned>(
+    value: JsValue,
+    what: &str,
+) -> Result<Option<T>, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    let unreadable = |e: &str| JsError::new(&format!("{what} is not readable: {e}"));
-    let text = js_sys::JSON::stringify(&value)
-        .ok()
-        .and_then(|s| JsValue::from(s).as_string())
-        .ok_or_else(|| unreadable("it is not JSON data"))?;
-    crate::json::from_str(&text)
+    serde_wasm_bindgen::from_value(value)
         .map(Some)
-        .map_err(|e| unreadable(&e))
+        .map_err(|e| JsError::new(&format!("{what} is not readable: {e}")))
 }
 
 /// A mapping object `{header: target}`; `undefined` or `null` is no mapping.
@@ -128,10 +128,11 @@ impl Engine {
         })
     }
 
-    /// Runs the scoring code once on a small made-up list ([`audit::warm_up`]), so the
-    /// browser has compiled it at full speed before the first file; true when it ran.
+    /// Runs the scoring code once on a small made-up list ([`audit::warm_up`]) and makes
+    /// its overview's answer, so the browser has compiled them at full speed before the
+    /// first file; true when it ran.
     pub fn warm_up(&self) -> bool {
-        audit::warm_up(&self.model)
+        audit::warm_up(&self.model).is_some_and(|overview| to_js(&overview).is_ok())
     }
 
     /// An engine with a model file's text; fails with the validation message.

@@ -63,6 +63,8 @@ pub fn preview_history(
 struct TrainResult {
     /// The model file, exactly as `churn-audit train --out` writes it.
     model_json: String,
+    /// The metrics recorded in the model, for the page's table.
+    metrics: crate::model::Metrics,
     /// The model card (markdown), as `churn-audit card` prints it.
     card: String,
     /// What training noticed on the way (skipped rows, columns left out).
@@ -71,7 +73,7 @@ struct TrainResult {
 
 /// Trains on the history in `bytes` as `churn-audit train` does with the same label,
 /// seed, as-of date and excluded columns, calling `on_progress` with each
-/// [`train::Progress`]; returns `{model_json, card, warnings}`.
+/// [`train::Progress`]; returns `{model_json, metrics, card, warnings}`.
 #[wasm_bindgen]
 pub fn train_history(
     bytes: &[u8],
@@ -93,6 +95,7 @@ pub fn train_history(
         .map_err(|e| JsError::new(&e.to_string()))?;
     to_js(&TrainResult {
         model_json: trained.model.to_json(),
+        metrics: trained.model.metrics.clone(),
         card: crate::card::model_card(&trained.model).to_markdown(),
         warnings: trained.warnings,
     })

@@ -552,3 +552,121 @@ fn numbers_are_read_and_written_as_core_does_in_the_browser() {
         same(&s);
     }
 }
+
+/// The engine's answers, as the page receives them (serde-wasm-bindgen), are the objects
+/// `JSON.parse` makes of the command line's JSON of the same results (serde_json): the
+/// same fields in the same order, `null` for what is absent, counts as numbers.
+#[wasm_bindgen_test]
+fn the_engine_answers_as_json_parse_of_serde_json() {
+    use churn_audit::audit::{inspect, Scorer, ViewQuery};
+    use churn_audit::explain::{explain_row, what_if};
+    use churn_audit::features::Mapping;
+    use churn_audit::wasm::Engine;
+    use wasm_bindgen::JsValue;
+    fn same<T: serde::Serialize>(what: &str, answer: &JsValue, value: &T) {
+        let parsed = js_sys::JSON::parse(&serde_json::to_string(value).unwrap()).unwrap();
+        let text = |v: &JsValue| js_sys::JSON::stringify(v).unwrap().as_string().unwrap();
+        assert_eq!(text(answer), text(&parsed), "{what}");
+    }
+    let object = |text: &str| js_sys::JSON::parse(text).unwrap();
+    let name = "hdr-synonyms.csv";
+    let bytes: &[u8] = include_bytes!("fixtures/hostile/hdr-synonyms.csv");
+    let model = default_model().unwrap();
+    let as_of = "2026-01-15";
+
+    let mut engine = Engine::new().unwrap();
+    same(
+        "card",
+        &engine.model_info().unwrap(),
+        &churn_audit::card::model_card(&model),
+    );
+    let answer = engine.inspect(bytes, name, JsValue::NULL).unwrap();
+    let inspection = inspect(bytes, name, &model, &Mapping::new()).unwrap();
+    same("inspection", &answer, &inspection);
+    // A mapping is a plain object; one of another shape is refused, by name.
+    let header = inspection.columns[0].header.clone();
+    let text = serde_json::to_string(&Mapping::from([(header.clone(), "account_id".to_string())]));
+    let answer = engine.inspect(bytes, name, object(&text.unwrap())).unwrap();
+    let mapping = Mapping::from([(header, "account_id".to_string())]);
+    same(
+        "mapped",
+        &answer,
+        &inspect(bytes, name, &model, &mapping).unwrap(),
+    );
+    let e = engine
+        .inspect(bytes, name, object(r#"{"a": 1}"#))
+        .err()
+        .unwrap();
+    let e = JsValue::from(e);
+    let message = js_sys::Reflect::get(&e, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(
+        message.starts_with("the column mapping is not readable: "),
+        "{message}"
+    );
+
+    engine
+        .begin(name, bytes.len() as f64, as_of, JsValue::UNDEFINED)
+        .unwrap();
+    engine.push(bytes).unwrap();
+    let answer = engine.finish().unwrap();
+    let mut scorer = Scorer::new(
+        model.clone(),
+        name,
+        parse_iso_date(as_of).unwrap(),
+        Mapping::new(),
+    );
+    scorer.push(bytes).unwrap();
+    let scored = scorer.finish().unwrap();
+    same("overview", &answer, &scored.overview(500));
+    let summary = js_sys::Reflect::get(&answer, &"summary".into()).unwrap();
+    let count = js_sys::Reflect::get(&summary, &"accounts_scored".into()).unwrap();
+    assert_eq!(count.as_f64(), Some(scored.len() as f64));
+
+    let query = r#"{"sort": "account_id", "descending": true, "search": "", "other": 1}"#;
+    let view = engine.view(object(query)).unwrap();
+    let expected = scored.view(&serde_json::from_str::<ViewQuery>(query).unwrap());
+    assert_eq!(view, expected);
+    assert!(engine.view(object(r#"{"descending": "yes"}"#)).is_err());
+    let rows: Vec<(u32, churn_audit::audit::ScoredRow)> = view
+        .iter()
+        .map(|&r| (r, scored.row(r as usize).unwrap()))
+        .collect();
+    same("rows", &engine.rows(view.clone()).unwrap(), &rows);
+
+    let typical = scored.typical();
+    let feature = model.features[0].name.clone();
+    for r in 0..scored.len() {
+        let line = scored.lines[r] as usize;
+        let e = explain_row(
+            &scored.model,
+            r,
+            line,
+            scored.row_text(r),
+            scored.row_values(r),
+            &typical,
+        );
+        same("explanation", &engine.explain(r).unwrap(), &e);
+        let answer = engine
+            .what_if(r, vec![feature.clone()], vec![f64::NAN])
+            .unwrap();
+        same(
+            "what-if",
+            &answer,
+            &what_if(&scored.model, scored.row_values(r), &[(0, f64::NAN)]),
+        );
+    }
+
+    // A model whose seed no JS number holds exactly still gives its card.
+    let mut big: serde_json::Value = serde_json::from_str(HAND_MODEL).unwrap();
+    big["provenance"]["seed"] = serde_json::json!(u64::MAX);
+    let engine = Engine::from_json(&big.to_string()).unwrap();
+    let hand = Model::from_json(&big.to_string(), "hand.json").unwrap();
+    same(
+        "big seed",
+        &engine.model_info().unwrap(),
+        &churn_audit::card::model_card(&hand),
+    );
+}

@@ -13,18 +13,16 @@ export function messageOf(err) {
   }
 }
 
-/** Turns any Map produced by the bindings into a plain object, recursively. */
+/**
+ * An answer of the engine (plain objects and arrays, from serde-wasm-bindgen) with every
+ * number that is not finite made null, as in the JSON the command line writes: a total
+ * too large for a float (revenue at risk) shows as "no figure", never as Infinity.
+ */
 export function plain(value) {
-  if (value instanceof Map) {
-    const out = {};
-    for (const [k, v] of value) out[k] = plain(v);
-    return out;
-  }
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (Array.isArray(value)) return value.map(plain);
   if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
-    const out = {};
-    for (const k of Object.keys(value)) out[k] = plain(value[k]);
-    return out;
+    for (const k of Object.keys(value)) value[k] = plain(value[k]);
   }
   return value;
 }

@@ -123,7 +123,7 @@ async function call(type, fields, onProgress) {
 // --- State ----------------------------------------------------------------------------------
 let history = null; // { bytes: Uint8Array, name }
 let preview = null;
-let trained = null; // { model_json, card, warnings, model, name }
+let trained = null; // { model_json, metrics, card, warnings, name }
 let previewToken = 0;
 
 function options() {
@@ -286,7 +286,7 @@ async function startTraining() {
       setStatus(`${msg.stage}… (${pct.format(msg.done)})`);
     });
     const ms = performance.now() - started;
-    trained = { ...r, model: JSON.parse(r.model_json), name: history.name };
+    trained = { ...r, name: history.name };
     body.dataset.trainMs = String(Math.round(ms));
     renderResult(trained);
     setState('trained');
@@ -316,7 +316,7 @@ function cancelTraining() {
 
 // --- Step 3: the result -------------------------------------------------------------------
 function renderResult(t) {
-  const metrics = t.model.metrics || {};
+  const metrics = t.metrics || {};
   const sets = [
     ['Held-out accounts (never seen in training)', metrics.held_out],
     ['Cross-validation (training accounts)', metrics.cross_validated],
