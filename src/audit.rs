@@ -12,10 +12,10 @@ use crate::error::Result;
 use crate::explain::{self, Portfolio, PortfolioBuilder};
 use crate::features::{self, ColumnMatch, Inspection, Mapping};
 use crate::ingest;
-use crate::metrics::FixedSum;
 use crate::model::{
     push_reason_memo, push_uint, push_value, top_features, top_reasons, Memo, Model, Score,
 };
+use crate::support::{fixed_sum::FixedSum, wire};
 
 /// How many reasons each account gets.
 pub const REASONS_PER_ACCOUNT: usize = 3;
@@ -217,7 +217,7 @@ impl Part {
     /// before it).
     pub fn to_bytes(&self) -> Option<Vec<u8>> {
         let s = &self.scored;
-        let mut w = crate::wire::Writer::with_capacity(4096 + s.wire_len());
+        let mut w = wire::Writer::with_capacity(4096 + s.wire_len());
         PART_MAGIC.iter().for_each(|&b| w.u8(b));
         w.u8(u8::from(self.open_end));
         w.u8(u8::from(self.end.started_undecided));
@@ -275,12 +275,10 @@ struct WireHead {
 
 impl WireHead {
     /// Reads the head of a part's bytes; returns the reader at the part's rows.
-    fn read(
-        bytes: &[u8],
-    ) -> std::result::Result<(crate::wire::Reader<'_>, WireHead), &'static str> {
-        use crate::wire::DAMAGED;
+    fn read(bytes: &[u8]) -> std::result::Result<(wire::Reader<'_>, WireHead), &'static str> {
+        use wire::DAMAGED;
         let body = bytes.strip_prefix(PART_MAGIC).ok_or(DAMAGED)?;
-        let mut r = crate::wire::Reader::new(body);
+        let mut r = wire::Reader::new(body);
         let flag = |v: u8| v != 0;
         let open_end = flag(r.u8()?);
         let started_undecided = flag(r.u8()?);
@@ -308,11 +306,11 @@ impl WireHead {
 
 /// Reads the summary and portfolio figures at the end of a part's bytes.
 fn read_builders(
-    r: &mut crate::wire::Reader<'_>,
+    r: &mut wire::Reader<'_>,
     model: &Model,
     has_segment: bool,
 ) -> std::result::Result<(SummaryBuilder, PortfolioBuilder), &'static str> {
-    use crate::wire::DAMAGED;
+    use wire::DAMAGED;
     let mut summary = SummaryBuilder::new(model);
     summary.accounts = r.usize()?;
     summary.warned = r.usize()?;
@@ -753,7 +751,7 @@ impl Scorer {
     /// sums follow in [`Part::to_bytes`]. `None` (nothing forgotten) when memory runs out.
     pub fn take_piece(&mut self) -> Option<Vec<u8>> {
         let s = &mut self.scored;
-        let mut w = crate::wire::Writer::with_capacity(PIECE_MAGIC.len() + s.wire_len());
+        let mut w = wire::Writer::with_capacity(PIECE_MAGIC.len() + s.wire_len());
         PIECE_MAGIC.iter().for_each(|&b| w.u8(b));
         s.write_rows(&mut w);
         let bytes = w.finish()?;
@@ -780,7 +778,7 @@ impl Scorer {
             .get_or_insert((s.len(), s.text.len(), s.read_warnings.len()));
         let lines_before = self.reader.part_end().next_line - 1;
         let joined = bytes.strip_prefix(PIECE_MAGIC).is_some_and(|body| {
-            let mut r = crate::wire::Reader::new(body);
+            let mut r = wire::Reader::new(body);
             s.append_wire(&mut r, lines_before).is_ok() && r.is_done()
         });
         if !joined {
@@ -1197,10 +1195,10 @@ impl Scored {
     /// after `lines_before`. Damaged bytes leave the rows as they were.
     fn append_wire(
         &mut self,
-        r: &mut crate::wire::Reader<'_>,
+        r: &mut wire::Reader<'_>,
         lines_before: usize,
     ) -> std::result::Result<(), &'static str> {
-        use crate::wire::{extend_f64s, extend_u32s, DAMAGED, NO_MEMORY};
+        use wire::{extend_f64s, extend_u32s, DAMAGED, NO_MEMORY};
         let (n, lines) = r.raw_column(4)?;
         let (nv, values) = r.raw_column(8)?;
         let (np, probability) = r.raw_column(8)?;
@@ -1278,7 +1276,7 @@ impl Scored {
 
     /// Reads past the rows [`Scored::write_rows`] wrote, copying nothing (their part's
     /// sums follow them).
-    fn skip_wire(r: &mut crate::wire::Reader<'_>) -> std::result::Result<(), &'static str> {
+    fn skip_wire(r: &mut wire::Reader<'_>) -> std::result::Result<(), &'static str> {
         for unit in [4, 8, 8, 1, 8, 1, 1, 4] {
             r.raw_column(unit)?;
         }
@@ -1297,7 +1295,7 @@ impl Scored {
     }
 
     /// Writes the rows as [`Scored::append_wire`] reads them.
-    fn write_rows(&self, w: &mut crate::wire::Writer) {
+    fn write_rows(&self, w: &mut wire::Writer) {
         w.u32s(&self.lines);
         w.f64s(&self.values);
         w.f64s(&self.probability);
@@ -1707,10 +1705,10 @@ pub fn warm_up(model: &Model) -> Option<Overview> {
     // Two lists, as a worker and its partner: the second's rows cross as a piece does
     // (written, then read onto the end of the first).
     let (mut first, partner) = (read()?, read()?);
-    let mut w = crate::wire::Writer::with_capacity(partner.wire_len());
+    let mut w = wire::Writer::with_capacity(partner.wire_len());
     partner.write_rows(&mut w);
     let joined = w.finish().is_some_and(|piece| {
-        let mut r = crate::wire::Reader::new(&piece);
+        let mut r = wire::Reader::new(&piece);
         first.append_wire(&mut r, ROWS).is_ok() && r.is_done()
     });
     let view = first.view(&ViewQuery::default());

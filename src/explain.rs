@@ -10,9 +10,9 @@
 use serde::Serialize;
 
 use crate::features::{Prepared, RowText};
-use crate::metrics::FixedSum;
 use crate::model::{format_value, sigmoid, Basis, Kind, Memo, Model, Score, Value};
 use crate::schema::Group;
+use crate::support::{fixed_sum::FixedSum, wire};
 
 /// Bins of the risk histogram (each 5 percentage points wide).
 pub const HISTOGRAM_BINS: usize = 20;
@@ -308,8 +308,8 @@ impl PortfolioBuilder {
         (added, raised)
     }
 
-    /// Writes the running figures ([`crate::wire`]); the model gives the rest.
-    pub fn write(&self, w: &mut crate::wire::Writer) {
+    /// Writes the running figures ([`wire`]); the model gives the rest.
+    pub fn write(&self, w: &mut wire::Writer) {
         w.len(self.histogram.len());
         self.histogram.iter().for_each(|&n| w.len(n));
         let (added, raised) = self.feature_totals();
@@ -329,11 +329,11 @@ impl PortfolioBuilder {
 
     /// Reads figures written by [`PortfolioBuilder::write`] for the same model.
     pub fn read(
-        r: &mut crate::wire::Reader<'_>,
+        r: &mut wire::Reader<'_>,
         model: &Model,
         has_segment: bool,
     ) -> Result<PortfolioBuilder, &'static str> {
-        let damaged = crate::wire::DAMAGED;
+        let damaged = wire::DAMAGED;
         let mut b = PortfolioBuilder::new(model, has_segment);
         if r.count()? != b.histogram.len() {
             return Err(damaged);
@@ -1052,10 +1052,10 @@ mod tests {
         let mut merged = PortfolioBuilder::new(&m, true);
         merged.merge(&one);
         merged.merge(&other);
-        let mut w = crate::wire::Writer::default();
+        let mut w = wire::Writer::default();
         other.write(&mut w);
         let bytes = w.finish().unwrap();
-        let mut r = crate::wire::Reader::new(&bytes);
+        let mut r = wire::Reader::new(&bytes);
         let mut through_bytes = one.clone();
         through_bytes.merge(&PortfolioBuilder::read(&mut r, &m, true).unwrap());
         let mut counted_parts = PortfolioBuilder::new(&m, true).with_memo(memo);

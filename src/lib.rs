@@ -17,7 +17,10 @@
 //!   portfolio's drivers and segments;
 //! - [`card`]: the model card (one structured card, printed as markdown by the command
 //!   line and shown by the page);
-//! - [`simulate`], [`train`], [`metrics`]: the offline side that builds the models;
+//! - [`simulate`], [`train`] (with its [`train::metrics`]): the offline side that builds
+//!   the models; scoring needs nothing of it;
+//! - [`support`]: code that knows nothing of accounts or models (exact sums, the byte
+//!   format between web workers);
 //! - `wasm` (on wasm32 only): the thin browser adapter, public so that the browser tests
 //!   call the engine as the page does; with the `train-engine` feature `wasm_train`
 //!   replaces it, the adapter of the page's separate training engine.
@@ -39,14 +42,13 @@ pub mod error;
 pub mod explain;
 pub mod features;
 pub mod ingest;
-pub mod metrics;
 pub mod model;
 pub mod parallel;
 pub mod schema;
 pub mod simulate;
 mod sort;
+pub mod support;
 pub mod train;
-pub mod wire;
 
 #[cfg(all(target_arch = "wasm32", not(feature = "train-engine")))]
 pub mod wasm;

@@ -1,7 +1,7 @@
-//! A plain little-endian byte format for handing a scored part of a file from one web
-//! worker to another ([`crate::audit::Part::to_bytes`]): columns go as raw arrays, so
-//! a million rows cross in a copy, not a parse. Reading never panics: a short or
-//! damaged buffer is an error.
+//! A plain little-endian byte format for handing data from one web worker to another
+//! (the scored part of a big file, for one): columns go as raw arrays, so a million rows
+//! cross in a copy, not a parse. Reading never panics: a short or damaged buffer is an
+//! error.
 
 /// Appends values to a byte buffer. Memory running out is remembered, not an abort
 /// (a part of a huge file may not fit twice): [`Writer::finish`] then gives `None`.
