@@ -1807,7 +1807,7 @@ impl Scored {
 
     /// The rows `q` selects, in its order; ties keep file order.
     pub fn view(&self, q: &ViewQuery) -> Vec<u32> {
-        let needle = crate::case::lowercase(q.search.trim());
+        let needle = q.search.trim().to_lowercase();
         let tier = self.model.tiers.iter().position(|t| t.name == q.tier);
         let mut rows: Vec<u32> = (0..self.len())
             .filter(|&r| {
@@ -1912,7 +1912,7 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     }
     // A byte search finds what `str::contains` finds: UTF-8 never matches a character's
     // start inside another character.
-    let haystack = crate::case::lowercase(haystack);
+    let haystack = haystack.to_lowercase();
     needle.is_empty()
         || haystack
             .as_bytes()
@@ -2928,7 +2928,7 @@ mod tests {
             }
             let want = haystack.to_lowercase().contains(&needle);
             assert_eq!(
-                contains_ignoring_case(&haystack, &crate::case::lowercase(&search)),
+                contains_ignoring_case(&haystack, &needle),
                 want,
                 "{haystack:?} {search:?}"
             );

@@ -872,7 +872,7 @@ fn lower_first(s: &str) -> String {
     match c.next() {
         Some(first) => {
             let mut out = String::with_capacity(s.len());
-            crate::case::push_lower(&mut out, first);
+            out.extend(first.to_lowercase());
             out.extend(c);
             out
         }

@@ -32,7 +32,6 @@
 
 pub mod audit;
 pub mod card;
-mod case;
 pub mod decimal;
 pub mod error;
 pub mod explain;
