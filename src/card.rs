@@ -137,9 +137,7 @@ pub fn drivers(model: &Model) -> Vec<Driver> {
     let mut all: Vec<Driver> = (0..model.features.len())
         .filter_map(|i| driver(model, i))
         .collect();
-    crate::sort::sort_by(&mut all, |a, b| {
-        b.swing.total_cmp(&a.swing).then(a.feature.cmp(&b.feature))
-    });
+    all.sort_by(|a, b| b.swing.total_cmp(&a.swing).then(a.feature.cmp(&b.feature)));
     all
 }
 

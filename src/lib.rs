@@ -43,7 +43,6 @@ pub mod model;
 pub mod parallel;
 pub mod schema;
 pub mod simulate;
-mod sort;
 pub mod train;
 pub mod wire;
 
