@@ -14,9 +14,7 @@ use crate::explain::{self, Portfolio, PortfolioBuilder};
 use crate::features::{self, ColumnMatch, Inspection, Mapping};
 use crate::ingest;
 use crate::metrics::FixedSum;
-use crate::model::{
-    push_reason_memo, push_uint, push_value, top_features, top_reasons, Memo, Model, Score,
-};
+use crate::model::{push_reason_memo, push_value, top_features, top_reasons, Memo, Model, Score};
 
 /// How many reasons each account gets.
 pub const REASONS_PER_ACCOUNT: usize = 3;
@@ -1436,7 +1434,7 @@ impl Scored {
         if imputed.peek().is_some() {
             separate(out, ends);
             out.push_str("line ");
-            push_uint(out, u64::from(line));
+            out.push_str(itoa::Buffer::new().format(line));
             out.push_str(": no value for ");
             for (k, name) in imputed.enumerate() {
                 if k > 0 {
@@ -1452,7 +1450,7 @@ impl Scored {
             separate(out, ends);
             let x = values.get(f).copied().unwrap_or(f64::NAN);
             out.push_str("line ");
-            push_uint(out, u64::from(line));
+            out.push_str(itoa::Buffer::new().format(line));
             out.push_str(": ");
             out.push_str(&spec.name);
             out.push_str(" = ");
@@ -2381,9 +2379,11 @@ fn finish_text_cell(out: &mut String, start: usize) {
 
 /// Appends `x` exactly as `x.to_string()` writes it: the shortest digits that read
 /// back as `x`, never an exponent (`1e-7` is `0.0000001`), `1` for `1.0`, `NaN`,
-/// `inf`, `-inf` (see [`crate::decimal::push_shortest`]).
+/// `inf`, `-inf`.
 pub fn push_f64(out: &mut String, x: f64) {
-    crate::decimal::push_shortest(out, x);
+    use std::fmt::Write;
+    // Writing to a `String` cannot fail.
+    let _ = write!(out, "{x}");
 }
 
 json_object!(ScoredRow {

@@ -803,7 +803,7 @@ fn pct(p: f64) -> String {
     } else if x < 100.0 && x > 99.0 {
         ">99%".into()
     } else {
-        format!("{}%", crate::decimal::Shown(x.round()))
+        format!("{}%", x.round())
     }
 }
 

@@ -571,11 +571,11 @@ impl FromJson for f64 {
         let Value::Number(text) = node.value else {
             return Err(node.wrong("a number"));
         };
-        // The JSON grammar is a subset of Rust's float syntax, and `parse_f64` rounds
+        // The JSON grammar is a subset of Rust's float syntax, and `str::parse` rounds
         // correctly: the nearest f64 to the decimal written, as `serde_json` with
         // `float_roundtrip` reads it.
-        match crate::decimal::parse_f64(text) {
-            Some(x) if x.is_finite() => Ok(x),
+        match text.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(x),
             _ => Err(JsonError::new(
                 node.at,
                 format!("the number {} is out of range", show_number(text)),
@@ -877,7 +877,9 @@ impl Writer {
     /// A whole number.
     pub fn uint(&mut self, n: u64) {
         self.value_start();
-        crate::model::push_uint(&mut self.out, n);
+        use std::fmt::Write;
+        // Writing to a `String` cannot fail.
+        let _ = write!(self.out, "{n}");
     }
 
     /// `true` or `false`.

@@ -32,7 +32,6 @@
 
 pub mod audit;
 pub mod card;
-pub mod decimal;
 pub mod error;
 pub mod explain;
 pub mod features;
