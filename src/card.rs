@@ -14,7 +14,6 @@
 //! its training range (or between its levels), which for an additive model is exactly
 //! how far that feature alone can move an account's score.
 
-use crate::decimal::{Fixed, Shown};
 use serde::Serialize;
 
 use crate::model::{
@@ -136,9 +135,7 @@ pub fn drivers(model: &Model) -> Vec<Driver> {
     let mut all: Vec<Driver> = (0..model.features.len())
         .filter_map(|i| driver(model, i))
         .collect();
-    crate::sort::sort_by(&mut all, |a, b| {
-        b.swing.total_cmp(&a.swing).then(a.feature.cmp(&b.feature))
-    });
+    all.sort_by(|a, b| b.swing.total_cmp(&a.swing).then(a.feature.cmp(&b.feature)));
     all
 }
 
@@ -308,16 +305,16 @@ fn table(columns: &[(&str, bool)], rows: Vec<Vec<String>>) -> Block {
 
 fn metric_row(name: &str, m: &MetricSet) -> Vec<String> {
     let opt = |x: Option<f64>, digits: usize| {
-        x.map(|v| Fixed(v, digits).to_string())
+        x.map(|v| format!("{v:.digits$}"))
             .unwrap_or_else(|| "n/a".into())
     };
     vec![
         name.to_string(),
         m.rows.to_string(),
-        Fixed(m.auc, 3).to_string(),
+        format!("{:.3}", m.auc),
         opt(m.pr_auc, 3),
-        Fixed(m.brier, 3).to_string(),
-        Fixed(m.log_loss, 3).to_string(),
+        format!("{:.3}", m.brier),
+        format!("{:.3}", m.log_loss),
         opt(m.lift_top_decile, 2),
     ]
 }
@@ -354,7 +351,7 @@ fn card_feature(model: &Model, index: usize, f: &FeatureSpec) -> CardFeature {
     };
     let missing = f
         .missing
-        .map(|m| format!("{}%", Fixed(100.0 * m.center, 1)))
+        .map(|m| format!("{:.1}%", 100.0 * m.center))
         .unwrap_or_else(|| "under 1%".into());
     let (swing, direction) = driver(model, index)
         .map(|d| (d.swing, d.direction))
@@ -408,9 +405,9 @@ pub fn model_card(model: &Model) -> ModelCard {
                     plain(" (SHA-256 "),
                     code(&p.data_sha256),
                     plain(format!(
-                        "), {} labelled rows, churn rate {}%",
+                        "), {} labelled rows, churn rate {:.1}%",
                         p.rows,
-                        Fixed(100.0 * p.churn_rate, 1)
+                        100.0 * p.churn_rate
                     )),
                 ],
                 vec![
@@ -418,9 +415,7 @@ pub fn model_card(model: &Model) -> ModelCard {
                     code(&model.label),
                     plain(format!(
                         "; as-of date {}; seed {}; L2 strength {}",
-                        p.trained_at,
-                        p.seed,
-                        Shown(p.l2)
+                        p.trained_at, p.seed, p.l2
                     )),
                 ],
                 vec![plain(format!("Trained by {}", p.tool))],
@@ -477,8 +472,8 @@ pub fn model_card(model: &Model) -> ModelCard {
             Some(vec![
                 f.label.clone(),
                 f.group_label.clone(),
-                Fixed(d.swing, 2).to_string(),
-                Fixed(d.swing.exp(), 1).to_string(),
+                format!("{:.2}", d.swing),
+                format!("{:.1}", d.swing.exp()),
                 d.direction.clone(),
             ])
         })
@@ -525,7 +520,7 @@ pub fn model_card(model: &Model) -> ModelCard {
                         f.range.clone(),
                         f.typical.clone(),
                         f.missing.clone(),
-                        Fixed(f.swing, 2).to_string(),
+                        format!("{:.2}", f.swing),
                     ]
                 })
                 .collect(),
@@ -561,9 +556,9 @@ pub fn model_card(model: &Model) -> ModelCard {
         ]);
     }
     limits.push(vec![plain(format!(
-        "Probabilities are calibrated to a churn rate of {}%; on a book whose churn rate \
+        "Probabilities are calibrated to a churn rate of {:.1}%; on a book whose churn rate \
          differs, the ranking holds better than the probabilities.",
-        Fixed(100.0 * p.churn_rate, 1)
+        100.0 * p.churn_rate
     ))]);
     for text in [
         "The model learns associations, not causes: a driver says which accounts to look at, \

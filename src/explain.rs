@@ -159,7 +159,7 @@ impl PortfolioBuilder {
     /// An empty builder; `has_segment` says whether the file has a segment column.
     pub fn new(model: &Model, has_segment: bool) -> PortfolioBuilder {
         let mut groups: Vec<Group> = model.features.iter().map(|f| f.group).collect();
-        crate::sort::sort_by(&mut groups, Ord::cmp);
+        groups.sort();
         groups.dedup();
         let group_of = model
             .features
@@ -389,9 +389,7 @@ impl PortfolioBuilder {
                 accounts_raised: self.group_raised[g],
             })
             .collect();
-        crate::sort::sort_by(&mut drivers, |a, b| {
-            b.log_odds_added.total_cmp(&a.log_odds_added)
-        });
+        drivers.sort_by(|a, b| b.log_odds_added.total_cmp(&a.log_odds_added));
         let (added, raised) = self.feature_totals();
         let mut feature_drivers: Vec<FeatureDriver> = model
             .features
@@ -406,9 +404,7 @@ impl PortfolioBuilder {
                 accounts_raised: raised,
             })
             .collect();
-        crate::sort::sort_by(&mut feature_drivers, |a, b| {
-            b.log_odds_added.total_cmp(&a.log_odds_added)
-        });
+        feature_drivers.sort_by(|a, b| b.log_odds_added.total_cmp(&a.log_odds_added));
         let mut segments: Vec<SegmentSummary> = self
             .segments
             .iter()
@@ -419,7 +415,7 @@ impl PortfolioBuilder {
                 revenue_at_risk: revenue.value(),
             })
             .collect();
-        crate::sort::sort_by(&mut segments, |a, b| {
+        segments.sort_by(|a, b| {
             b.revenue_at_risk
                 .total_cmp(&a.revenue_at_risk)
                 .then(b.accounts.cmp(&a.accounts))
@@ -572,7 +568,7 @@ pub fn explain_row(
 ) -> Explanation {
     let score = model.score(values);
     let mut order: Vec<usize> = (0..model.features.len()).collect();
-    crate::sort::sort_by(&mut order, |&a, &b| {
+    order.sort_by(|&a, &b| {
         score.contributions[b]
             .abs()
             .total_cmp(&score.contributions[a].abs())
@@ -806,7 +802,7 @@ fn pct(p: f64) -> String {
     } else if x < 100.0 && x > 99.0 {
         ">99%".into()
     } else {
-        format!("{}%", crate::decimal::Shown(x.round()))
+        format!("{}%", x.round())
     }
 }
 
@@ -858,7 +854,7 @@ pub fn next_best_actions(model: &Model, values: &[Value]) -> Vec<Action> {
             });
         }
     }
-    crate::sort::sort_by(&mut actions, |a, b| {
+    actions.sort_by(|a, b| {
         a.probability_after
             .total_cmp(&b.probability_after)
             .then(a.feature.cmp(&b.feature))
@@ -871,7 +867,7 @@ fn lower_first(s: &str) -> String {
     match c.next() {
         Some(first) => {
             let mut out = String::with_capacity(s.len());
-            crate::case::push_lower(&mut out, first);
+            out.extend(first.to_lowercase());
             out.extend(c);
             out
         }

@@ -36,8 +36,6 @@
 
 pub mod audit;
 pub mod card;
-mod case;
-pub mod decimal;
 pub mod error;
 pub mod explain;
 pub mod features;
@@ -46,7 +44,6 @@ pub mod model;
 pub mod parallel;
 pub mod schema;
 pub mod simulate;
-mod sort;
 pub mod support;
 pub mod train;
 

@@ -17,7 +17,6 @@
 //! missing-indicator term. Each contribution is therefore one exact number and they add
 //! up to the score: the explanation is the model, not an approximation of it.
 
-use crate::decimal::{Exp, Shown};
 use crate::error::{Error, Result};
 use crate::schema::{normalize_header, DateDirection, Group};
 use serde::{Deserialize, Serialize};
@@ -722,14 +721,13 @@ impl Model {
             if f.range[0] > f.range[1] {
                 return bad(format!(
                     "feature '{name}' has range [{}, {}] with minimum above maximum",
-                    Shown(f.range[0]),
-                    Shown(f.range[1])
+                    f.range[0], f.range[1]
                 ));
             }
             if f.transform == Transform::Log1p && f.range[0] <= -1.0 {
                 return bad(format!(
                     "feature '{name}' uses log1p but its range starts at {} (must be above -1)",
-                    Shown(f.range[0])
+                    f.range[0]
                 ));
             }
             match (&f.basis, f.kind) {
@@ -766,9 +764,7 @@ impl Model {
             .fold(self.intercept.abs(), |a, b| a + b);
         if bound.is_nan() || bound > MAX_LOG_ODDS {
             return bad(format!(
-                "its numbers are so large that an account's log-odds could reach {}; at most {} is allowed",
-                Exp(bound),
-                Exp(MAX_LOG_ODDS)
+                "its numbers are so large that an account's log-odds could reach {bound:e}; at most {MAX_LOG_ODDS:e} is allowed"
             ));
         }
         if let Some(v) = &self.value_feature {
@@ -950,28 +946,26 @@ pub fn format_value(x: f64) -> String {
 /// Appends [`format_value`]'s text for `x` to `out`: the scored CSV writes a million
 /// rows of reasons and warnings, and a `String` per number would be most of its work.
 pub fn push_value(out: &mut String, x: f64) {
+    use std::fmt::Write;
     if !x.is_finite() {
         out.push('?');
         return;
     }
     // Beyond 10^15 every f64 is whole and `as i64` would saturate: show it in
     // scientific notation (1.5e300) instead of pages of digits or a wrong number.
+    // (Writing to a `String` cannot fail.)
     if x.abs() >= 1e15 {
-        crate::decimal::push_exp(out, x);
+        let _ = write!(out, "{x:e}");
         return;
     }
-    let whole = round_small(x);
+    let whole = x.round();
     if (x - whole).abs() < 1e-9 {
-        let n = whole as i64;
-        if n < 0 {
-            out.push('-');
-        }
-        push_uint(out, n.unsigned_abs());
+        out.push_str(itoa::Buffer::new().format(whole as i64));
     } else {
         // Two decimals, then no trailing zeros or point: "2.50" is "2.5", "3.00" is "3".
         // `{:.2}` always writes a point, so the trimming never reaches the integer part.
         let start = out.len();
-        push_fixed(out, x, 2);
+        let _ = write!(out, "{x:.2}");
         let kept = out
             .get(start..)
             .unwrap_or("")
@@ -979,68 +973,6 @@ pub fn push_value(out: &mut String, x: f64) {
             .trim_end_matches('.')
             .len();
         out.truncate(start + kept);
-    }
-}
-
-/// `x.round()` (halves away from zero) for `|x| < 2^52`, where `x as i64` truncates
-/// exactly and `x - truncated` is exact; a zero may lose its sign. Not a call into libm,
-/// as `f64::round` is in both builds.
-fn round_small(x: f64) -> f64 {
-    let truncated = x as i64 as f64;
-    if (x - truncated).abs() >= 0.5 {
-        truncated + x.signum()
-    } else {
-        truncated
-    }
-}
-
-/// Appends `n` in decimal, as `{}` writes it.
-pub fn push_uint(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Pushed as chars: they are ASCII digits, and a UTF-8 check of the buffer (a call
-    // per number, several numbers per row of the scored CSV) would only confirm it.
-    let digits = digits.get(at..).unwrap_or(b"0");
-    out.reserve(digits.len());
-    digits.iter().for_each(|&d| out.push(char::from(d)));
-}
-
-/// Appends `x` with `decimals` (1 or 2) digits after the point, exactly as `{:.1}` or
-/// `{:.2}` writes it, without going through `core::fmt` for the usual numbers.
-fn push_fixed(out: &mut String, x: f64, decimals: u32) {
-    let scale = 10u64.pow(decimals);
-    let y = x.abs() * scale as f64;
-    // `y` is within half an ulp (below 1e-8 under 1e8) of the exact |x| * scale, so
-    // unless it is within 1e-6 of a half, both round to the same whole number; fmt
-    // rounds the exact value, so it writes these digits too.
-    // `y` is not negative: its conversion is its floor (no call to libm's `floor` and
-    // `round`, which the command line's x86-64 build makes for every reason's number).
-    let floor = y as u64;
-    let beyond = y - floor as f64;
-    if y < 1e8 && (beyond - 0.5).abs() > 1e-6 {
-        let n = floor + u64::from(beyond > 0.5);
-        if x.is_sign_negative() {
-            out.push('-');
-        }
-        push_uint(out, n / scale);
-        out.push('.');
-        let fraction = n % scale;
-        let mut place = scale / 10;
-        while place > 1 && fraction < place {
-            out.push('0');
-            place /= 10;
-        }
-        push_uint(out, fraction);
-    } else {
-        crate::decimal::push_fixed(out, x, decimals as usize);
     }
 }
 
@@ -1173,6 +1105,7 @@ pub fn push_reason_memo(
     i: usize,
     memo: &Memo,
 ) {
+    use std::fmt::Write;
     let (Some(f), Some(&c)) = (model.features.get(i), score.contributions.get(i)) else {
         return;
     };
@@ -1180,8 +1113,7 @@ pub fn push_reason_memo(
     push_reason_text(out, f, x);
     out.push_str(" (odds ×");
     let odds = memo.odds(i, x).unwrap_or_else(|| libm::exp(c));
-    push_fixed(out, odds, 1);
-    out.push(')');
+    let _ = write!(out, "{odds:.1})");
 }
 
 fn push_reason_text(out: &mut String, f: &FeatureSpec, x: Value) {
@@ -1680,80 +1612,6 @@ pub(crate) mod tests {
             1e-10,
         ] {
             assert_eq!(format_value(x), format_value_reference(x), "{x:e}");
-        }
-    }
-
-    #[test]
-    fn rounding_small_numbers_matches_the_standard_round() {
-        let mut rng = Rng(0x5eed_0007);
-        let limit = 2f64.powi(52);
-        let check = |x: f64| {
-            if x.is_nan() || x.abs() >= limit {
-                return; // outside its domain
-            }
-            // `==`: a zero's sign is allowed to differ.
-            assert!(round_small(x) == x.round(), "{x:e}");
-            assert!(round_small(-x) == (-x).round(), "{x:e}");
-        };
-        for _ in 0..300_000 {
-            check(rng.value());
-            let half = (rng.next() % (1 << 40)) as f64 + 0.5;
-            for x in [half, half.next_up(), half.next_down(), half / 1e6] {
-                check(x);
-            }
-        }
-        for x in [
-            0.0,
-            0.5,
-            0.49999999999999994,
-            1.5,
-            2.5,
-            limit - 0.5,
-            limit - 1.0,
-        ] {
-            check(x);
-        }
-    }
-
-    #[test]
-    fn fixed_decimals_and_whole_numbers_are_written_as_fmt_writes_them() {
-        let mut rng = Rng(0x5eed_0006);
-        let mut out = String::new();
-        let mut check = |x: f64| {
-            for decimals in [1, 2] {
-                out.clear();
-                push_fixed(&mut out, x, decimals);
-                assert_eq!(out, format!("{x:.*}", decimals as usize), "{x:e}");
-            }
-        };
-        for _ in 0..300_000 {
-            check(rng.value());
-            check(libm::exp(rng.unit() * 8.0));
-            // Near the halves where rounding turns: 2.675, 1.25, 0.05 and their neighbours.
-            let half = ((rng.next() % 200_000) as f64 + 0.5) / 100.0;
-            for x in [half, half.next_up(), half.next_down(), half / 10.0] {
-                check(x);
-                check(-x);
-            }
-        }
-        for x in [
-            0.0,
-            -0.0,
-            0.05,
-            0.25,
-            1.25,
-            2.675,
-            99_999_999.95,
-            1e8,
-            -1e-12,
-            5e-324,
-        ] {
-            check(x);
-        }
-        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
-            out.clear();
-            push_uint(&mut out, n);
-            assert_eq!(out, n.to_string());
         }
     }
 

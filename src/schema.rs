@@ -478,7 +478,7 @@ pub fn normalize_header(header: &str) -> String {
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             _ if depth > 0 => {}
-            c if c.is_alphanumeric() => crate::case::push_lower(&mut out, c),
+            c if c.is_alphanumeric() => out.extend(c.to_lowercase()),
             _ => {}
         }
     }
@@ -488,7 +488,7 @@ pub fn normalize_header(header: &str) -> String {
         header
             .chars()
             .filter(|c| c.is_alphanumeric())
-            .for_each(|c| crate::case::push_lower(&mut out, c));
+            .for_each(|c| out.extend(c.to_lowercase()));
     }
     out
 }

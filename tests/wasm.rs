@@ -503,56 +503,6 @@ fn the_scored_csv_is_written_as_before_in_the_browser() {
         assert!(written == expected.as_bytes(), "the CSV of {name} differs");
     }
 }
-
-/// The page's own decimal reader and writer give core's bits and text in the browser too
-/// (their unit tests prove it natively, halfway cases included): 16- to 60-digit
-/// decimals, random syntax, fixed decimals and exponents.
-#[wasm_bindgen_test]
-fn numbers_are_read_and_written_as_core_does_in_the_browser() {
-    use churn_audit::decimal::{parse_f64, push_exp, push_fixed};
-    let mut state = 0x5eed_0008_u64;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    };
-    let same = |s: &str| {
-        let want = s.parse::<f64>().ok().map(f64::to_bits);
-        assert_eq!(parse_f64(s).map(f64::to_bits), want, "{s:?}");
-    };
-    for i in 0..100_000u64 {
-        let x = match i % 3 {
-            0 => f64::from_bits(next()),
-            1 => (next() >> 11) as f64 / (1u64 << 53) as f64,
-            _ => (next() >> 11) as f64 * 2f64.powi((next() % 200) as i32 - 100),
-        };
-        if !x.is_finite() {
-            continue;
-        }
-        same(&x.to_string());
-        same(&format!("{x:e}"));
-        same(&format!("{:.*e}", 16 + (next() % 14) as usize, x));
-        same(&format!("{:.60e}", x));
-        // And written back as core writes it.
-        let decimals = (next() % 5) as usize;
-        let mut out = String::new();
-        push_fixed(&mut out, x, decimals);
-        assert_eq!(out, format!("{x:.decimals$}"), "{:#x}", x.to_bits());
-        out.clear();
-        push_exp(&mut out, x);
-        assert_eq!(out, format!("{x:e}"), "{:#x}", x.to_bits());
-    }
-    const ALPHABET: &[u8] = b"0123456789.eE+-infa";
-    for _ in 0..100_000 {
-        let n = (next() % 8) as usize;
-        let s: String = (0..n)
-            .map(|_| char::from(ALPHABET[(next() % ALPHABET.len() as u64) as usize]))
-            .collect();
-        same(&s);
-    }
-}
-
 /// The engine's answers, as the page receives them (serde-wasm-bindgen), are the objects
 /// `JSON.parse` makes of the command line's JSON of the same results (serde_json): the
 /// same fields in the same order, `null` for what is absent, counts as numbers.

@@ -83,7 +83,7 @@ pub fn parse_bool(cell: &str) -> std::result::Result<Option<bool>, &'static str>
     if t.len() > 12 {
         return Err(NOT_BOOL);
     }
-    match crate::case::lowercase(t).as_str() {
+    match t.to_lowercase().as_str() {
         "yes" | "y" | "true" | "t" | "1" | "1.0" | "x" | "ja" | "oui" | "sí" | "si" | "checked"
         | "on" => Ok(Some(true)),
         "no" | "n" | "false" | "f" | "0" | "0.0" | "nein" | "non" | "unchecked" | "off" => {

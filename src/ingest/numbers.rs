@@ -188,7 +188,12 @@ fn fold_digits(s: &str) -> Option<String> {
     )
 }
 
-/// The common case, plain `-123` or `45.6`, without building a copy.
+/// The common case, plain `-123` or `45.6`: its shape checked in one pass and the text
+/// handed to `str::parse`, without the general reader's missing-token lookup, lexing and
+/// copy. Measured on 1,000,000 simulated accounts (`churn-audit score`, 7 alternating
+/// runs): without this path scoring takes 6% more CPU time (1.63 s against 1.54 s) and
+/// 9% more instructions; reading the digits here instead of through `str::parse` saved
+/// under 1%, so that is left to core.
 #[inline]
 fn fast_number(s: &str, style: NumberStyle) -> Option<f64> {
     let b = s.as_bytes();
@@ -196,16 +201,11 @@ fn fast_number(s: &str, style: NumberStyle) -> Option<f64> {
     if !digits.first()?.is_ascii_digit() || !digits.last()?.is_ascii_digit() {
         return None;
     }
-    // One pass checks the shape and gathers the digits; past 19 digits `m` wraps, but
-    // it is only used below for 15 digits or fewer.
-    let (mut dot, mut m) = (None, 0u64);
+    let mut dot = None;
     for (i, &c) in digits.iter().enumerate() {
-        let d = c.wrapping_sub(b'0');
-        if d < 10 {
-            m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-        } else if c == b'.' && dot.is_none() {
+        if c == b'.' && dot.is_none() {
             dot = Some(i);
-        } else {
+        } else if !c.is_ascii_digit() {
             return None;
         }
     }
@@ -216,26 +216,9 @@ fn fast_number(s: &str, style: NumberStyle) -> Option<f64> {
             return None;
         }
     }
-    // Up to 15 digits the integer and the power of ten are exact doubles, so one
-    // division is correctly rounded: the same value `parse` gives, faster.
-    let n_digits = digits.len() - usize::from(dot.is_some());
-    if n_digits <= 15 {
-        // `m < 10^15` converts exactly through i64 (one instruction, where u64 takes
-        // several), and an integer needs no division: dividing by 1 is exact.
-        let whole = m as i64 as f64;
-        let v = match dot {
-            Some(p) => whole / POW10[digits.len() - p - 1],
-            None => whole,
-        };
-        return Some(if b.first() == Some(&b'-') { -v } else { v });
-    }
-    crate::decimal::parse_f64(s).filter(|v| v.is_finite())
+    // Too many digits for an `f64` (infinite) is the general reader's error to give.
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
-
-/// 10^0 … 10^15, all exact doubles.
-const POW10: [f64; 16] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-];
 
 /// A number cell with its sign, currency and percent taken off.
 struct Lexed<'a> {
@@ -501,7 +484,7 @@ fn build_number(lexed: &Lexed<'_>, decimal: Option<u8>) -> std::result::Result<f
         buf.push('e');
         buf.push_str(e);
     }
-    let value = crate::decimal::parse_f64(&buf).ok_or(NOT_A_NUMBER)?;
+    let value = buf.parse::<f64>().map_err(|_| NOT_A_NUMBER)?;
     if value.is_finite() {
         Ok(value)
     } else {
@@ -523,40 +506,9 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_number_path_matches_the_standard_parser() {
-        // A deterministic spread of shapes: integers, decimals with 1–15 digits, signs,
-        // leading zeros; the standard library's correctly rounded parser is the reference.
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let len = 1 + (x % 15) as usize;
-            let mut s = String::new();
-            if x & (1 << 20) != 0 {
-                s.push('-');
-            }
-            let digits = format!("{:015}", x % 1_000_000_000_000_000);
-            let body = &digits[15 - len..];
-            let dot = (x >> 24) as usize % (len + 1);
-            if dot > 0 && dot < len {
-                s.push_str(&body[..dot]);
-                s.push('.');
-                s.push_str(&body[dot..]);
-            } else {
-                s.push_str(body);
-            }
-            let expected: f64 = s.parse().unwrap();
-            let got = fast_number(&s, NumberStyle::default()).unwrap();
-            assert_eq!(got.to_bits(), expected.to_bits(), "{s}");
-        }
-    }
-
-    #[test]
     fn the_fast_number_path_takes_exactly_the_plain_shapes() {
-        // Plain shapes (with up to 22 digits, so both the exact and the `parse` branch
-        // run) must read as the standard parser reads them; every other cell is left to
-        // the general reader. The shape is checked here independently of the code.
+        // Plain shapes must read as the standard parser reads them; every other cell is
+        // left to the general reader. The shape is checked here independently of the code.
         let alphabet = [
             "0", "1", "5", "9", "9", "7", ".", ".", "-", "e", ",", " ", "+",
         ];
