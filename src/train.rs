@@ -44,8 +44,10 @@
 //! 6. **Measure** on the held-out rows through [`Model::score`], the very code that
 //!    scores uploaded files, and derive risk tiers from the training probabilities.
 //!
-//! The same bytes and [`TrainConfig`] always give the same model (all randomness is the
-//! seeded [`Rng`]; no hash-map order reaches the output).
+//! The same bytes and [`TrainConfig`] always give the same model, natively and in the
+//! page's WebAssembly: all randomness is `rand`'s shuffles (integer draws) from a ChaCha8
+//! generator seeded by `ChaCha8Rng::seed_from_u64(seed)`, and no hash-map order reaches
+//! the output.
 //!
 //! linfa-logistic names as "positive" whichever class it decides (the more frequent
 //! one, the first met on a tie), not necessarily "churned": the fitted parameters are
@@ -55,6 +57,9 @@
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis, ShapeBuilder};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -67,7 +72,6 @@ use crate::model::{
     Provenance, Reasons, Tier, Transform, FORMAT, FORMAT_VERSION,
 };
 use crate::schema::{self, normalize_header};
-use crate::simulate::Rng;
 
 /// L2 strengths tried when none is given, strongest first (the order of warm starts).
 ///
@@ -1007,7 +1011,7 @@ struct Split {
     train: Vec<usize>,
     /// Positions held out for `metrics.held_out`, in file order.
     held: Vec<usize>,
-    rng: Rng,
+    rng: ChaCha8Rng,
 }
 
 /// Shuffles each class with the seed and holds out `share` of each (at least one row of
@@ -1039,12 +1043,12 @@ fn stratified_split(
             "too few examples to learn from: {positives} churned and {negatives} retained account(s). Training needs at least 2 of each (and a few hundred accounts, with a few dozen churners, before its scores can be trusted)"
         )));
     }
-    let mut rng = Rng::new(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut train = Vec::new();
     let mut held = Vec::new();
     for class in [true, false] {
         let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
-        rng.shuffle(&mut members);
+        members.shuffle(&mut rng);
         let n = members.len();
         let h = if share > 0.0 {
             ((n as f64 * share).round() as usize).clamp(1, n - 1)
@@ -2363,7 +2367,7 @@ struct CrossValidation {
 fn cross_validate(
     z: ArrayView2<'_, f64>,
     y: &[bool],
-    rng: &mut Rng,
+    rng: &mut ChaCha8Rng,
     file: &str,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Option<CrossValidation>> {
@@ -2373,7 +2377,7 @@ fn cross_validate(
         if members.len() < CV_FOLDS {
             return Ok(None);
         }
-        rng.shuffle(&mut members);
+        members.shuffle(rng);
         for (position, &i) in members.iter().enumerate() {
             fold_of[i] = position % CV_FOLDS;
         }
@@ -2503,6 +2507,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::simulate::{simulate, SimConfig};
+    use rand::Rng as _;
     use std::sync::OnceLock;
 
     const AS_OF: i64 = 20_468; // 2026-01-15
@@ -2571,9 +2576,9 @@ mod tests {
         let mut out = String::from(
             "row,Customer Ref,Plan,Monthly Spend ($),Autopay,Signup Date,Region Code,Notes,NPS Score,Status\n",
         );
-        let mut rng = Rng::new(seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         for i in 0..rows {
-            let u = rng.uniform();
+            let u: f64 = rng.random();
             let plan = if u < 0.001 {
                 "legacy"
             } else if u < 0.4 {
@@ -2583,10 +2588,10 @@ mod tests {
             } else {
                 "enterprise"
             };
-            let spend = (20.0 + 160.0 * rng.uniform()).round();
-            let autopay = rng.bernoulli(0.6);
-            let days = (30.0 + 700.0 * rng.uniform()).round() as i64;
-            let nps = (rng.uniform() * 10.0).round();
+            let spend = (20.0 + 160.0 * rng.random::<f64>()).round();
+            let autopay = rng.random_bool(0.6);
+            let days = (30.0 + 700.0 * rng.random::<f64>()).round() as i64;
+            let nps = (rng.random::<f64>() * 10.0).round();
             let z =
                 -1.5 + match plan {
                     "basic" => 1.6,
@@ -2596,7 +2601,7 @@ mod tests {
                     + if spend > 100.0 { 0.9 } else { 0.0 }
                     + 0.004 * days as f64
                     - 1.6;
-            let churned = rng.bernoulli(crate::simulate::sigmoid(z));
+            let churned = rng.random_bool(sigmoid(z));
             let signup = ingest::format_iso_date(AS_OF - days);
             out.push_str(&format!(
                 "{},C-{:06},{plan},{spend},{},{signup},EU,,{nps},{}\n",
