@@ -199,7 +199,7 @@ mod tests {
             "y", "E", "s", "N", "o", "T", "rue", "F", "alse", "1", ".", "0", "x", "J", "a", "OU",
             "i", "S", "Í", "í", "\u{212a}", "İ", "CHECKED", "un", "O", "n", "ff", " ", "-", "/",
         ];
-        let mut rng = crate::model::tests::Rng(0x5eed_0012);
+        let mut rng = crate::model::tests::Rng::new(0x5eed_0012);
         for _ in 0..100_000 {
             let cell: String = (0..rng.next() % 5)
                 .map(|_| pieces[(rng.next() % pieces.len() as u64) as usize])

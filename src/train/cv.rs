@@ -8,7 +8,8 @@ use ndarray::ArrayView2;
 
 use crate::error::Result;
 use crate::model::MetricSet;
-use crate::simulate::Rng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 
 use super::fit::{fit_logistic, gather_rows, predict, Fitted, CV_GRADIENT_TOLERANCE_PER_ROW};
 use super::metrics::{self, metric_set};
@@ -45,7 +46,7 @@ pub(super) struct CrossValidation {
 pub(super) fn cross_validate(
     z: ArrayView2<'_, f64>,
     y: &[bool],
-    rng: &mut Rng,
+    rng: &mut ChaCha8Rng,
     file: &str,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Option<CrossValidation>> {
@@ -55,7 +56,7 @@ pub(super) fn cross_validate(
         if members.len() < CV_FOLDS {
             return Ok(None);
         }
-        rng.shuffle(&mut members);
+        members.shuffle(rng);
         for (position, &i) in members.iter().enumerate() {
             fold_of[i] = position % CV_FOLDS;
         }

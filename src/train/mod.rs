@@ -40,8 +40,10 @@
 //!    scores uploaded files ([`metrics`]), and derive risk tiers from the training
 //!    probabilities.
 //!
-//! The same bytes and [`TrainConfig`] always give the same model (all randomness is the
-//! seeded [`Rng`](crate::simulate::Rng); no hash-map order reaches the output).
+//! The same bytes and [`TrainConfig`] always give the same model, natively and in the
+//! page's WebAssembly: all randomness is `rand`'s shuffles (integer draws) from a ChaCha8
+//! generator seeded by `ChaCha8Rng::seed_from_u64(seed)`, and no hash-map order reaches
+//! the output.
 //!
 //! The model's probability is always P(churn), whichever class linfa-logistic calls
 //! "positive" (`fit`).

@@ -6,7 +6,9 @@
 //! membership depends on the shuffle.
 
 use crate::error::{show_value, Error, Result};
-use crate::simulate::Rng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// Share of labelled rows held out for `metrics.held_out`.
 pub const HELD_OUT_SHARE: f64 = 0.2;
@@ -18,7 +20,7 @@ pub(super) struct Split {
     pub(super) train: Vec<usize>,
     /// Positions held out for `metrics.held_out`, in file order.
     pub(super) held: Vec<usize>,
-    pub(super) rng: Rng,
+    pub(super) rng: ChaCha8Rng,
 }
 
 /// Shuffles each class with the seed and holds out `share` of each (at least one row of
@@ -50,12 +52,12 @@ pub(super) fn stratified_split(
             "too few examples to learn from: {positives} churned and {negatives} retained account(s). Training needs at least 2 of each (and a few hundred accounts, with a few dozen churners, before its scores can be trusted)"
         )));
     }
-    let mut rng = Rng::new(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut train = Vec::new();
     let mut held = Vec::new();
     for class in [true, false] {
         let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
-        rng.shuffle(&mut members);
+        members.shuffle(&mut rng);
         let n = members.len();
         let h = if share > 0.0 {
             ((n as f64 * share).round() as usize).clamp(1, n - 1)

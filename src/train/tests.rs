@@ -5,8 +5,10 @@
 use std::sync::OnceLock;
 
 use super::*;
-use crate::model::{Basis, FeatureSpec, Kind, Transform};
-use crate::simulate::{simulate, Rng, SimConfig};
+use crate::model::{sigmoid, Basis, FeatureSpec, Kind, Transform};
+use crate::simulate::{simulate, SimConfig};
+use rand::{Rng as _, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 pub(super) const AS_OF: i64 = 20_468; // 2026-01-15
 
@@ -28,9 +30,9 @@ pub(super) fn foreign_table(rows: usize, seed: u64) -> String {
     let mut out = String::from(
         "row,Customer Ref,Plan,Monthly Spend ($),Autopay,Signup Date,Region Code,Notes,NPS Score,Status\n",
     );
-    let mut rng = Rng::new(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     for i in 0..rows {
-        let u = rng.uniform();
+        let u: f64 = rng.random();
         let plan = if u < 0.001 {
             "legacy"
         } else if u < 0.4 {
@@ -40,10 +42,10 @@ pub(super) fn foreign_table(rows: usize, seed: u64) -> String {
         } else {
             "enterprise"
         };
-        let spend = (20.0 + 160.0 * rng.uniform()).round();
-        let autopay = rng.bernoulli(0.6);
-        let days = (30.0 + 700.0 * rng.uniform()).round() as i64;
-        let nps = (rng.uniform() * 10.0).round();
+        let spend = (20.0 + 160.0 * rng.random::<f64>()).round();
+        let autopay = rng.random_bool(0.6);
+        let days = (30.0 + 700.0 * rng.random::<f64>()).round() as i64;
+        let nps = (rng.random::<f64>() * 10.0).round();
         let z =
             -1.5 + match plan {
                 "basic" => 1.6,
@@ -53,7 +55,7 @@ pub(super) fn foreign_table(rows: usize, seed: u64) -> String {
                 + if spend > 100.0 { 0.9 } else { 0.0 }
                 + 0.004 * days as f64
                 - 1.6;
-        let churned = rng.bernoulli(crate::simulate::sigmoid(z));
+        let churned = rng.random_bool(sigmoid(z));
         let signup = ingest::format_iso_date(AS_OF - days);
         out.push_str(&format!(
             "{},C-{:06},{plan},{spend},{},{signup},EU,,{nps},{}\n",
