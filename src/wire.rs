@@ -1,5 +1,5 @@
 //! A plain little-endian byte format for handing a scored part of a file from one web
-//! worker to another ([`crate::audit::Part::to_bytes`]): columns go as raw arrays, so
+//! worker to another ([`crate::score::Part::to_bytes`]): columns go as raw arrays, so
 //! a million rows cross in a copy, not a parse. Reading never panics: a short or
 //! damaged buffer is an error.
 
