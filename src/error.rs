@@ -3,7 +3,7 @@
 //! Errors are values: every way a file, a model or a command line can be wrong ends up
 //! here with a message a person can act on. Messages name the file and, where there is
 //! one, the line, the column and the offending value. Problems confined to one cell are
-//! not errors at all: they become row warnings (see [`crate::audit`]).
+//! not errors at all: they become row warnings (see [`crate::score`]).
 
 use std::fmt;
 

@@ -12,7 +12,7 @@
 //! - [`schema`]: the canonical columns and header normalisation;
 //! - [`features`]: table to model inputs (header matching, parsing, imputation flags);
 //! - [`model`]: the model file format and the scoring of one account;
-//! - [`audit`]: a whole list, its summary and its scored CSV;
+//! - [`score`]: a whole list, its summary and its scored CSV;
 //! - [`explain`]: an account's score taken apart, what-ifs, next best actions, the
 //!   portfolio's drivers and segments;
 //! - [`card`]: the model card (one structured card, printed as markdown by the command
@@ -26,7 +26,7 @@
 //!   replaces it, the adapter of the page's separate training engine.
 //!
 //! ```
-//! use churn_audit::{audit::audit, default_model, ingest::parse_iso_date};
+//! use churn_audit::{score::audit, default_model, ingest::parse_iso_date};
 //! let model = default_model().unwrap();
 //! let csv = "account_id,days_since_last_engagement,open_escalations\nA-1,150,4\nA-2,3,0\n";
 //! let result = audit(csv.as_bytes(), "accounts.csv", &model, parse_iso_date("2026-01-15").unwrap()).unwrap();
@@ -34,15 +34,14 @@
 //! assert!(result.rows[0].churn_probability > result.rows[1].churn_probability);
 //! ```
 
-pub mod audit;
 pub mod card;
 pub mod error;
 pub mod explain;
 pub mod features;
 pub mod ingest;
 pub mod model;
-pub mod parallel;
 pub mod schema;
+pub mod score;
 pub mod simulate;
 pub mod support;
 pub mod train;

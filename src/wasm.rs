@@ -1,34 +1,34 @@
-//! The browser adapter: a thin wasm-bindgen layer over [`crate::audit`] and
+//! The browser adapter: a thin wasm-bindgen layer over [`crate::score`] and
 //! [`crate::explain`]. No logic lives here that the library lacks; every function
 //! converts arguments, calls the library and converts errors into JS `Error`s (never a
 //! panic: a panic would kill the page's engine).
 //!
 //! A file is scored as it streams in: [`Engine::begin`], then [`Engine::push`] for each
 //! chunk the worker reads from disk, then [`Engine::finish`], which returns the file's
-//! overview. The engine keeps the scored rows column by column ([`audit::Scored`]); the
+//! overview. The engine keeps the scored rows column by column ([`score::Scored`]); the
 //! page asks for the rows it shows ([`Engine::view`], [`Engine::rows`]), an account's
 //! explanation or a what-if by row index, without the data crossing again.
 
 use wasm_bindgen::prelude::*;
 
-use crate::audit::{self, Scored, Scorer, ViewQuery};
 use crate::explain;
 use crate::features::Mapping;
 use crate::model::Model;
+use crate::score::{self, Scored, Scorer, ViewQuery};
 
 /// Row warnings sent with a file's overview (the rest are in the export).
 const OVERVIEW_WARNINGS: usize = 500;
 
-/// A file's SHA-256 ([`audit::FileHash`]), fed chunk by chunk.
+/// A file's SHA-256 ([`score::FileHash`]), fed chunk by chunk.
 #[wasm_bindgen]
-pub struct FileDigest(Option<audit::FileHash>);
+pub struct FileDigest(Option<score::FileHash>);
 
 #[wasm_bindgen]
 impl FileDigest {
     /// An empty digest.
     #[wasm_bindgen(constructor)]
     pub fn new() -> FileDigest {
-        FileDigest(Some(audit::FileHash::new()))
+        FileDigest(Some(score::FileHash::new()))
     }
 
     /// Adds the next bytes of the file.
@@ -42,7 +42,7 @@ impl FileDigest {
     pub fn finish(&mut self) -> String {
         self.0
             .take()
-            .map(audit::FileHash::finish)
+            .map(score::FileHash::finish)
             .unwrap_or_default()
     }
 }
@@ -128,11 +128,11 @@ impl Engine {
         })
     }
 
-    /// Runs the scoring code once on a small made-up list ([`audit::warm_up`]) and makes
+    /// Runs the scoring code once on a small made-up list ([`score::warm_up`]) and makes
     /// its overview's answer, so the browser has compiled them at full speed before the
     /// first file; true when it ran.
     pub fn warm_up(&self) -> bool {
-        audit::warm_up(&self.model).is_some_and(|overview| to_js(&overview).is_ok())
+        score::warm_up(&self.model).is_some_and(|overview| to_js(&overview).is_ok())
     }
 
     /// An engine with a model file's text; fails with the validation message.
@@ -169,7 +169,7 @@ impl Engine {
         column_mapping: JsValue,
     ) -> Result<JsValue, JsError> {
         let m = mapping(column_mapping)?;
-        to_js(&audit::inspect(bytes, file_name, &self.model, &m).map_err(js_err)?)
+        to_js(&score::inspect(bytes, file_name, &self.model, &m).map_err(js_err)?)
     }
 
     /// [`Engine::inspect`] for a file of `size` bytes scored as of `as_of`, of which
@@ -199,7 +199,7 @@ impl Engine {
                 return to_js(&inspection);
             }
         }
-        to_js(&audit::inspect(head, file_name, &self.model, &m).map_err(js_err)?)
+        to_js(&score::inspect(head, file_name, &self.model, &m).map_err(js_err)?)
     }
 
     /// Starts reading the file last inspected by [`Engine::inspect_head`] (as
@@ -316,9 +316,9 @@ impl Engine {
         Ok(joined)
     }
 
-    /// The file's [`audit::Overview`] from the later parts' bytes ([`Engine::finish_part`]
+    /// The file's [`score::Overview`] from the later parts' bytes ([`Engine::finish_part`]
     /// of the partners, in file order), before their rows are joined
-    /// ([`audit::Scorer::preview`]): what the page shows while it joins them. `undefined`
+    /// ([`score::Scorer::preview`]): what the page shows while it joins them. `undefined`
     /// when a part cannot be joined.
     pub fn preview(&self, parts: js_sys::Array) -> Result<JsValue, JsError> {
         let scorer = self
@@ -356,7 +356,7 @@ impl Engine {
         Ok(scorer.rows())
     }
 
-    /// Ends the file; returns its [`audit::Overview`] and keeps its rows.
+    /// Ends the file; returns its [`score::Overview`] and keeps its rows.
     pub fn finish(&mut self) -> Result<JsValue, JsError> {
         let scorer = self
             .scorer
@@ -377,16 +377,16 @@ impl Engine {
             .ok_or_else(|| JsError::new(NOTHING_SCORED))
     }
 
-    /// The rows a table view shows ([`audit::ViewQuery`]), in order, as row indices.
+    /// The rows a table view shows ([`score::ViewQuery`]), in order, as row indices.
     pub fn view(&self, query: JsValue) -> Result<Vec<u32>, JsError> {
         let q: ViewQuery = from_js(query, "the table view")?.unwrap_or_default();
         Ok(self.last()?.scored.view(&q))
     }
 
-    /// The given rows in full ([`audit::ScoredRow`] plus its `row` index).
+    /// The given rows in full ([`score::ScoredRow`] plus its `row` index).
     pub fn rows(&self, rows: Vec<u32>) -> Result<JsValue, JsError> {
         let scored = &self.last()?.scored;
-        let out: Vec<(u32, audit::ScoredRow)> = rows
+        let out: Vec<(u32, score::ScoredRow)> = rows
             .into_iter()
             .filter_map(|r| scored.row(r as usize).map(|row| (r, row)))
             .collect();

@@ -6,11 +6,12 @@
 
 use std::path::Path;
 
-use churn_audit::audit::{audit_mapped, write_csv_parts, AuditResult, Part, Scored, Scorer};
 use churn_audit::features::Mapping;
 use churn_audit::ingest::{parse_iso_date, HEAD_BYTES};
 use churn_audit::model::Model;
-use churn_audit::parallel::{part_starts, score_in_parts};
+use churn_audit::score::{
+    audit_mapped, part_starts, score_in_parts, write_csv_parts, AuditResult, Part, Scored, Scorer,
+};
 use churn_audit::simulate::{simulate, SimConfig};
 
 fn as_of() -> i64 {
@@ -118,7 +119,7 @@ fn csv_in_parts(bytes: &[u8], model: &Model, starts: &[u64], threads: usize) -> 
 }
 
 /// Scoring in parts gives the whole file's result byte for byte, with the cuts chosen
-/// for 2, 3 and 5 threads (none below `parallel::MIN_PARALLEL_BYTES`) and at `starts`
+/// for 2, 3 and 5 threads (none below `score::MIN_PARALLEL_BYTES`) and at `starts`
 /// (each just after a line feed); so does the scored CSV written from the parts' rows
 /// kept apart.
 fn check_parts(name: &str, bytes: &[u8], model: &Model, starts: &[u64]) {
@@ -199,7 +200,7 @@ fn joins(bytes: &[u8], model: &Model, start: usize) -> (bool, bool) {
         let whole = whole_file(bytes, model);
         for (path, scorer) in [("bytes", first), ("memory", other)] {
             let mut scored = scorer.finish().unwrap();
-            scored.file_sha256 = churn_audit::audit::sha256_hex(bytes);
+            scored.file_sha256 = churn_audit::score::sha256_hex(bytes);
             assert!(
                 outcome(Ok(scored.to_result())) == whole,
                 "joined through {path}"
@@ -240,7 +241,7 @@ fn check_pieces(bytes: &[u8], model: &Model, start: usize, joined: bool) {
     };
     let result = |scorer: Scorer| {
         let mut scored = scorer.finish().unwrap();
-        scored.file_sha256 = churn_audit::audit::sha256_hex(bytes);
+        scored.file_sha256 = churn_audit::score::sha256_hex(bytes);
         outcome(Ok(scored.to_result()))
     };
     let read_on = |mut scorer: Scorer| {
@@ -583,7 +584,7 @@ fn a_file_inspected_from_its_head_then_scored_reads_as_the_whole_file() {
         // What `inspect` says of the records that end within the head.
         let complete = b[..HEAD_BYTES].iter().rposition(|&c| c == b'\n').unwrap() + 1;
         let expected =
-            churn_audit::audit::inspect(&b[..complete], "f.csv", &model, &Mapping::new());
+            churn_audit::score::inspect(&b[..complete], "f.csv", &model, &Mapping::new());
         assert_eq!(
             serde_json::to_string(&inspection).unwrap(),
             serde_json::to_string(&expected.unwrap()).unwrap(),

@@ -173,7 +173,7 @@ fn summary_format_writes_the_figures_alone() {
         big.to_str().unwrap(),
     ]);
     assert!(sim.status.success());
-    // Past the size below which one thread reads the file (`parallel::MIN_PARALLEL_BYTES`).
+    // Past the size below which one thread reads the file (`score::MIN_PARALLEL_BYTES`).
     assert!(std::fs::metadata(&big).unwrap().len() > 16 << 20);
     for data in [clean.as_path(), big.as_path()] {
         let csv = run(&["score", "--data", data.to_str().unwrap(), "--as-of", AS_OF]);

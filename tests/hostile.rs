@@ -13,9 +13,9 @@ mod reference;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use churn_audit::audit::{audit, to_csv, CSV_COLUMNS};
 use churn_audit::ingest::{parse_iso_date, read_table};
 use churn_audit::model::Model;
+use churn_audit::score::{audit, to_csv, CSV_COLUMNS};
 use churn_audit::simulate::{simulate, SimConfig};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -292,7 +292,7 @@ fn exported_csv_neutralises_formulas_and_keeps_numbers_numeric() {
     }
 }
 
-fn digest_of(result: &churn_audit::audit::AuditResult) -> String {
+fn digest_of(result: &churn_audit::score::AuditResult) -> String {
     let mut h = Sha256::new();
     for row in &result.rows {
         h.update(row.churn_probability.to_bits().to_le_bytes());

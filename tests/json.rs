@@ -550,7 +550,7 @@ fn a_huge_list_is_refused_by_the_limits() {
 /// wrong type refused.
 #[test]
 fn the_view_query_reads_what_the_page_sends() {
-    use churn_audit::audit::ViewQuery;
+    use churn_audit::score::ViewQuery;
     let q: ViewQuery = serde_json::from_str(
         r#"{"sort":"risk_tier","descending":true,"tier":"High","segment":"(none)","search":"Zoë","other":[1]}"#,
     )
@@ -581,7 +581,7 @@ fn the_view_query_reads_what_the_page_sends() {
 
 /// The command line's JSON, written a few rows at a time (on one thread or several), is
 /// `serde_json`'s text of the whole result.
-fn same_streamed(what: &str, scored: &churn_audit::audit::Scored) {
+fn same_streamed(what: &str, scored: &churn_audit::score::Scored) {
     let whole = serde_json::to_string(&scored.to_result()).unwrap();
     for threads in [1, 2, 3] {
         let mut streamed = Vec::new();
@@ -595,8 +595,8 @@ fn same_streamed(what: &str, scored: &churn_audit::audit::Scored) {
 /// the clean ones with the bundled model too.
 #[test]
 fn results_stream_as_serde_json_writes_them() {
-    use churn_audit::audit::Scorer;
     use churn_audit::features::Mapping;
+    use churn_audit::score::Scorer;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let default = churn_audit::default_model().unwrap();
     let hostile = Model::from_json(corpus::MODEL_JSON, "model.json").unwrap();
@@ -635,7 +635,7 @@ fn results_stream_as_serde_json_writes_them() {
 
 #[test]
 fn a_long_list_streams_as_serde_json_writes_it() {
-    use churn_audit::audit::Scorer;
+    use churn_audit::score::Scorer;
     use churn_audit::simulate::{simulate, SimConfig};
     let as_of = churn_audit::ingest::parse_iso_date("2026-06-30").unwrap();
     // Tens of megabytes of JSON: the text is written out in several blocks.

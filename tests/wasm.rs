@@ -5,7 +5,7 @@
 //! too, with the same expectations.
 #![cfg(target_arch = "wasm32")]
 
-use churn_audit::{audit::audit, default_model, ingest::parse_iso_date, model::Model};
+use churn_audit::{default_model, ingest::parse_iso_date, model::Model, score::audit};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -415,7 +415,7 @@ fn hundred_thousand_simulated_accounts_score_bit_identically_in_the_browser() {
 /// code differs from its x86 code), cells quoted and neutralised the same way.
 #[wasm_bindgen_test]
 fn the_scored_csv_is_written_as_before_in_the_browser() {
-    use churn_audit::audit::{push_f64, ScoredRow, Scorer};
+    use churn_audit::score::{push_f64, ScoredRow, Scorer};
     use churn_audit::simulate::{simulate, SimConfig};
     let mut state = 0x5eed_0007_u64;
     let mut next = move || {
@@ -508,9 +508,9 @@ fn the_scored_csv_is_written_as_before_in_the_browser() {
 /// same fields in the same order, `null` for what is absent, counts as numbers.
 #[wasm_bindgen_test]
 fn the_engine_answers_as_json_parse_of_serde_json() {
-    use churn_audit::audit::{inspect, Scorer, ViewQuery};
     use churn_audit::explain::{explain_row, what_if};
     use churn_audit::features::Mapping;
+    use churn_audit::score::{inspect, Scorer, ViewQuery};
     use churn_audit::wasm::Engine;
     use wasm_bindgen::JsValue;
     fn same<T: serde::Serialize>(what: &str, answer: &JsValue, value: &T) {
@@ -580,7 +580,7 @@ fn the_engine_answers_as_json_parse_of_serde_json() {
     let expected = scored.view(&serde_json::from_str::<ViewQuery>(query).unwrap());
     assert_eq!(view, expected);
     assert!(engine.view(object(r#"{"descending": "yes"}"#)).is_err());
-    let rows: Vec<(u32, churn_audit::audit::ScoredRow)> = view
+    let rows: Vec<(u32, churn_audit::score::ScoredRow)> = view
         .iter()
         .map(|&r| (r, scored.row(r as usize).unwrap()))
         .collect();

@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(record.line >= table.header_line);
         }
     }
-    if let Ok(result) = audit::audit(data, "fuzz.csv", model(), 20_468) {
+    if let Ok(result) = score::audit(data, "fuzz.csv", model(), 20_468) {
         for row in &result.rows {
             assert!(
                 (0.0..=1.0).contains(&row.churn_probability),
@@ -50,6 +50,6 @@ fuzz_target!(|data: &[u8]| {
             (0.0..=result.rows.len() as f64).contains(&churners),
             "{churners}"
         );
-        let _ = audit::to_csv(&result);
+        let _ = score::to_csv(&result);
     }
 });

@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         again.score(&values).log_odds.to_bits(),
         s.log_odds.to_bits()
     );
-    if let Ok(result) = audit::audit(ACCOUNTS.as_bytes(), "a.csv", &model, 20_468) {
+    if let Ok(result) = score::audit(ACCOUNTS.as_bytes(), "a.csv", &model, 20_468) {
         for row in &result.rows {
             assert!(row.log_odds.is_finite(), "{}", row.log_odds);
             assert!((0.0..=1.0).contains(&row.churn_probability));

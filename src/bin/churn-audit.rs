@@ -25,10 +25,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use churn_audit::audit;
 use churn_audit::error::{Error, Result};
 use churn_audit::model::Model;
-use churn_audit::{ingest, parallel, simulate, train};
+use churn_audit::score;
+use churn_audit::{ingest, simulate, train};
 
 /// Churn-risk audit of CRM account lists, on this machine.
 #[derive(Parser)]
@@ -344,10 +344,10 @@ fn score(args: &ScoreArgs) -> Result<()> {
     let (scored, later) = if meta.is_file() {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let starts =
-            parallel::part_starts(meta.len(), threads, &open).map_err(|e| Error::io(data, e))?;
+            score::part_starts(meta.len(), threads, &open).map_err(|e| Error::io(data, e))?;
         let (mapping, size) = (Default::default(), meta.len());
         let (mut scored, later) =
-            parallel::score_in_parts(&model, name, as_of, &mapping, size, &starts, &open, json)?;
+            score::score_in_parts(&model, name, as_of, &mapping, size, &starts, &open, json)?;
         if json {
             // The JSON's figures (the portfolio's typical values) read every row at once.
             scored.join_later(later)?;
@@ -358,7 +358,7 @@ fn score(args: &ScoreArgs) -> Result<()> {
     } else {
         // A pipe or device: read once, front to back.
         let mut file = open().map_err(|e| Error::io(data, e))?;
-        let mut scorer = audit::Scorer::new(model, name, as_of, Default::default());
+        let mut scorer = score::Scorer::new(model, name, as_of, Default::default());
         if !json {
             scorer = scorer.without_digest();
         }
@@ -387,8 +387,8 @@ fn score(args: &ScoreArgs) -> Result<()> {
             scored.write_json_threaded(&mut w, threads)?;
             w.write_all(b"\n")?;
         } else {
-            let parts: Vec<&audit::Scored> = std::iter::once(&scored).chain(&later).collect();
-            audit::write_csv_parts(&parts, &mut w, threads)?;
+            let parts: Vec<&score::Scored> = std::iter::once(&scored).chain(&later).collect();
+            score::write_csv_parts(&parts, &mut w, threads)?;
         }
         w.flush()
     };
@@ -412,7 +412,7 @@ fn score(args: &ScoreArgs) -> Result<()> {
 
 /// The human summary printed on stderr after scoring (the output itself with
 /// `--format summary`).
-fn summary_text(overview: &audit::Overview) -> String {
+fn summary_text(overview: &score::Overview) -> String {
     let r = &overview.result;
     let s = &r.summary;
     let share = if s.accounts_scored > 0 {

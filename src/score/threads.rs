@@ -10,7 +10,7 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use crate::audit::{FileHash, Part, Scored, Scorer};
+use super::{FileHash, Part, Scored, Scorer};
 use crate::error::{Error, Result};
 use crate::features::Mapping;
 use crate::ingest::HEAD_BYTES;
@@ -59,7 +59,7 @@ pub fn part_starts<R: Read + Seek>(
 /// file's figures, the others the later parts' rows, in file order.
 /// Joining them would copy every later row once more (for a million rows, ~0.1 s of one
 /// core and 100 MB of fresh memory): the scored CSV is written from the lists as they
-/// are ([`crate::audit::write_csv_parts`]); [`Scored::join_later`] joins them.
+/// are ([`super::write_csv_parts`]); [`Scored::join_later`] joins them.
 ///
 /// With `digest`, the file's SHA-256 is computed alongside ([`Scored::file_sha256`]);
 /// without, it stays empty, as [`Scorer::without_digest`] leaves it: the scored CSV does
