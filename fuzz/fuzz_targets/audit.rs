@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use churn_audit::{audit, ingest, model::Model};
+use churn_audit::{ingest, model::Model, score};
 use libfuzzer_sys::fuzz_target;
 
 fn model() -> &'static Model {

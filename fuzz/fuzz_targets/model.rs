@@ -3,7 +3,7 @@
 //! any account to a finite log-odds and a probability in [0, 1].
 #![no_main]
 
-use churn_audit::{audit, model::Model};
+use churn_audit::{model::Model, score};
 use libfuzzer_sys::fuzz_target;
 
 const ACCOUNTS: &str =

@@ -18,8 +18,8 @@ use crate::error::Result;
 use crate::explain::PortfolioBuilder;
 use crate::features::Mapping;
 use crate::ingest;
-use crate::support::{fixed_sum::FixedSum, wire};
 use crate::model::Model;
+use crate::support::{fixed_sum::FixedSum, wire};
 
 use super::scorer::too_large;
 use super::{Overview, Scored, Scorer, SummaryBuilder};

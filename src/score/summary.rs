@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::explain::Portfolio;
 use crate::ingest;
-use crate::support::fixed_sum::FixedSum;
 use crate::model::Model;
+use crate::support::fixed_sum::FixedSum;
 
 use super::{AuditResult, Scored, ScoredRow, Summary, TierSummary};
 
