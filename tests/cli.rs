@@ -32,6 +32,25 @@ fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")
 }
 
+/// A simulated labelled history of `accounts` accounts written to `dir/history.csv`.
+fn simulated_history(dir: &Path, accounts: u32, seed: u64) -> PathBuf {
+    let path = dir.join("history.csv");
+    let (accounts, seed) = (accounts.to_string(), seed.to_string());
+    let out = run(&[
+        "simulate",
+        "--accounts",
+        &accounts,
+        "--seed",
+        &seed,
+        "--as-of",
+        AS_OF,
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    path
+}
+
 fn score_json(file: &Path) -> serde_json::Value {
     let out = run(&[
         "score",
@@ -623,20 +642,8 @@ fn an_invalid_value_is_refused_naming_the_option() {
 #[test]
 fn out_of_range_numbers_are_the_librarys_to_refuse() {
     let dir = scratch("churn-audit-range");
-    let data = dir.join("history.csv");
-    let data = data.to_str().unwrap();
-    let sim = run(&[
-        "simulate",
-        "--accounts",
-        "200",
-        "--seed",
-        "5",
-        "--as-of",
-        AS_OF,
-        "--out",
-        data,
-    ]);
-    assert!(sim.status.success());
+    let history = simulated_history(&dir, 200, 5);
+    let data = history.to_str().unwrap();
     for (option, value, needle) in [
         ("--l2", "-1", "the L2 strength must be"),
         ("--held-out", "-0.1", "the held-out share must be"),
@@ -661,20 +668,8 @@ fn out_of_range_numbers_are_the_librarys_to_refuse() {
 #[test]
 fn exclude_takes_a_comma_list() {
     let dir = scratch("churn-audit-exclude");
-    let data = dir.join("history.csv");
-    let data = data.to_str().unwrap();
-    let sim = run(&[
-        "simulate",
-        "--accounts",
-        "400",
-        "--seed",
-        "9",
-        "--as-of",
-        AS_OF,
-        "--out",
-        data,
-    ]);
-    assert!(sim.status.success());
+    let history = simulated_history(&dir, 400, 9);
+    let data = history.to_str().unwrap();
     let features = |exclude: &[&str]| {
         let mut args = vec![
             "train", "--data", data, "--label", "churned", "--as-of", AS_OF,

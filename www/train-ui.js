@@ -2,7 +2,7 @@
 // when someone first picks or drops a history. The training engine (train-worker.js +
 // pkg-train/, a wasm module separate from the scoring engine) starts with the first
 // request, so the scoring page carries neither. Every number and every explanation comes
-// from the Rust library (src/train.rs), the same code as `churn-audit train`. The trained
+// from the Rust library (src/train/), the same code as `churn-audit train`. The trained
 // model is handed to the scoring engine through one event, `churn-audit:use-model`
 // (app.js listens for it).
 //

@@ -210,14 +210,15 @@ fn check_part(data: &[u8], cut: usize, line: usize, whole: &Table, cuts: &mut Cu
         return;
     }
     assert_eq!(lines_before + 1, line);
+    let rec = |r: &ingest::Record| Rec {
+        line: r.line,
+        cells: r.fields.to_vec(),
+        warnings: r.warnings.clone(),
+    };
     let joined: Vec<Rec> = head_table
         .records
         .iter()
-        .map(|r| Rec {
-            line: r.line,
-            cells: r.fields.to_vec(),
-            warnings: r.warnings.clone(),
-        })
+        .map(rec)
         .chain(records.into_iter().map(|r| {
             Rec {
                 line: r.line + lines_before,
@@ -230,15 +231,7 @@ fn check_part(data: &[u8], cut: usize, line: usize, whole: &Table, cuts: &mut Cu
             }
         }))
         .collect();
-    let expected: Vec<Rec> = whole
-        .records
-        .iter()
-        .map(|r| Rec {
-            line: r.line,
-            cells: r.fields.to_vec(),
-            warnings: r.warnings.clone(),
-        })
-        .collect();
+    let expected: Vec<Rec> = whole.records.iter().map(rec).collect();
     assert_eq!(joined, expected);
 }
 
