@@ -2,7 +2,9 @@
 //!
 //! The format is ours, not linfa's: a model file carries everything scoring needs, so a
 //! page that has never seen the training data can score with it. Its JSON Schema is
-//! `models/model.schema.json`. In short:
+//! `models/model.schema.json`; the serde derives below read and write it (serde_json:
+//! unknown fields refused, parse errors with their line and column), and
+//! [`Model::validate`] checks the values after reading. In short:
 //!
 //! - `features`: for each feature its name, aliases (headers it answers to), group,
 //!   kind (numeric, boolean, categorical), the value imputed when it is missing, the
