@@ -66,7 +66,7 @@ pub fn to_csv_excel(result: &AuditResult) -> String {
 }
 
 /// The scored CSV of a file whose rows are in `parts`, one list after another in file
-/// order ([`Scorer::finish_apart`]), exactly as [`Scored::write_csv`] writes them
+/// order ([`Scorer::finish_apart`](super::Scorer::finish_apart)), exactly as [`Scored::write_csv`] writes them
 /// joined; blocks of rows are formatted on `threads` threads (see
 /// [`Scored::write_csv_threaded`]).
 pub fn write_csv_parts(

@@ -9,7 +9,7 @@ const JSON_BLOCK_ROWS: usize = 4 * 1024;
 
 impl Scored {
     /// Writes the JSON of [`Scored::to_result`] (the same bytes) a few rows at a time:
-    /// memory holds a few megabytes of text, never every row's [`ScoredRow`].
+    /// memory holds a few megabytes of text, never every row's [`ScoredRow`](super::ScoredRow).
     pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         self.write_json_threaded(out, 1)
     }

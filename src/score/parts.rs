@@ -463,7 +463,7 @@ impl Scorer {
     /// [`Scorer::finish`] for a scorer that kept the rows of later parts apart
     /// ([`Scorer::join_apart`]): the scored list of this scorer's own rows, with the
     /// whole file's figures, then the later parts' rows, in file order (see
-    /// [`write_csv_parts`]).
+    /// [`write_csv_parts`](super::write_csv_parts)).
     pub fn finish_apart(mut self) -> Result<(Scored, Vec<Scored>)> {
         if self.scored.is_empty() {
             // The "no rows" check looks at the columns: an empty first part (a head of

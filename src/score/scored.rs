@@ -21,7 +21,7 @@ pub struct Scored {
     pub model: Model,
     /// The file's name.
     pub file: String,
-    /// SHA-256 of the file's bytes, hex (empty when left out, see [`Scorer::without_digest`]).
+    /// SHA-256 of the file's bytes, hex (empty when left out, see [`Scorer::without_digest`](super::Scorer::without_digest)).
     pub file_sha256: String,
     /// Encoding detected.
     pub encoding: ingest::Encoding,

@@ -142,10 +142,10 @@ impl Scorer {
     /// are matched ([`features::inspect`] of the head's records), without scoring yet:
     /// the next [`Scorer::push`] scores the head's records with it, so a file that is
     /// inspected and then scored is read once. `None` when the head is shorter (the
-    /// file is smaller: inspect it with [`inspect`]) or bytes were pushed before.
+    /// file is smaller: inspect it with [`inspect`](super::inspect)) or bytes were pushed before.
     ///
-    /// The inspection is [`inspect`]'s for the same bytes, except that a last record cut
-    /// off by the head's end is not counted (nor shown), which [`inspect`] reads as a
+    /// The inspection is [`inspect`](super::inspect)'s for the same bytes, except that a last record cut
+    /// off by the head's end is not counted (nor shown), which [`inspect`](super::inspect) reads as a
     /// whole file would.
     pub fn inspect_head(&mut self, head: &[u8]) -> Result<Option<Inspection>> {
         if head.len() != ingest::HEAD_BYTES || self.plan.is_some() || self.reader.head().is_some() {
@@ -180,7 +180,7 @@ impl Scorer {
     }
 
     /// Ends the file and returns the scored list. Fails when the file cannot be used at
-    /// all (see [`audit`]).
+    /// all (see [`audit`](super::audit)).
     pub fn finish(mut self) -> Result<Scored> {
         self.fold_apart()?;
         self.reader.finish()?;
