@@ -1,6 +1,6 @@
 //! The one error type of the crate.
 //!
-//! Errors are values: every way a file, a model or a command line can be wrong ends up
+//! Errors are values: every way a file, a model or an output path can be wrong ends up
 //! here with a message a person can act on. Messages name the file and, where there is
 //! one, the line, the column and the offending value. Problems confined to one cell are
 //! not errors at all: they become row warnings (see [`crate::score`]).
@@ -48,9 +48,6 @@ pub enum Error {
         /// Why training failed.
         reason: String,
     },
-    /// A command-line argument or option is wrong.
-    #[error("{0}")]
-    Usage(String),
     /// Reading or writing a file failed.
     #[error("{path}: {reason}")]
     Io {
