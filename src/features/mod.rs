@@ -83,7 +83,7 @@ pub struct Prepared {
     /// Number of model features (the row stride of `values`).
     pub n_features: usize,
     /// Warnings per row (parse failures, imputed features, ragged records).
-    pub warnings: Vec<Vec<String>>,
+    pub warnings: Vec<Vec<ingest::RowWarning>>,
     /// Every header and what it matched.
     pub columns: Vec<ColumnMatch>,
     /// Model features with no column in the file (imputed for every row).

@@ -180,7 +180,7 @@ impl Plan {
         fields: &'a ingest::Cells,
         line: usize,
         out: &mut [f64],
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<ingest::RowWarning>,
         memo: &mut ReadMemo,
     ) -> RowText<'a> {
         let cell = |c: usize| fields.cell(c);
@@ -231,7 +231,9 @@ impl Plan {
                     }
                 }
                 Ok(None) => {}
-                Err(why) => warnings.push(cell_warning(line, &r.header, text, why, &r.action)),
+                Err(why) => warnings.push(ingest::RowWarning::cell(
+                    line, &r.header, text, why, &r.action,
+                )),
             }
         }
         if trial && memo.records == MEMO_TRIAL {
@@ -246,20 +248,14 @@ impl Plan {
         if ingest::is_missing(text.account_id) {
             warnings.insert(
                 0,
-                format!(
-                    "line {line}: no account id; the account is scored but cannot be matched back to the CRM"
-                ),
+                ingest::RowWarning {
+                    line,
+                    issue: ingest::RowIssue::NoAccountId,
+                },
             );
         }
         text
     }
-}
-
-fn cell_warning(line: usize, header: &str, value: &str, why: &str, action: &str) -> String {
-    format!(
-        "line {line}, column '{header}': '{}' {why}; {action}",
-        show_value(value.trim())
-    )
 }
 
 /// The values a plan's readers gave the cells they read, by the cells' texts, for

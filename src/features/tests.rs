@@ -34,8 +34,14 @@ fn unreadable_cells_become_missing_with_a_warning() {
     assert!(p.row(0)[0].is_nan() && p.row(0)[1].is_nan());
     assert_eq!(p.row(1)[..2], [12.0, 0.0]);
     assert_eq!(p.warnings[0].len(), 2);
-    assert!(p.warnings[0][0].starts_with("line 2, column 'days': 'abc'"));
-    assert!(p.warnings[0][0].ends_with("imputed 30"));
+    let w = &p.warnings[0][0];
+    assert_eq!(w.line, 2);
+    let ingest::RowIssue::Cell(cell) = &w.issue else {
+        panic!("{w:?}")
+    };
+    assert_eq!((cell.column.as_str(), cell.value.as_str()), ("days", "abc"));
+    assert_eq!(cell.action, "imputed 30");
+    assert!(w.to_string().starts_with("line 2, column 'days': 'abc'"));
     assert!(p.warnings[1].is_empty());
     assert_eq!(p.missing_features, vec!["segment".to_string()]);
 }

@@ -8,7 +8,7 @@
 use crate::error::Result;
 use crate::explain::PortfolioBuilder;
 use crate::features::{self, Inspection, Mapping};
-use crate::ingest;
+use crate::ingest::{self, RowWarning};
 use crate::model::{Memo, Model, Score};
 
 use super::scored::{imputed, revenue_at_risk, Lookups};
@@ -268,7 +268,7 @@ impl Scorer {
         &mut self,
         fields: &ingest::Cells,
         line: usize,
-        record_warnings: Vec<String>,
+        record_warnings: Vec<RowWarning>,
     ) -> Result<()> {
         let (Some(plan), Some(portfolio)) = (&self.plan, &mut self.portfolio) else {
             return Ok(());
