@@ -164,6 +164,7 @@ impl Scored {
             model: self.model.name.clone(),
             columns: self.columns.clone(),
             missing_features: self.missing_features.clone(),
+            coverage: self.coverage.clone(),
             rows: Vec::new(),
             summary,
             portfolio,
