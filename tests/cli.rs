@@ -360,6 +360,8 @@ fn simulate_and_train_build_a_model_that_scores() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A model trained on a history is not the demonstration model, and does not say so.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("demonstration model"));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -775,6 +777,9 @@ fn a_list_with_few_of_the_models_inputs_is_not_presented_as_an_audit() {
     let text = String::from_utf8_lossy(&out.stdout);
     let second = text.lines().nth(1).unwrap_or("");
     assert!(second.contains("NOT ENOUGH for an audit"), "{text}");
+    // The bundled model says what it is.
+    assert_eq!(v["demonstration_model"], true);
+    assert!(text.contains("demonstration model, trained on simulated accounts"));
     // A list with every input is sufficient.
     let full = score_json(&fixture("accounts-clean.csv"));
     assert_eq!(full["coverage"]["sufficient"], true);

@@ -446,11 +446,17 @@ fn summary_text(overview: &score::Overview) -> String {
             grouped(t.revenue_at_risk)
         ));
     }
+    if r.demonstration_model {
+        out.push_str(DEMONSTRATION);
+    }
     for w in &r.file_warnings {
         out.push_str(&format!("warning: {w}\n"));
     }
     out
 }
+
+/// Said under every summary made with the bundled model.
+const DEMONSTRATION: &str = "note: these scores come from the demonstration model, trained on simulated accounts, not on this client's history; to audit this client, train a model on their own labelled history (churn-audit train) and score with --model\n";
 
 /// The coverage line(s) of a summary: how much of the model's power the file supplies
 /// and, below the threshold, that the scores are not an audit and what to do.

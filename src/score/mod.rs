@@ -121,6 +121,9 @@ pub struct AuditResult {
     pub as_of: String,
     /// The model's name.
     pub model: String,
+    /// True when the model is the bundled demonstration model, trained on simulated
+    /// accounts: its scores illustrate, they are not findings about this client.
+    pub demonstration_model: bool,
     /// Every header and what it matched.
     pub columns: Vec<ColumnMatch>,
     /// Model features with no column in the file: they count for nothing in the scores.

@@ -162,6 +162,7 @@ impl Scored {
             },
             as_of: ingest::format_iso_date(self.as_of),
             model: self.model.name.clone(),
+            demonstration_model: crate::is_demonstration(&self.model),
             columns: self.columns.clone(),
             missing_features: self.missing_features.clone(),
             coverage: self.coverage.clone(),
