@@ -7,7 +7,7 @@ import { call } from './engine.js';
 import { churnersFormat, count, el, money, percent } from './format.js';
 import { tierChip } from './model.js';
 import { state } from './state.js';
-import { tierCards } from './summary.js';
+import { DEMO_NOTE, renderCoverage, tierCards } from './summary.js';
 import { setStatus, ui } from './ui.js';
 
 const REPORT_TOP_ACCOUNTS = 25;
@@ -55,12 +55,22 @@ export async function buildReport(r) {
   add('Report made', new Date().toISOString().slice(0, 10));
   add('Privacy', 'Scored in the browser on this device; the file was not uploaded anywhere.');
   frag.append(meta);
+  const coverage = el('div', 'coverage report-coverage');
+  renderCoverage(coverage, r, { actions: false });
+  coverage.dataset.testid = 'report-coverage';
+  frag.append(coverage);
+  if (r.demonstration_model) frag.append(el('p', 'demo-note', DEMO_NOTE));
+  const sufficient = !r.coverage || r.coverage.sufficient;
   frag.append(el('h2', '', 'Summary'));
   const stats = el('dl', 'stats');
   for (const [k, v] of [
     ['Accounts scored', count(s.accounts_scored)],
-    ['Expected churners', churnersFormat.format(s.expected_churners)],
-    ['Revenue at risk', money(s.revenue_at_risk)],
+    ...(sufficient
+      ? [
+          ['Expected churners', churnersFormat.format(s.expected_churners)],
+          ['Revenue at risk', money(s.revenue_at_risk)],
+        ]
+      : []),
     ['Rows with warnings', count(s.rows_with_warnings)],
   ]) {
     const d = el('div', 'stat');
@@ -68,12 +78,14 @@ export async function buildReport(r) {
     stats.append(d);
   }
   frag.append(stats);
-  const tiers = el('div', 'tier-cards');
-  tiers.append(...tierCards(s));
-  frag.append(tiers);
-  frag.append(el('h2', '', 'Risk distribution'), histogramChart(r));
-  frag.append(el('h2', '', 'What drives risk up'), driversChart(r));
-  if ((r.portfolio.segments || []).length) frag.append(el('h2', '', 'Revenue at risk by segment'), segmentsChart(r));
+  if (sufficient) {
+    const tiers = el('div', 'tier-cards');
+    tiers.append(...tierCards(s));
+    frag.append(tiers);
+    frag.append(el('h2', '', 'Risk distribution'), histogramChart(r));
+    frag.append(el('h2', '', 'What drives risk up'), driversChart(r));
+    if ((r.portfolio.segments || []).length) frag.append(el('h2', '', 'Revenue at risk by segment'), segmentsChart(r));
+  }
   frag.append(el('h2', '', `The ${topRows.length} accounts most at risk`));
   const table = el('table', 'report-accounts');
   const head = el('tr');

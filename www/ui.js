@@ -27,6 +27,8 @@ export const ui = {
   mappingReset: $('mapping-reset'),
   summary: $('summary'),
   summaryFile: $('summary-file'),
+  coverage: $('coverage'),
+  demoNote: $('demo-note'),
   statAccounts: $('stat-accounts'),
   statWarnings: $('stat-warnings'),
   statChurners: $('stat-churners'),
