@@ -247,7 +247,7 @@ fn trim_span(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
     }
 }
 
-/// The cells of one record as [`Splitter`] finds them: spans of the text it splits,
+/// The cells of one record as the record splitter finds them: spans of the text it splits,
 /// or, for a quoted cell (its quotes undone), of a side buffer. One `Cells` serves
 /// record after record, so splitting allocates nothing once its buffers have grown,
 /// and there is nothing to drop per cell.
