@@ -134,6 +134,17 @@ mod reference {
         pub missing: Option<MissingTerm>,
         #[serde(default)]
         pub reasons: Reasons,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub actionable: Option<Actionable>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Actionable {
+        No,
+        Lower,
+        Raise,
+        Any,
     }
 
     #[derive(Serialize, Deserialize)]

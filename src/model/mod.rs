@@ -107,6 +107,26 @@ pub enum Kind {
     Categorical,
 }
 
+/// Whether a next-best action may change an input, and which way a change is realistic.
+///
+/// Written per feature as `"actionable": "lower" | "raise" | "any" | "no"`. A file
+/// without the field gets the default of [`crate::explain::default_actionable`] (from
+/// the input's kind and name: the canonical levers for the canonical columns), so model
+/// files written before the field existed keep their levers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actionable {
+    /// Not something an account team can change (tenure, a demographic, a price).
+    No,
+    /// Lowering it is realistic (days since contact, open escalations; for a yes/no
+    /// input: from yes to no).
+    Lower,
+    /// Raising it is realistic (logins, events; for a yes/no input: from no to yes).
+    Raise,
+    /// Either way (a category: any other level seen in training; yes/no: the flip).
+    Any,
+}
+
 /// A transform applied after clipping and before the basis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -217,6 +237,11 @@ pub struct FeatureSpec {
     /// Reason templates.
     #[serde(default)]
     pub reasons: Reasons,
+    /// Whether next-best actions may change this input, and which way; absent: the
+    /// default from its kind and name ([`Actionable`]). Left out when absent, so a file
+    /// without it writes back the same bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actionable: Option<Actionable>,
 }
 
 /// A risk tier: accounts with probability at or above `min_probability` (and below the
@@ -754,6 +779,12 @@ impl Model {
             if let Basis::Categorical { levels } = &f.basis {
                 if levels.iter().any(|l| l.len() > MAX_TEXT) {
                     return bad(format!("feature '{name}' has an oversized level"));
+                }
+                // Levels have no order: "lower" or "raise" would mean nothing.
+                if matches!(f.actionable, Some(Actionable::Lower | Actionable::Raise)) {
+                    return bad(format!(
+                        "feature '{name}' is categorical: it can be actionable 'any' or 'no', not lowered or raised"
+                    ));
                 }
             }
         }

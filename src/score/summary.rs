@@ -164,6 +164,11 @@ impl Scored {
             model: self.model.name.clone(),
             columns: self.columns.clone(),
             missing_features: self.missing_features.clone(),
+            value_input: self
+                .model
+                .value_feature
+                .clone()
+                .filter(|v| !self.missing_features.contains(v)),
             rows: Vec::new(),
             summary,
             portfolio,
