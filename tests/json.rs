@@ -292,6 +292,8 @@ fn edited_model_files_read_as_the_format_says() {
         json!("log1p"),
         json!("until"),
         json!("categorical"),
+        json!("lower"),
+        json!("any"),
         json!([]),
         json!([1, 2]),
         json!(["a"]),
