@@ -360,6 +360,8 @@ fn simulate_and_train_build_a_model_that_scores() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A model trained on a history is not the demonstration model, and does not say so.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("demonstration model"));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -699,12 +701,100 @@ fn exclude_takes_a_comma_list() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A telecom customer table (the shape of a real one, made-up rows) supplies one of the
+/// default model's eighteen inputs, tenure: the JSON says the coverage is insufficient,
+/// with the share computed here by hand from the model file's contribution covariance
+/// (the squared correlation of the tenure-only score with the full score), every other
+/// input listed as missing, reasons citing tenure only, and probabilities that match the
+/// independent scorer (absent inputs adding nothing).
+#[test]
+fn a_list_with_few_of_the_models_inputs_is_not_presented_as_an_audit() {
+    let data = fixture("accounts-few-inputs.csv");
+    let v = score_json(&data);
+    let model: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let names: Vec<&str> = model["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    let sigma: Vec<Vec<f64>> = model["contribution_covariance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
+        .collect();
+    let t = names.iter().position(|n| *n == "tenure_months").unwrap();
+    let total: f64 = sigma.iter().flatten().sum();
+    let cross: f64 = sigma[t].iter().sum();
+    let expected = cross * cross / (sigma[t][t] * total);
+    let coverage = &v["coverage"];
+    let share = coverage["share"].as_f64().unwrap();
+    assert!((share - expected).abs() < 1e-12, "{share} vs {expected}");
+    assert!(share < 0.05, "{share}");
+    assert_eq!(coverage["sufficient"], false);
+    let missing: Vec<&str> = coverage["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let others: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| *n != "tenure_months")
+        .collect();
+    assert_eq!(missing, others);
+    for row in rows(&v) {
+        for reason in row["top_reasons"].as_array().unwrap() {
+            assert!(reason.as_str().unwrap().contains("tenure"), "{reason}");
+        }
+    }
+    let reference = reference_scores(&data);
+    for (row, (id, p)) in rows(&v).iter().zip(&reference) {
+        assert_eq!(row["account_id"].as_str().unwrap(), id);
+        let got = row["churn_probability"].as_f64().unwrap();
+        assert!((got - p).abs() < 1e-12, "{id}: {got} vs {p}");
+    }
+    // The summary says it before any figure.
+    let out = run(&[
+        "score",
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "summary",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let second = text.lines().nth(1).unwrap_or("");
+    assert!(second.contains("NOT ENOUGH for an audit"), "{text}");
+    // The bundled model says what it is.
+    assert_eq!(v["demonstration_model"], true);
+    assert!(text.contains("demonstration model, trained on simulated accounts"));
+    // A list with every input is sufficient.
+    let full = score_json(&fixture("accounts-clean.csv"));
+    assert_eq!(full["coverage"]["sufficient"], true);
+    assert_eq!(full["coverage"]["share"], 1.0);
+}
+
 /// `score --format json` rows carry `actions`: at most three single changes of the
 /// model's actionable inputs, best first, each lowering the probability to exactly what
 /// the independent scorer gives the account with that one value changed.
 #[test]
 fn json_rows_carry_actions_the_independent_scorer_confirms() {
     let dir = scratch("churn-audit-actions");
+    // Python: date(2026, 1, 15) - timedelta(days=14), and 400 days.
+    assert_eq!(iso_days_before("2026-01-15", 14), "2026-01-01");
+    assert_eq!(iso_days_before("2026-01-15", 400), "2024-12-11");
     let clean = fixture("accounts-clean.csv");
     let text = std::fs::read_to_string(&clean).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
@@ -760,39 +850,63 @@ fn json_rows_carry_actions_the_independent_scorer_confirms() {
         for a in actions {
             let input = a["input"].as_str().unwrap();
             let v = a["value"].as_f64().unwrap();
-            let mut head: Vec<String> = header.iter().map(|h| h.to_string()).collect();
             let mut cells: Vec<String> = line.split(',').map(String::from).collect();
-            // The recency is read from a date in this file: the changed value is given
-            // in days under the input's own name instead.
-            let col = head
-                .iter()
-                .position(|h| h == input)
-                .or_else(|| {
-                    let date = head.iter().position(|h| h == "last_engagement_date")?;
-                    (input == "days_since_last_engagement").then_some(date)
-                })
-                .unwrap_or_else(|| panic!("no column for {input}"));
-            head[col] = input.to_string();
-            cells[col] = if spec(input)["kind"] == "boolean" {
-                (if v >= 0.5 { "yes" } else { "no" }).to_string()
-            } else {
-                v.to_string()
+            // The recency is read from a date in this file: the changed value is written
+            // as the date that many days before the as-of date.
+            let (col, cell) = match header.iter().position(|h| *h == input) {
+                Some(col) if spec(input)["kind"] == "boolean" => {
+                    (col, (if v >= 0.5 { "yes" } else { "no" }).to_string())
+                }
+                Some(col) => (col, v.to_string()),
+                None => {
+                    assert_eq!(input, "days_since_last_engagement");
+                    let col = header
+                        .iter()
+                        .position(|h| *h == "last_engagement_date")
+                        .unwrap();
+                    (col, iso_days_before(AS_OF, v as i64))
+                }
             };
+            cells[col] = cell;
+            // The whole file with that one line changed: whether a column has any value
+            // decides whether it counts, so the other rows stay.
+            let changed = text.replacen(line, &cells.join(","), 1);
             let one = dir.join(format!("one-{checked}.csv"));
-            std::fs::write(&one, format!("{}\n{}\n", head.join(","), cells.join(","))).unwrap();
+            std::fs::write(&one, changed).unwrap();
             let model_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
             let expected = reference::reference_scores(&model_path, &one, AS_OF);
+            let (_, reference) = expected.iter().find(|(i, _)| i == id).unwrap();
             let q = a["probability"].as_f64().unwrap();
             assert!(
-                (expected[0].1 - q).abs() <= 1e-12,
-                "{id} {input} = {v}: reference {}, ours {q}",
-                expected[0].1
+                (reference - q).abs() <= 1e-12,
+                "{id} {input} = {v}: reference {reference}, ours {q}"
             );
             checked += 1;
         }
     }
     assert!(checked >= 10, "only {checked} actions checked");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The ISO date `days` days before `as_of` (YYYY-MM-DD), by the civil-calendar
+/// algorithm of H. Hinnant (days from civil and back).
+fn iso_days_before(as_of: &str, days: i64) -> String {
+    let p: Vec<i64> = as_of.split('-').map(|x| x.parse().unwrap()).collect();
+    let (y, m, d) = (p[0] - i64::from(p[1] <= 2), p[1], p[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let z = era * 146_097 + doe - 719_468 - days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// A history in another schema, with category columns and a money column: written

@@ -9,6 +9,15 @@ pub(super) enum Source {
     Date(usize, DateDirection),
 }
 
+impl Source {
+    /// The file column the values come from.
+    pub(super) fn column(self) -> usize {
+        match self {
+            Source::Direct(c) | Source::Date(c, _) => c,
+        }
+    }
+}
+
 pub(super) fn column_names(spec: &ColumnSpec) -> impl Iterator<Item = String> + '_ {
     std::iter::once(spec.name.as_str())
         .chain(spec.aliases.iter().map(String::as_str))

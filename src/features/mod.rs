@@ -13,6 +13,7 @@
 //! `matching` decides which header feeds which column; `read` holds the [`Plan`] (the
 //! readers decided from the head) and reads each record with it.
 
+mod coverage;
 mod matching;
 mod read;
 #[cfg(test)]
@@ -25,6 +26,7 @@ use crate::ingest::{self, DateOrder, Table};
 use crate::model::{ColumnSpec, Kind, Model};
 use crate::schema::{normalize_header, DateDirection};
 
+pub use coverage::{coverage, Coverage, SUFFICIENT_SHARE};
 pub use matching::{inspect, Inspection, Mapping, Target, IGNORE};
 pub use read::ReadMemo;
 pub use read::{Plan, RowText};

@@ -93,11 +93,33 @@ impl Plan {
                 }
             }
         }
-        let missing_features = missing_of(model, &sources);
         let head = table
             .records
             .get(..table.head_records.min(table.records.len()))
             .unwrap_or(&[]);
+        // A column with no value in any row of the head is no input at all: read as
+        // missing cells, its "not recorded" effect would lift every account alike and
+        // become everyone's reason. It is treated as a column the file does not have.
+        let mut sources = sources;
+        for (f, source) in sources.iter_mut().enumerate() {
+            let Some(c) = source.map(Source::column) else {
+                continue;
+            };
+            let empty = !head.is_empty()
+                && head
+                    .iter()
+                    .all(|r| ingest::is_missing(r.fields.get(c).unwrap_or("")));
+            if empty {
+                *source = None;
+                file_warnings.push(format!(
+                    "column '{}' ({}) has no values in the file's first {} rows: treated as not in this file",
+                    show_value(&table.headers[c]),
+                    model.features[f].label,
+                    head.len()
+                ));
+            }
+        }
+        let missing_features = missing_of(model, &sources);
         // The head's cells are counted in one pass over its records for every column
         // that needs a number style or a date order: a pass per column read the whole
         // head's memory once per column.

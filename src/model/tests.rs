@@ -92,6 +92,7 @@ pub(crate) fn tiny_model() -> Model {
                 actionable: None,
             },
         ],
+        contribution_covariance: Vec::new(),
         tiers: vec![
             Tier {
                 name: "High".into(),

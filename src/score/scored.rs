@@ -63,6 +63,8 @@ pub struct Scored {
     pub summary: Summary,
     /// Distribution, drivers, segments; `typical` is filled by [`Scored::typical`].
     pub portfolio: Portfolio,
+    /// How much of the model's power the file's columns supply.
+    pub coverage: features::Coverage,
 }
 
 /// What scoring and writing a row would otherwise look up by name on every row, found
@@ -146,6 +148,7 @@ impl Scored {
             read_warnings: Vec::new(),
             summary: SummaryBuilder::new(&model).finish(),
             portfolio: PortfolioBuilder::new(&model, false).finish(&model, Vec::new()),
+            coverage: features::coverage(&model, &[]),
             model,
         }
     }

@@ -162,6 +162,7 @@ impl Scored {
             },
             as_of: ingest::format_iso_date(self.as_of),
             model: self.model.name.clone(),
+            demonstration_model: crate::is_demonstration(&self.model),
             columns: self.columns.clone(),
             missing_features: self.missing_features.clone(),
             value_input: self
@@ -169,6 +170,7 @@ impl Scored {
                 .value_feature
                 .clone()
                 .filter(|v| !self.missing_features.contains(v)),
+            coverage: self.coverage.clone(),
             rows: Vec::new(),
             summary,
             portfolio,
