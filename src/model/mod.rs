@@ -13,6 +13,11 @@
 //!   the training mean ("center") of each basis column.
 //! - `intercept`: the log-odds of churn for an account whose every basis column sits at
 //!   its center, i.e. the typical account.
+//! - `value_feature`: the input holding each account's value (revenue at risk); without
+//!   it, revenue at risk is not shown.
+//! - per feature, `actionable` (`lower`, `raise`, `any`, `no`): whether next-best actions
+//!   may change the input and which way is realistic ([`Actionable`]); absent, a default
+//!   from its kind and name.
 //!
 //! An account's log-odds is `intercept + Σ contribution(feature)`, where a feature's
 //! contribution is `Σ_k coefficient_k · (basis_k(x) − center_k)` plus its
