@@ -412,6 +412,7 @@ impl Engine {
             scored.row_text(row),
             scored.row_values(row),
             typical,
+            &scored.present(),
         ))
     }
 

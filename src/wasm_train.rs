@@ -15,13 +15,30 @@ fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&e.to_string()))
 }
 
+/// The choices of the page's training flow that `churn-audit train` takes as options:
+/// `{actionable: [name, ...] | null, value: "header" | null}` (`--actionable`,
+/// `--value`); `undefined` or `null` takes the defaults.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct Choices {
+    actionable: Option<Vec<String>>,
+    value: Option<String>,
+}
+
 /// The training configuration the page asks for; everything else is the CLI's default.
 fn config(
     label: &str,
     seed: &str,
     as_of: &str,
     exclude: Vec<String>,
+    choices: JsValue,
 ) -> Result<TrainConfig, JsError> {
+    let choices: Choices = if choices.is_undefined() || choices.is_null() {
+        Choices::default()
+    } else {
+        serde_wasm_bindgen::from_value(choices)
+            .map_err(|e| JsError::new(&format!("the training choices are not readable: {e}")))?
+    };
     let seed = seed.trim().parse::<u64>().map_err(|_| {
         JsError::new(&format!(
             "the seed '{seed}' is not a whole number from 0 to 18446744073709551615"
@@ -36,13 +53,16 @@ fn config(
         seed,
         as_of,
         exclude,
+        actionable: choices.actionable,
+        value: choices.value.filter(|v| !v.trim().is_empty()),
         ..TrainConfig::new(label)
     })
 }
 
 /// What training would make of the history in `bytes` ([`train::HistoryPreview`]): the
-/// columns and their kinds, the suggested label, and any problem; an empty `label`
-/// takes the suggestion. Fails only when the file is not a table at all.
+/// columns and their kinds, the suggested label and value column, whether each input is
+/// actionable, and any problem; an empty `label` takes the suggestion. `choices` as in
+/// [`train_history`]. Fails only when the file is not a table at all.
 #[wasm_bindgen]
 pub fn preview_history(
     bytes: &[u8],
@@ -51,8 +71,9 @@ pub fn preview_history(
     seed: &str,
     as_of: &str,
     exclude: Vec<String>,
+    choices: JsValue,
 ) -> Result<JsValue, JsError> {
-    let cfg = config(label, seed, as_of, exclude)?;
+    let cfg = config(label, seed, as_of, exclude, choices)?;
     let preview =
         train::preview_history(bytes, file_name, &cfg).map_err(|e| JsError::new(&e.to_string()))?;
     to_js(&preview)
@@ -72,8 +93,10 @@ struct TrainResult {
 }
 
 /// Trains on the history in `bytes` as `churn-audit train` does with the same label,
-/// seed, as-of date and excluded columns, calling `on_progress` with each
+/// seed, as-of date, excluded columns and `choices` (`{actionable, value}`: the
+/// `--actionable` and `--value` options), calling `on_progress` with each
 /// [`train::Progress`]; returns `{model_json, metrics, card, warnings}`.
+#[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn train_history(
     bytes: &[u8],
@@ -82,9 +105,10 @@ pub fn train_history(
     seed: &str,
     as_of: &str,
     exclude: Vec<String>,
+    choices: JsValue,
     on_progress: &js_sys::Function,
 ) -> Result<JsValue, JsError> {
-    let cfg = config(label, seed, as_of, exclude)?;
+    let cfg = config(label, seed, as_of, exclude, choices)?;
     let mut progress = |p: &train::Progress| {
         if let Ok(value) = to_js(p) {
             // A failing progress callback must not stop training: its result is ignored.

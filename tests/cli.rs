@@ -785,3 +785,285 @@ fn a_list_with_few_of_the_models_inputs_is_not_presented_as_an_audit() {
     assert_eq!(full["coverage"]["sufficient"], true);
     assert_eq!(full["coverage"]["share"], 1.0);
 }
+
+/// `score --format json` rows carry `actions`: at most three single changes of the
+/// model's actionable inputs, best first, each lowering the probability to exactly what
+/// the independent scorer gives the account with that one value changed.
+#[test]
+fn json_rows_carry_actions_the_independent_scorer_confirms() {
+    let dir = scratch("churn-audit-actions");
+    // Python: date(2026, 1, 15) - timedelta(days=14), and 400 days.
+    assert_eq!(iso_days_before("2026-01-15", 14), "2026-01-01");
+    assert_eq!(iso_days_before("2026-01-15", 400), "2024-12-11");
+    let clean = fixture("accounts-clean.csv");
+    let text = std::fs::read_to_string(&clean).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let model: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let spec = |name: &str| {
+        model["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let result = score_json(&clean);
+    let mut checked = 0;
+    for row in rows(&result) {
+        let actions = row["actions"].as_array().expect("actions");
+        assert!(actions.len() <= 3);
+        let p = row["churn_probability"].as_f64().unwrap();
+        let mut last = 0.0;
+        for (k, a) in actions.iter().enumerate() {
+            let input = a["input"].as_str().unwrap();
+            let q = a["probability"].as_f64().unwrap();
+            assert!(q < p, "an action must lower the probability: {a}");
+            assert!(k == 0 || q >= last, "best first: {actions:?}");
+            last = q;
+            let f = spec(input);
+            let way = f["actionable"].as_str().unwrap_or("");
+            assert!(
+                ["lower", "raise", "any"].contains(&way),
+                "{input} is not actionable"
+            );
+            let v = a["value"].as_f64().unwrap();
+            let range = f["range"].as_array().unwrap();
+            assert!(v >= range[0].as_f64().unwrap() && v <= range[1].as_f64().unwrap());
+        }
+        // The independent scorer on the account with the one value changed, for the
+        // first plain rows (no quoted cell to split).
+        let id = row["account_id"].as_str().unwrap();
+        let Some(line) = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{id},")) && !l.contains('"'))
+        else {
+            continue;
+        };
+        if checked >= 30 {
+            continue;
+        }
+        for a in actions {
+            let input = a["input"].as_str().unwrap();
+            let v = a["value"].as_f64().unwrap();
+            let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+            // The recency is read from a date in this file: the changed value is written
+            // as the date that many days before the as-of date.
+            let (col, cell) = match header.iter().position(|h| *h == input) {
+                Some(col) if spec(input)["kind"] == "boolean" => {
+                    (col, (if v >= 0.5 { "yes" } else { "no" }).to_string())
+                }
+                Some(col) => (col, v.to_string()),
+                None => {
+                    assert_eq!(input, "days_since_last_engagement");
+                    let col = header
+                        .iter()
+                        .position(|h| *h == "last_engagement_date")
+                        .unwrap();
+                    (col, iso_days_before(AS_OF, v as i64))
+                }
+            };
+            cells[col] = cell;
+            // The whole file with that one line changed: whether a column has any value
+            // decides whether it counts, so the other rows stay.
+            let changed = text.replacen(line, &cells.join(","), 1);
+            let one = dir.join(format!("one-{checked}.csv"));
+            std::fs::write(&one, changed).unwrap();
+            let model_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json");
+            let expected = reference::reference_scores(&model_path, &one, AS_OF);
+            let (_, reference) = expected.iter().find(|(i, _)| i == id).unwrap();
+            let q = a["probability"].as_f64().unwrap();
+            assert!(
+                (reference - q).abs() <= 1e-12,
+                "{id} {input} = {v}: reference {reference}, ours {q}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} actions checked");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The ISO date `days` days before `as_of` (YYYY-MM-DD), by the civil-calendar
+/// algorithm of H. Hinnant (days from civil and back).
+fn iso_days_before(as_of: &str, days: i64) -> String {
+    let p: Vec<i64> = as_of.split('-').map(|x| x.parse().unwrap()).collect();
+    let (y, m, d) = (p[0] - i64::from(p[1] <= 2), p[1], p[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let z = era * 146_097 + doe - 719_468 - days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A history in another schema, with category columns and a money column: written
+/// from a known mechanism with a small deterministic generator.
+fn telco_like_history(rows: usize) -> String {
+    let mut out = String::from("customerID,Contract,PaymentMethod,MonthlyCharges,tenure,Churn\n");
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for i in 0..rows {
+        let contract = ["Month-to-month", "One year", "Two year"][(next() * 3.0) as usize];
+        let payment = ["Electronic check", "Mailed check", "Credit card"][(next() * 3.0) as usize];
+        let charges = (20.0 + 100.0 * next()).round();
+        let tenure = (72.0 * next()).round();
+        let z =
+            -1.0 + match contract {
+                "Month-to-month" => 1.5,
+                "One year" => 0.0,
+                _ => -1.0,
+            } + if payment == "Electronic check" {
+                0.8
+            } else {
+                0.0
+            } + 0.01 * (charges - 70.0)
+                - 0.03 * (tenure - 36.0);
+        let churned = next() < 1.0 / (1.0 + (-z).exp());
+        out.push_str(&format!(
+            "C{i:05},{contract},{payment},{charges},{tenure},{}\n",
+            if churned { "Yes" } else { "No" }
+        ));
+    }
+    out
+}
+
+/// Trained on another table: categories are actions (with a level as the new value),
+/// `--actionable` chooses the inputs, and revenue at risk is hidden without a value
+/// column (`--value`) and present, as probability times the value, with one.
+#[test]
+fn a_model_of_another_table_has_actions_and_revenue_only_with_a_value_column() {
+    let dir = scratch("churn-audit-telco");
+    let history = dir.join("telco.csv");
+    std::fs::write(&history, telco_like_history(1500)).unwrap();
+    let train = |extra: &[&str], out: &Path| {
+        let mut args = vec![
+            "train",
+            "--data",
+            history.to_str().unwrap(),
+            "--label",
+            "Churn",
+            "--as-of",
+            AS_OF,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(o.status.success(), "{stderr}");
+        stderr
+    };
+    let score = |model: &Path| {
+        let o = run(&[
+            "score",
+            "--data",
+            history.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (v, String::from_utf8_lossy(&o.stderr).to_string())
+    };
+    let plain = dir.join("plain.json");
+    let warned = train(&[], &plain);
+    assert!(
+        warned.contains("no value column chosen") && warned.contains("'MonthlyCharges'"),
+        "{warned}"
+    );
+    let (v, summary) = score(&plain);
+    assert_eq!(v["value_input"], serde_json::Value::Null);
+    assert!(!summary.contains("revenue at risk"), "{summary}");
+    assert!(!summary.contains("at risk"), "{summary}");
+    // Contract and payment method are actions by default; tenure and charges are not.
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
+    let way = |m: &serde_json::Value, name: &str| {
+        m["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .map(|f| f["actionable"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(way(&m, "contract"), "any");
+    assert_eq!(way(&m, "payment_method"), "any");
+    assert_eq!(way(&m, "tenure_months"), "no");
+    assert_eq!(way(&m, "monthly_charges"), "no");
+    let levels = |name: &str| {
+        m["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["basis"]["levels"]
+            .clone()
+    };
+    let mut categories = 0;
+    for row in rows(&v) {
+        for a in row["actions"].as_array().unwrap() {
+            let input = a["input"].as_str().unwrap();
+            assert!(input == "contract" || input == "payment_method", "{a}");
+            let level = a["value"].as_str().expect("a level");
+            assert!(levels(input).as_array().unwrap().iter().any(|l| l == level));
+            categories += 1;
+        }
+    }
+    assert!(categories > 100, "{categories}");
+
+    // --actionable and --value.
+    let chosen = dir.join("chosen.json");
+    let quiet = train(
+        &["--actionable", "Contract", "--value", "MonthlyCharges"],
+        &chosen,
+    );
+    assert!(!quiet.contains("no value column"), "{quiet}");
+    let (v, summary) = score(&chosen);
+    assert_eq!(v["value_input"], "monthly_charges");
+    assert!(summary.contains("revenue at risk: "), "{summary}");
+    let text = std::fs::read_to_string(&history).unwrap();
+    for (row, line) in rows(&v).iter().zip(text.lines().skip(1)) {
+        let charges: f64 = line.split(',').nth(3).unwrap().parse().unwrap();
+        let p = row["churn_probability"].as_f64().unwrap();
+        let r = row["revenue_at_risk"].as_f64().unwrap();
+        assert!((r - p * charges).abs() <= 1e-9 * charges, "{line}");
+        for a in row["actions"].as_array().unwrap() {
+            assert_eq!(a["input"], "contract");
+        }
+    }
+    let o = run(&[
+        "train",
+        "--data",
+        history.to_str().unwrap(),
+        "--label",
+        "Churn",
+        "--value",
+        "Contract",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not hold numbers"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -35,6 +35,8 @@ mod reference {
         pub value_feature: Option<String>,
         pub intercept: f64,
         pub features: Vec<FeatureSpec>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub contribution_covariance: Vec<Vec<f64>>,
         pub tiers: Vec<Tier>,
         #[serde(default)]
         pub metrics: Metrics,
@@ -134,6 +136,17 @@ mod reference {
         pub missing: Option<MissingTerm>,
         #[serde(default)]
         pub reasons: Reasons,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub actionable: Option<Actionable>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Actionable {
+        No,
+        Lower,
+        Raise,
+        Any,
     }
 
     #[derive(Serialize, Deserialize)]
@@ -281,6 +294,8 @@ fn edited_model_files_read_as_the_format_says() {
         json!("log1p"),
         json!("until"),
         json!("categorical"),
+        json!("lower"),
+        json!("any"),
         json!([]),
         json!([1, 2]),
         json!(["a"]),

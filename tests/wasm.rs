@@ -599,6 +599,7 @@ fn the_engine_answers_as_json_parse_of_serde_json() {
             scored.row_text(r),
             scored.row_values(r),
             &typical,
+            &scored.present(),
         );
         same("explanation", &engine.explain(r).unwrap(), &e);
         let answer = engine

@@ -63,12 +63,14 @@ export async function buildReport(r) {
   const sufficient = !r.coverage || r.coverage.sufficient;
   frag.append(el('h2', '', 'Summary'));
   const stats = el('dl', 'stats');
+  // Without a value column there is no revenue at risk: no figure rather than a 0.
+  const revenue = Boolean(r.value_input);
   for (const [k, v] of [
     ['Accounts scored', count(s.accounts_scored)],
     ...(sufficient
       ? [
           ['Expected churners', churnersFormat.format(s.expected_churners)],
-          ['Revenue at risk', money(s.revenue_at_risk)],
+          ...(revenue ? [['Revenue at risk', money(s.revenue_at_risk)]] : []),
         ]
       : []),
     ['Rows with warnings', count(s.rows_with_warnings)],
@@ -84,12 +86,12 @@ export async function buildReport(r) {
     frag.append(tiers);
     frag.append(el('h2', '', 'Risk distribution'), histogramChart(r));
     frag.append(el('h2', '', 'What drives risk up'), driversChart(r));
-    if ((r.portfolio.segments || []).length) frag.append(el('h2', '', 'Revenue at risk by segment'), segmentsChart(r));
+    if (revenue && (r.portfolio.segments || []).length) frag.append(el('h2', '', 'Revenue at risk by segment'), segmentsChart(r));
   }
   frag.append(el('h2', '', `The ${topRows.length} accounts most at risk`));
   const table = el('table', 'report-accounts');
   const head = el('tr');
-  for (const h of ['Account', 'Churn probability', 'Tier', 'Revenue at risk', 'Reasons']) head.append(el('th', '', h));
+  for (const h of ['Account', 'Churn probability', 'Tier', ...(revenue ? ['Revenue at risk'] : []), 'Reasons']) head.append(el('th', '', h));
   const thead = el('thead');
   thead.append(head);
   const tbody = el('tbody');
@@ -102,7 +104,7 @@ export async function buildReport(r) {
     reasons.append(ul);
     const tier = el('td');
     tier.append(tierChip(x.risk_tier));
-    tr.append(el('td', '', `${x.account_name} (${x.account_id})`), el('td', 'num', percent(x.churn_probability)), tier, el('td', 'num', money(x.revenue_at_risk)), reasons);
+    tr.append(el('td', '', `${x.account_name} (${x.account_id})`), el('td', 'num', percent(x.churn_probability)), tier, ...(revenue ? [el('td', 'num', money(x.revenue_at_risk))] : []), reasons);
     tbody.append(tr);
   }
   table.append(thead, tbody);

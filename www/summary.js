@@ -89,6 +89,9 @@ export function renderSummary(r) {
   ui.statAccounts.textContent = String(s.accounts_scored);
   ui.statWarnings.textContent = count(s.rows_with_warnings);
   ui.statChurners.textContent = churnersFormat.format(s.expected_churners);
+  // Without a value column there is no revenue at risk: the figures are hidden, not 0.
+  const revenue = Boolean(r.value_input);
+  document.body.dataset.revenue = revenue ? 'shown' : 'hidden';
   ui.statRevenue.textContent = money(s.revenue_at_risk);
   ui.summary.dataset.expectedChurners = String(s.expected_churners);
   ui.summary.dataset.revenueAtRisk = String(s.revenue_at_risk);
@@ -96,7 +99,7 @@ export function renderSummary(r) {
   ui.histogram.replaceChildren(histogramChart(r));
   ui.drivers.replaceChildren(driversChart(r));
   const segs = r.portfolio.segments || [];
-  ui.segmentsFigure.hidden = segs.length === 0;
+  ui.segmentsFigure.hidden = segs.length === 0 || !revenue;
   ui.segments.replaceChildren(segs.length ? segmentsChart(r) : el('span'));
   ui.summary.hidden = false;
 }
@@ -107,7 +110,7 @@ export function tierCards(s) {
     card.dataset.testid = 'tier-card';
     card.dataset.tier = t.name;
     card.dataset.accounts = String(t.accounts);
-    card.append(tierChip(t.name), el('p', 'tier-count', `${count(t.accounts)} accounts`), el('p', 'tier-revenue', `${money(t.revenue_at_risk)} at risk`));
+    card.append(tierChip(t.name), el('p', 'tier-count', `${count(t.accounts)} accounts`), el('p', 'tier-revenue needs-revenue', `${money(t.revenue_at_risk)} at risk`));
     return card;
   });
 }

@@ -150,7 +150,7 @@ function rowElement(i, position) {
   const p = el('td', 'num', percent(r.churn_probability));
   const tier = el('td');
   tier.append(tierChip(r.risk_tier));
-  const revenue = el('td', 'num', money(r.revenue_at_risk));
+  const revenue = el('td', 'num needs-revenue', money(r.revenue_at_risk));
   const reasonText = (r.top_reasons || [])[0] || '';
   const warnings = (r.warnings || []).length;
   const reasons = el('td', 'reasons', reasonText);

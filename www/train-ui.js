@@ -20,6 +20,7 @@ const ui = {
   label: $('train-label'),
   seed: $('train-seed'),
   asOf: $('train-as-of'),
+  value: $('train-value'),
   counts: $('train-counts'),
   problem: $('train-problem'),
   warnings: $('train-warnings'),
@@ -125,6 +126,21 @@ let history = null; // { bytes: Uint8Array, name }
 let preview = null;
 let trained = null; // { model_json, metrics, card, warnings, name }
 let previewToken = 0;
+// The user's choices of actionable inputs (header -> true/false) and value column
+// ('' for none), kept across previews of the same history; `null`: the defaults
+// (the engine's, from each input's kind and name, and its suggested value column).
+let actionableChoice = null;
+let valueChoice = null;
+
+/** What training is told beyond the label, seed and date (`--actionable`, `--value`). */
+function choices() {
+  const features = (preview?.columns || []).filter((c) => c.role === 'feature');
+  const actionable = actionableChoice
+    ? features.filter((c) => actionableChoice[c.header] ?? c.actionable !== 'no').map((c) => (c.actionable && c.actionable !== 'no' ? `${c.header}:${c.actionable}` : c.header))
+    : null;
+  const value = valueChoice ?? preview?.suggested_value ?? '';
+  return { actionable, value: value || null };
+}
 
 function options() {
   return {
@@ -144,7 +160,8 @@ function optionsProblem() {
 function busy(on) {
   ui.progressRow.hidden = !on;
   ui.section.toggleAttribute('aria-busy', on);
-  for (const c of [ui.file, ui.label, ui.seed, ui.asOf, ui.start]) c.disabled = on;
+  for (const c of [ui.file, ui.label, ui.seed, ui.asOf, ui.value, ui.start]) c.disabled = on;
+  for (const c of ui.columns.querySelectorAll('input')) c.disabled = on;
   if (on) {
     ui.progress.removeAttribute('value');
   }
@@ -165,6 +182,8 @@ export async function useHistory(file) {
   }
   history = { bytes: new Uint8Array(buffer), name: file.name };
   trained = null;
+  actionableChoice = null;
+  valueChoice = null;
   ui.result.hidden = true;
   ui.label.replaceChildren();
   ui.label.value = '';
@@ -260,10 +279,37 @@ function renderPreview(p) {
     used.append(el('span', '', ROLE_TEXT[c.role] || c.role));
     if (c.note) used.append(el('span', 'how', c.note));
     tr.append(th, el('td', 'examples', c.examples.join(', ')), el('td', '', c.kind || '—'), used);
+    const action = el('td');
+    if (c.role === 'feature') {
+      // Ticked: next-best actions may change this input (the engine's default from its
+      // kind and name until the user chooses).
+      const box = el('input');
+      box.type = 'checkbox';
+      box.dataset.testid = 'train-actionable';
+      box.dataset.header = c.header;
+      box.checked = actionableChoice?.[c.header] ?? c.actionable !== 'no';
+      box.setAttribute('aria-label', `Next-best actions may change ${c.header}`);
+      box.addEventListener('change', () => {
+        actionableChoice = actionableChoice || {};
+        actionableChoice[c.header] = box.checked;
+      });
+      const label = el('label', 'how');
+      label.append(box, document.createTextNode(c.actionable && c.actionable !== 'no' && c.actionable !== 'any' ? ` yes (${c.actionable})` : ' yes'));
+      action.append(label);
+    }
+    tr.append(action);
     if (c.role === 'left_out') tr.classList.add('left-out');
     return tr;
   });
   ui.columns.replaceChildren(...rows);
+
+  // The value column: numeric inputs, the suggested one chosen until the user chooses.
+  ui.value.replaceChildren(new Option('None: do not show revenue at risk', ''));
+  for (const c of p.columns.filter((c) => c.role === 'feature' && c.numeric)) {
+    ui.value.append(new Option(c.header === p.suggested_value ? `${c.header} (suggested)` : c.header, c.header));
+  }
+  const wanted = valueChoice ?? p.suggested_value ?? '';
+  ui.value.value = [...ui.value.options].some((o) => o.value === wanted) ? wanted : '';
 }
 
 // --- Step 2: training -------------------------------------------------------------------
@@ -281,7 +327,7 @@ async function startTraining() {
   setStatus(`Training on ${history.name}…`);
   const started = performance.now();
   try {
-    const r = await call('train', { bytes: history.bytes, name: history.name, label: opts.label, seed: opts.seed, asOf: opts.asOf }, (msg) => {
+    const r = await call('train', { bytes: history.bytes, name: history.name, label: opts.label, seed: opts.seed, asOf: opts.asOf, choices: choices() }, (msg) => {
       ui.progress.value = msg.done;
       setStatus(`${msg.stage}… (${pct.format(msg.done)})`);
     });
@@ -458,6 +504,9 @@ function wire() {
   ui.label.addEventListener('change', () => refreshPreview());
   ui.seed.addEventListener('change', () => refreshPreview());
   ui.asOf.addEventListener('change', () => refreshPreview());
+  ui.value.addEventListener('change', () => {
+    valueChoice = ui.value.value;
+  });
   ui.start.addEventListener('click', () => startTraining());
   ui.cancel.addEventListener('click', () => cancelTraining());
   ui.use.addEventListener('click', () => useModel());

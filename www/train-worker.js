@@ -16,10 +16,10 @@ const ready = init().then(
 );
 
 const handlers = {
-  preview: (m) => preview_history(new Uint8Array(m.bytes), String(m.name), String(m.label || ''), String(m.seed), String(m.asOf), m.exclude || []),
+  preview: (m) => preview_history(new Uint8Array(m.bytes), String(m.name), String(m.label || ''), String(m.seed), String(m.asOf), m.exclude || [], m.choices ?? null),
   train: (m) => {
     const started = performance.now();
-    const result = train_history(new Uint8Array(m.bytes), String(m.name), String(m.label), String(m.seed), String(m.asOf), m.exclude || [], (p) =>
+    const result = train_history(new Uint8Array(m.bytes), String(m.name), String(m.label), String(m.seed), String(m.asOf), m.exclude || [], m.choices ?? null, (p) =>
       self.postMessage({ type: 'progress', id: m.id, stage: p.stage, done: p.done }),
     );
     return { ...result, ms: performance.now() - started };

@@ -70,6 +70,7 @@ export const ui = {
   whatifResult: $('whatif-result'),
   whatifReset: $('whatif-reset'),
   detailWarnings: $('detail-warnings'),
+  detailAbsent: $('detail-absent'),
   report: $('report'),
 };
 

@@ -4,6 +4,7 @@
 //! churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json|summary]
 //! churn-audit train    --data FILE --label COL [--id COL] [--exclude COL,COL] [--out FILE] [--seed N]
 //!                      [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
+//!                      [--actionable COL,COL] [--value COL]
 //! churn-audit eval     --model FILE --data FILE --label COL [--as-of YYYY-MM-DD] [--format text|json] [--out FILE]
 //! churn-audit card     [--model FILE] [--out FILE]
 //! churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
@@ -144,6 +145,16 @@ struct TrainArgs {
         allow_negative_numbers = true
     )]
     held_out: f64,
+    /// The inputs next-best actions may change, instead of the defaults from each
+    /// input's kind and name (comma-separated, or the option repeated; `COL:lower`,
+    /// `COL:raise` or `COL:any` gives the realistic direction).
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',')]
+    actionable: Option<Vec<String>>,
+    /// The numeric column holding each account's value, for revenue at risk (default:
+    /// the contract value column, if the table has one; otherwise revenue at risk is
+    /// not shown for the model).
+    #[arg(long, value_name = "COL")]
+    value: Option<String>,
 }
 
 /// `eval`'s options.
@@ -424,8 +435,7 @@ fn summary_text(overview: &score::Overview) -> String {
         "scored {} accounts from {} ({}, delimiter '{}', as of {}) with model '{}'\n\
          {}\
          rows with warnings: {}\n\
-         expected churners: {:.1} ({:.1}%)\n\
-         revenue at risk: {}\n",
+         expected churners: {:.1} ({:.1}%)\n",
         s.accounts_scored,
         r.file,
         r.encoding,
@@ -436,15 +446,21 @@ fn summary_text(overview: &score::Overview) -> String {
         s.rows_with_warnings,
         s.expected_churners,
         share,
-        grouped(s.revenue_at_risk)
     );
-    for t in &s.tiers {
+    // Without a value column there is no revenue at risk: no figure rather than a 0.
+    let revenue = r.value_input.is_some();
+    if revenue {
         out.push_str(&format!(
-            "  {:<8} {:>7} accounts  {:>15} at risk\n",
-            t.name,
-            t.accounts,
-            grouped(t.revenue_at_risk)
+            "revenue at risk: {}\n",
+            grouped(s.revenue_at_risk)
         ));
+    }
+    for t in &s.tiers {
+        out.push_str(&format!("  {:<8} {:>7} accounts", t.name, t.accounts));
+        if revenue {
+            out.push_str(&format!("  {:>15} at risk", grouped(t.revenue_at_risk)));
+        }
+        out.push('\n');
     }
     if r.demonstration_model {
         out.push_str(DEMONSTRATION);
@@ -513,6 +529,8 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect(),
+        actionable: args.actionable.clone(),
+        value: args.value.clone(),
     };
     let bytes = read(data)?;
     let started = std::time::Instant::now();

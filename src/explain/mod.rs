@@ -2,13 +2,16 @@
 //!
 //! Everything here is the model itself, not an approximation: a logistic model's
 //! log-odds is `intercept + Σ contribution(feature)` (see [`crate::model`]), so an
-//! account's explanation is the exact list of those terms, a what-if is the same
-//! [`Model::score`] on edited values, and a next best action is a what-if on one lever.
+//! account's explanation is the exact list of those terms (measured against the typical
+//! account, see `account.rs`), a what-if is the same [`Model::score`] on edited values,
+//! and a next best action is a what-if on one actionable input (see `whatif.rs`).
 //! The page and the command line both get these through this module; the page never
 //! recomputes a number.
 //!
 //! `account` takes one account's score apart, `whatif` re-scores edited values and ranks
-//! levers, `portfolio` builds the whole list's picture.
+//! single changes, `portfolio` builds the whole list's picture. The functions about one
+//! account take the scored file's presence mask (`present`, one per model input: whether
+//! the file has its column): an input the file lacks is never a step, lever or action.
 
 mod account;
 mod portfolio;
@@ -28,7 +31,10 @@ pub use portfolio::{
     portfolio, typical_values, FeatureDriver, GroupDriver, HistogramBin, Portfolio,
     PortfolioBuilder, SegmentSummary, HISTOGRAM_BINS,
 };
-pub use whatif::{levers, next_best_actions, what_if, Action, Lever, WhatIf};
+pub use whatif::{
+    actionable, default_actionable, levers, next_best_actions, top_changes, what_if, Action,
+    Change, Lever, NewValue, WhatIf,
+};
 
 /// A copy of `model` with new tier thresholds (highest tier first, one per tier; the
 /// last must be 0), validated like a model file.

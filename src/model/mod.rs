@@ -13,6 +13,11 @@
 //!   the training mean ("center") of each basis column.
 //! - `intercept`: the log-odds of churn for an account whose every basis column sits at
 //!   its center, i.e. the typical account.
+//! - `value_feature`: the input holding each account's value (revenue at risk); without
+//!   it, revenue at risk is not shown.
+//! - per feature, `actionable` (`lower`, `raise`, `any`, `no`): whether next-best actions
+//!   may change the input and which way is realistic ([`Actionable`]); absent, a default
+//!   from its kind and name.
 //!
 //! An account's log-odds is `intercept + Σ contribution(feature)`, where a feature's
 //! contribution is `Σ_k coefficient_k · (basis_k(x) − center_k)` plus its
@@ -112,6 +117,26 @@ pub enum Kind {
     Boolean,
     /// A label from a fixed set of levels; unseen levels score like "other".
     Categorical,
+}
+
+/// Whether a next-best action may change an input, and which way a change is realistic.
+///
+/// Written per feature as `"actionable": "lower" | "raise" | "any" | "no"`. A file
+/// without the field gets the default of [`crate::explain::default_actionable`] (from
+/// the input's kind and name: the canonical levers for the canonical columns), so model
+/// files written before the field existed keep their levers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actionable {
+    /// Not something an account team can change (tenure, a demographic, a price).
+    No,
+    /// Lowering it is realistic (days since contact, open escalations; for a yes/no
+    /// input: from yes to no).
+    Lower,
+    /// Raising it is realistic (logins, events; for a yes/no input: from no to yes).
+    Raise,
+    /// Either way (a category: any other level seen in training; yes/no: the flip).
+    Any,
 }
 
 /// A transform applied after clipping and before the basis.
@@ -224,6 +249,11 @@ pub struct FeatureSpec {
     /// Reason templates.
     #[serde(default)]
     pub reasons: Reasons,
+    /// Whether next-best actions may change this input, and which way; absent: the
+    /// default from its kind and name ([`Actionable`]). Left out when absent, so a file
+    /// without it writes back the same bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actionable: Option<Actionable>,
 }
 
 /// A risk tier: accounts with probability at or above `min_probability` (and below the
@@ -761,6 +791,12 @@ impl Model {
             if let Basis::Categorical { levels } = &f.basis {
                 if levels.iter().any(|l| l.len() > MAX_TEXT) {
                     return bad(format!("feature '{name}' has an oversized level"));
+                }
+                // Levels have no order: "lower" or "raise" would mean nothing.
+                if matches!(f.actionable, Some(Actionable::Lower | Actionable::Raise)) {
+                    return bad(format!(
+                        "feature '{name}' is categorical: it can be actionable 'any' or 'no', not lowered or raised"
+                    ));
                 }
             }
         }

@@ -44,6 +44,7 @@ pub(crate) fn tiny_model() -> Model {
                     high: "No contact for {value} days".into(),
                     low: String::new(),
                 },
+                actionable: None,
             },
             FeatureSpec {
                 name: "reference".into(),
@@ -66,6 +67,7 @@ pub(crate) fn tiny_model() -> Model {
                     center: 0.1,
                 }),
                 reasons: Reasons::default(),
+                actionable: None,
             },
             FeatureSpec {
                 name: "segment".into(),
@@ -87,6 +89,7 @@ pub(crate) fn tiny_model() -> Model {
                 centers: vec![0.5, 0.4],
                 missing: None,
                 reasons: Reasons::default(),
+                actionable: None,
             },
         ],
         contribution_covariance: Vec::new(),
@@ -237,6 +240,25 @@ fn json_round_trip_and_validation() {
         .unwrap_err()
         .to_string()
         .contains("version 2"));
+
+    // The actionable field: written only when set, read back, and checked.
+    assert!(!text.contains("actionable"));
+    let mut marked = tiny_model();
+    marked.features[0].actionable = Some(Actionable::Lower);
+    marked.features[2].actionable = Some(Actionable::Any);
+    let marked_text = marked.to_json();
+    assert!(
+        marked_text.contains(r#""actionable": "lower""#),
+        "{marked_text}"
+    );
+    assert_eq!(Model::from_json(&marked_text, "m.json").unwrap(), marked);
+    let wrong = marked_text.replacen(r#""actionable": "any""#, r#""actionable": "raise""#, 1);
+    assert!(Model::from_json(&wrong, "m.json")
+        .unwrap_err()
+        .to_string()
+        .contains("categorical"));
+    let unknown = marked_text.replacen(r#""actionable": "lower""#, r#""actionable": "up""#, 1);
+    assert!(Model::from_json(&unknown, "m.json").is_err());
 
     let nan = text.replacen("-1.0", "NaN", 1);
     assert!(Model::from_json(&nan, "m.json").is_err());

@@ -55,6 +55,9 @@ pub use view::ViewQuery;
 /// How many reasons each account gets.
 pub const REASONS_PER_ACCOUNT: usize = 3;
 
+/// How many next-best actions each row of `score --format json` carries.
+pub const ACTIONS_PER_ACCOUNT: usize = 3;
+
 /// One scored account.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScoredRow {
@@ -78,6 +81,9 @@ pub struct ScoredRow {
     pub top_reasons: Vec<String>,
     /// Everything that was imputed, clipped or unreadable on this row.
     pub warnings: Vec<String>,
+    /// Up to [`ACTIONS_PER_ACCOUNT`] single changes of actionable inputs that lower the
+    /// risk most, best first ([`crate::explain::top_changes`]).
+    pub actions: Vec<crate::explain::Change>,
 }
 
 /// Accounts and revenue at risk in one tier.
@@ -128,6 +134,10 @@ pub struct AuditResult {
     pub columns: Vec<ColumnMatch>,
     /// Model features with no column in the file: they count for nothing in the scores.
     pub missing_features: Vec<String>,
+    /// The input revenue at risk is computed from (the model's contract value, when the
+    /// file has its column); `None`: there is no revenue at risk, and the revenue figures
+    /// (zero) are not to be shown.
+    pub value_input: Option<String>,
     /// How much of the model's power the file's columns supply; below
     /// [`features::SUFFICIENT_SHARE`] the scores are not presented as findings.
     pub coverage: features::Coverage,

@@ -13,7 +13,9 @@ use crate::features::{self, ColumnMatch};
 use crate::ingest::{self, RowWarning};
 use crate::model::{push_value, top_reasons, Model, Score};
 
-use super::{AuditResult, ScoredRow, Summary, SummaryBuilder, REASONS_PER_ACCOUNT};
+use super::{
+    AuditResult, ScoredRow, Summary, SummaryBuilder, ACTIONS_PER_ACCOUNT, REASONS_PER_ACCOUNT,
+};
 
 /// A scored file, kept column by column: everything the page's table, account detail,
 /// what-if and export read, without a per-row object.
@@ -237,6 +239,13 @@ impl Scored {
             revenue_at_risk: revenue_at_risk(lookups.value, values, score.probability),
             top_reasons: top_reasons(model, values, &score, REASONS_PER_ACCOUNT),
             warnings,
+            actions: explain::top_changes(
+                model,
+                values,
+                &score,
+                &lookups.has_column,
+                ACTIONS_PER_ACCOUNT,
+            ),
         })
     }
 
@@ -303,6 +312,12 @@ impl Scored {
             push_value(out, crate::model::clip(x, spec.range));
             ends.push(out.len());
         }
+    }
+
+    /// Per model input: whether the file has a column for it (the presence mask the
+    /// explanations take).
+    pub fn present(&self) -> Vec<bool> {
+        self.lookups().has_column
     }
 
     /// The portfolio's median value per feature ([`Portfolio::typical`]).

@@ -165,6 +165,11 @@ impl Scored {
             demonstration_model: crate::is_demonstration(&self.model),
             columns: self.columns.clone(),
             missing_features: self.missing_features.clone(),
+            value_input: self
+                .model
+                .value_feature
+                .clone()
+                .filter(|v| !self.missing_features.contains(v)),
             coverage: self.coverage.clone(),
             rows: Vec::new(),
             summary,

@@ -59,7 +59,8 @@ pub(super) struct TrainInput<'a> {
     pub(super) split: Split,
     /// Placeholder specs, one per prepared feature, in prepared order.
     pub(super) candidates: Vec<FeatureSpec>,
-    pub(super) value_feature: Option<&'static str>,
+    /// The feature holding contract value, if any (for revenue at risk).
+    pub(super) value_feature: Option<String>,
     pub(super) label_header: &'a str,
     pub(super) id_column: ColumnSpec,
     pub(super) name_column: Option<ColumnSpec>,
@@ -285,13 +286,11 @@ pub(super) fn fit_table(
             }
         }
     }
-    let value_feature = value_feature
-        .filter(|v| {
-            specs
-                .iter()
-                .any(|s| s.name == *v && s.kind == Kind::Numeric)
-        })
-        .map(String::from);
+    let value_feature = value_feature.filter(|v| {
+        specs
+            .iter()
+            .any(|s| &s.name == v && s.kind == Kind::Numeric)
+    });
     let n_features = specs.len();
 
     let base_rate = positives as f64 / labels.len() as f64;

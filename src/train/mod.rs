@@ -57,7 +57,7 @@ use serde::Serialize;
 use crate::error::{show_value, Error, Result};
 use crate::features;
 use crate::ingest;
-use crate::model::{ColumnSpec, Model};
+use crate::model::{ColumnSpec, FeatureSpec, Model};
 use crate::schema::{self, normalize_header};
 
 mod basis;
@@ -109,6 +109,16 @@ pub struct TrainConfig {
     /// [`HELD_OUT_SHARE`]); 0 fits on every row and records no held-out metrics, for
     /// when the caller keeps its own test set.
     pub held_out_share: f64,
+    /// The inputs next-best actions may change: `None` takes the default of each input's
+    /// kind and name ([`crate::explain::default_actionable`]); a list (headers or feature
+    /// names, each optionally followed by `:lower`, `:raise` or `:any`) makes exactly
+    /// those actionable, in the direction given, else the default one (see
+    /// [`mark_actionable`]).
+    pub actionable: Option<Vec<String>>,
+    /// Header (or feature name) of the numeric column holding each account's value, for
+    /// revenue at risk; `None` takes the canonical `contract_value` when the table has
+    /// it, else the model has none (see [`suggest_value`] for a guess to offer).
+    pub value: Option<String>,
 }
 
 impl TrainConfig {
@@ -124,6 +134,8 @@ impl TrainConfig {
             id: None,
             exclude: Vec::new(),
             held_out_share: HELD_OUT_SHARE,
+            actionable: None,
+            value: None,
         }
     }
 }
@@ -344,10 +356,47 @@ pub fn train_with_progress(
         spec.aliases.retain(keep);
         spec.date_aliases.retain(keep);
     }
-    let value_feature = candidates
+    let sources: Vec<&str> = plan
+        .sources
         .iter()
-        .find(|s| s.name == VALUE_FEATURE)
-        .map(|_| VALUE_FEATURE);
+        .map(|&c| table.headers[c].as_str())
+        .collect();
+    mark_actionable(&mut candidates, &sources, cfg, file, &mut warnings)?;
+    let value_feature = match &cfg.value {
+        Some(wanted) => {
+            let k = find_input(&candidates, &sources, wanted).ok_or_else(|| {
+                Error::train(
+                    file,
+                    format!(
+                        "the value column '{}' is not an input of the model (not a column of the table, or left out)",
+                        show_value(wanted)
+                    ),
+                )
+            })?;
+            if candidates[k].kind != crate::model::Kind::Numeric {
+                return Err(Error::train(
+                    file,
+                    format!(
+                        "the value column '{}' does not hold numbers; revenue at risk needs an amount such as a contract value or monthly charges",
+                        show_value(wanted)
+                    ),
+                ));
+            }
+            Some(candidates[k].name.clone())
+        }
+        None => {
+            let canonical = candidates.iter().any(|s| s.name == VALUE_FEATURE);
+            if !canonical {
+                let hint = suggest_value(&candidates, &sources)
+                    .map(|h| format!("; '{}' looks like one", show_value(h)))
+                    .unwrap_or_default();
+                warnings.push(format!(
+                    "no value column chosen: revenue at risk will not be shown for this model (choose one with --value COL{hint})"
+                ));
+            }
+            canonical.then(|| VALUE_FEATURE.to_string())
+        }
+    };
     let input = TrainInput {
         file,
         bytes,
@@ -495,6 +544,138 @@ const SYNTHETIC_ID: &str = "__churn_audit_row__";
 
 /// The canonical feature holding contract value (revenue at risk), when a table has it.
 const VALUE_FEATURE: &str = "contract_value";
+
+/// The index of the input whose column header (`sources`, one per input) or feature
+/// name matches `wanted` after [`normalize_header`].
+fn find_input(specs: &[FeatureSpec], sources: &[&str], wanted: &str) -> Option<usize> {
+    let wanted = normalize_header(wanted);
+    if wanted.is_empty() {
+        return None;
+    }
+    (0..specs.len()).find(|&k| {
+        sources
+            .get(k)
+            .is_some_and(|h| normalize_header(h) == wanted)
+            || normalize_header(&specs[k].name) == wanted
+    })
+}
+
+/// Records in each input whether it is actionable ([`TrainConfig::actionable`]): the
+/// default of its kind and name, or exactly the inputs listed. A listed input takes
+/// the direction given after a colon, else its default direction, else `any` for a
+/// category or yes/no input and `any` (its typical value) for a number. Names that
+/// match no input are warned about; a category lowered or raised is refused.
+pub fn mark_actionable(
+    specs: &mut [FeatureSpec],
+    sources: &[&str],
+    cfg: &TrainConfig,
+    file: &str,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    use crate::model::Actionable;
+    for spec in specs.iter_mut() {
+        let default = crate::explain::default_actionable(spec);
+        spec.actionable = Some(if cfg.actionable.is_some() {
+            Actionable::No
+        } else {
+            default
+        });
+    }
+    for item in cfg.actionable.iter().flatten() {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (name, way) = match item.rsplit_once(':') {
+            Some((name, way)) => match way.trim().to_ascii_lowercase().as_str() {
+                "lower" => (name, Some(Actionable::Lower)),
+                "raise" => (name, Some(Actionable::Raise)),
+                "any" => (name, Some(Actionable::Any)),
+                _ => (item, None),
+            },
+            None => (item, None),
+        };
+        let Some(k) = find_input(specs, sources, name) else {
+            warnings.push(format!(
+                "--actionable names '{}', which is not an input of the model",
+                show_value(name)
+            ));
+            continue;
+        };
+        let spec = &mut specs[k];
+        let categorical = spec.kind == crate::model::Kind::Categorical;
+        if categorical && matches!(way, Some(Actionable::Lower | Actionable::Raise)) {
+            return Err(Error::train(
+                file,
+                format!(
+                    "'{}' is a category: its levels have no order, so it can be actionable (any other level) but not lowered or raised",
+                    show_value(name)
+                ),
+            ));
+        }
+        let default = crate::explain::default_actionable(spec);
+        spec.actionable = Some(match (way, default) {
+            (Some(way), _) => way,
+            (None, Actionable::No) => Actionable::Any,
+            (None, default) => default,
+        });
+    }
+    Ok(())
+}
+
+/// Words of a header that say it holds an amount of money, with how strongly they
+/// suggest the account's value for revenue at risk.
+const VALUE_WORDS: &[(&str, i32)] = &[
+    ("contract", 4),
+    ("arr", 4),
+    ("acv", 4),
+    ("annual", 2),
+    ("mrr", 3),
+    ("monthly", 2),
+    ("revenue", 3),
+    ("value", 2),
+    ("charges", 2),
+    ("charge", 2),
+    ("spend", 2),
+    ("amount", 1),
+    ("billing", 1),
+    ("price", 1),
+    ("fee", 1),
+    ("fees", 1),
+    // A running total (money paid to date) is history, not the value at stake.
+    ("total", -3),
+    ("lifetime", -3),
+    ("expansion", -2),
+];
+
+/// The numeric input most likely to hold each account's value, by its header's words
+/// ("contract value", "ARR", "MonthlyCharges"), as a suggestion for
+/// [`TrainConfig::value`]: its header, or `None` when no header reads like money. The
+/// canonical `contract_value` wins outright.
+pub fn suggest_value<'a>(specs: &[FeatureSpec], sources: &[&'a str]) -> Option<&'a str> {
+    let mut best: Option<(i32, &'a str)> = None;
+    for (spec, &header) in specs.iter().zip(sources) {
+        if spec.kind != crate::model::Kind::Numeric || !spec.date_aliases.is_empty() {
+            continue;
+        }
+        let words = plan::header_words(header);
+        let mut score: i32 = VALUE_WORDS
+            .iter()
+            .filter(|(w, _)| words.iter().any(|x| x == w))
+            .map(|&(_, s)| s)
+            .sum();
+        if spec.name == VALUE_FEATURE {
+            score = 100;
+        }
+        let money = words
+            .iter()
+            .any(|x| VALUE_WORDS.iter().any(|(w, s)| w == x && *s > 0));
+        if money && score > 0 && best.map_or(true, |(b, _)| score > b) {
+            best = Some((score, header));
+        }
+    }
+    best.map(|(_, h)| h)
+}
 
 /// The index of the header matching `wanted` after [`normalize_header`].
 fn find_header(headers: &[String], wanted: &str) -> Option<usize> {

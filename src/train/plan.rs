@@ -593,6 +593,7 @@ fn placeholder(
         centers: vec![0.0; width],
         missing: None,
         reasons,
+        actionable: None,
     }
 }
 

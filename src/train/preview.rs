@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::{show_value, Error, Result};
 use crate::ingest;
-use crate::model::Basis;
+use crate::model::{Actionable, Basis, Kind};
 
 use super::basis::MISSING_TERM_RATE;
 use super::labels::{
@@ -15,7 +15,7 @@ use super::labels::{
 };
 use super::plan::{no_usable_column, plan_columns_with, ColumnKind};
 use super::split::stratified_split;
-use super::{field, find_header, TrainConfig, NO_ACCOUNTS};
+use super::{field, find_header, mark_actionable, suggest_value, TrainConfig, NO_ACCOUNTS};
 
 /// Whether column `col` holds one value (compared trimmed, ignoring case) in every one
 /// of `rows`, or nearly every one: training leaves such a column out unless it is
@@ -73,6 +73,11 @@ pub struct ColumnPreview {
     pub note: String,
     /// Up to three different values from the file, shortened.
     pub examples: Vec<String>,
+    /// For an input: whether next-best actions may change it, and which way (the
+    /// default of its kind and name, or as [`TrainConfig::actionable`] says).
+    pub actionable: Option<Actionable>,
+    /// For an input: whether it holds numbers (and can be the value column).
+    pub numeric: bool,
 }
 
 /// What training would make of a labelled history, without fitting anything: the
@@ -100,6 +105,9 @@ pub struct HistoryPreview {
     pub problem: Option<String>,
     /// What training would warn about (skipped rows, a small history).
     pub warnings: Vec<String>,
+    /// The header of the numeric column that most looks like each account's value
+    /// ([`suggest_value`]), to offer as the value column (revenue at risk).
+    pub suggested_value: Option<String>,
 }
 
 /// Previews training on the history in `bytes` with `cfg` (an empty `cfg.label` takes
@@ -177,6 +185,19 @@ pub fn preview_history(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<Hi
         problem = Some(no_usable_column(file, header, &plan.left_out).to_string());
     }
 
+    // What training would record per input: the defaults, or the inputs chosen (a
+    // choice training would refuse is told as the problem).
+    let sources: Vec<&str> = plan
+        .sources
+        .iter()
+        .map(|&c| table.headers[c].as_str())
+        .collect();
+    let mut marked = plan.specs.clone();
+    if let Err(e) = mark_actionable(&mut marked, &sources, cfg, file, &mut warnings) {
+        problem.get_or_insert(e.to_string());
+    }
+    let suggested_value = suggest_value(&plan.specs, &sources).map(String::from);
+
     let mut left_out_used = vec![false; plan.left_out.len()];
     let columns = (0..table.headers.len())
         .map(|c| {
@@ -203,6 +224,7 @@ pub fn preview_history(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<Hi
                 .to_string()
             };
             let read_kind = plan.kinds.get(c).map(|&k| kind_word(k));
+            let input = plan.sources.iter().position(|&s| s == c);
             let (role, kind, feature, note) = if Some(c) == label_col {
                 (
                     ColumnRole::Label,
@@ -272,6 +294,8 @@ pub fn preview_history(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<Hi
                 let kind = read_kind.filter(|k| k != "empty" || why.contains("no value"));
                 (ColumnRole::LeftOut, kind, None, why)
             };
+            let is_feature = role == ColumnRole::Feature;
+            let spec = input.filter(|_| is_feature);
             ColumnPreview {
                 header,
                 role,
@@ -279,6 +303,10 @@ pub fn preview_history(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<Hi
                 feature,
                 note,
                 examples,
+                actionable: spec.and_then(|k| marked.get(k)).and_then(|s| s.actionable),
+                numeric: spec.and_then(|k| marked.get(k)).is_some_and(|s| {
+                    s.kind == Kind::Numeric && !matches!(plan.kinds.get(c), Some(ColumnKind::Date))
+                }),
             }
         })
         .collect();
@@ -293,6 +321,7 @@ pub fn preview_history(bytes: &[u8], file: &str, cfg: &TrainConfig) -> Result<Hi
         columns,
         problem,
         warnings,
+        suggested_value,
     })
 }
 

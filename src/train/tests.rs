@@ -527,3 +527,98 @@ fn odd_tables_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn actionable_inputs_and_the_value_column_are_recorded() {
+    use crate::model::Actionable;
+    let csv = foreign_table(600, 5);
+    let base = TrainConfig {
+        as_of: AS_OF,
+        ..TrainConfig::new("Status")
+    };
+    let actionable = |m: &Model, name: &str| m.features[m.feature_index(name).unwrap()].actionable;
+    // Defaults from kind and name: a plan and autopay can change, spend and signup
+    // cannot; the canonical NPS is a canonical lever (raise).
+    let t = train_with_report(csv.as_bytes(), "f.csv", &base).unwrap();
+    let m = &t.model;
+    assert_eq!(actionable(m, "plan"), Some(Actionable::Any));
+    assert_eq!(actionable(m, "autopay"), Some(Actionable::Any));
+    assert_eq!(actionable(m, "monthly_spend"), Some(Actionable::No));
+    assert_eq!(
+        actionable(m, "days_since_signup_date"),
+        Some(Actionable::No)
+    );
+    assert_eq!(actionable(m, "nps"), Some(Actionable::Raise));
+    // No value column: none recorded, and the warning names the likely one.
+    assert_eq!(m.value_feature, None);
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.contains("no value column chosen") && w.contains("'Monthly Spend ($)'")),
+        "{:?}",
+        t.warnings
+    );
+
+    // --actionable and --value.
+    let chosen = TrainConfig {
+        actionable: Some(vec![
+            "Plan".into(),
+            "autopay:raise".into(),
+            "nothing".into(),
+        ]),
+        value: Some("monthly spend".into()),
+        ..base.clone()
+    };
+    let t = train_with_report(csv.as_bytes(), "f.csv", &chosen).unwrap();
+    let m = &t.model;
+    assert_eq!(actionable(m, "plan"), Some(Actionable::Any));
+    assert_eq!(actionable(m, "autopay"), Some(Actionable::Raise));
+    assert_eq!(actionable(m, "nps"), Some(Actionable::No));
+    assert_eq!(m.value_feature.as_deref(), Some("monthly_spend"));
+    assert!(t.warnings.iter().any(|w| w.contains("'nothing'")));
+    assert!(!t.warnings.iter().any(|w| w.contains("no value column")));
+    // The model file says so, and reads back.
+    assert!(m.to_json().contains(r#""actionable": "raise""#));
+    assert_eq!(&Model::from_json(&m.to_json(), "m").unwrap(), m);
+
+    // Refused: a category lowered, a value column that is not numeric or not there.
+    let bad = |c: TrainConfig| {
+        train_with_report(csv.as_bytes(), "f.csv", &c)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(bad(TrainConfig {
+        actionable: Some(vec!["Plan:lower".into()]),
+        ..base.clone()
+    })
+    .contains("is a category"));
+    assert!(bad(TrainConfig {
+        value: Some("Plan".into()),
+        ..base.clone()
+    })
+    .contains("does not hold numbers"));
+    assert!(bad(TrainConfig {
+        value: Some("Revenue".into()),
+        ..base.clone()
+    })
+    .contains("not an input of the model"));
+}
+
+#[test]
+fn the_value_column_is_suggested_by_its_header() {
+    let spec = |name: &str| {
+        let mut s = crate::model::tests::tiny_model().features[0].clone();
+        s.name = name.into();
+        s
+    };
+    let specs = [
+        spec("tenure"),
+        spec("monthly_charges"),
+        spec("total_charges"),
+    ];
+    let headers = ["tenure", "MonthlyCharges", "TotalCharges"];
+    assert_eq!(suggest_value(&specs, &headers), Some("MonthlyCharges"));
+    let specs = [spec("seats"), spec("arr")];
+    assert_eq!(suggest_value(&specs, &["Seats", "ARR"]), Some("ARR"));
+    assert_eq!(suggest_value(&specs[..1], &["Seats"]), None);
+}

@@ -266,7 +266,8 @@ describe('training on a history in the page', { timeout: 240_000 }, () => {
   test('the keyboard reaches every training control, with a visible focus ring', async () => {
     await page.focus('[data-testid=train-file]');
     const stops = [];
-    for (let i = 0; i < 10; i++) {
+    // The date field takes a stop per part; each input has a checkbox (can an action change it?).
+    for (let i = 0; i < 60; i++) {
       await page.keyboard.press('Tab');
       const f = await page.evaluate(() => {
         const a = document.activeElement;
@@ -277,7 +278,7 @@ describe('training on a history in the page', { timeout: 240_000 }, () => {
       assert.ok(f.ring, `${f.testid} has focus but no visible focus ring`);
       if (f.testid === 'train-start') break; // the last control of the page while nothing is trained
     }
-    for (const id of ['train-label', 'train-seed', 'train-as-of', 'train-start']) assert.ok(stops.includes(id), `Tab skipped ${id}: ${stops.join(' ')}`);
+    for (const id of ['train-label', 'train-seed', 'train-as-of', 'train-value', 'train-actionable', 'train-start']) assert.ok(stops.includes(id), `Tab skipped ${id}: ${stops.join(' ')}`);
   });
 
   test('nothing but the training flow and engine was requested after load, and no page error', async (t) => {
