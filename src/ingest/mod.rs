@@ -28,6 +28,7 @@ mod numbers;
 mod reader;
 mod sniff;
 mod split;
+pub mod workbook;
 
 pub(crate) use cells::trim;
 pub use cells::{is_missing, parse_bool};
