@@ -120,6 +120,8 @@ const ui = {
   exportSection: $('export'),
   exportCsv: $('export-csv'),
   exportExcel: $('export-excel'),
+  exportXlsx: $('export-xlsx'),
+  sheetRow: $('sheet-row'),
   printReport: $('print-report'),
   modelCard: $('model-card'),
   modelInput: $('model-input'),
@@ -624,7 +626,8 @@ let fingerprint = Promise.resolve();
 
 async function fingerprintOf(r, token) {
   try {
-    const sha = await call('digest', { blob: current.blob });
+    // A workbook's report names the workbook's bytes, not the text made of its sheet.
+    const sha = await call('digest', { blob: workbookOf.get(current.blob)?.file ?? current.blob });
     if (token !== runToken) return;
     r.file_sha256 = sha;
     renderFileLine(r);
@@ -636,6 +639,8 @@ async function fingerprintOf(r, token) {
 }
 
 async function onResult(r, token) {
+  const notes = workbookOf.get(current?.blob)?.notes;
+  if (notes?.length) r.file_warnings = [...notes, ...(r.file_warnings || [])];
   result = r;
   body.dataset.workers = String(r.workers ?? 1);
   prepareRows(r);
@@ -1355,7 +1360,90 @@ async function useFile(file) {
   setStatus(`Reading ${file.name}…`);
   if (pending.size && worker) await restartWorker(); // a newer file replaces a run in progress
   if (token !== readToken) return; // a newer file was picked meanwhile
+  if (await isWorkbookFile(file)) {
+    if (token === readToken) await useWorkbook(file, '');
+    return;
+  }
+  ui.sheetRow.hidden = true;
   await readAndInspect(file, file.name);
+}
+
+// --- Workbooks (www/workbook.js and its engine, loaded on first use) --------------------
+const WORKBOOK_NAME = /\.(xlsx|xlsm|xlsb|xls|ods|xltx|xltm)$/i;
+/** The text made of a workbook's sheet (a Blob) -> { file: the workbook, notes }. */
+const workbookOf = new WeakMap();
+let workbookCode = null;
+function loadWorkbookCode() {
+  workbookCode ??= import('./workbook.js').catch((err) => {
+    workbookCode = null;
+    throw err;
+  });
+  return workbookCode;
+}
+
+/** A workbook's name, or a zip or OLE file's first bytes (a workbook renamed .csv). */
+async function isWorkbookFile(file) {
+  if (WORKBOOK_NAME.test(file.name || '')) return true;
+  const b = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+  return (b[0] === 0x50 && b[1] === 0x4b && (b[2] === 3 || b[2] === 5)) || (b[0] === 0xd0 && b[1] === 0xcf && b[2] === 0x11 && b[3] === 0xe0);
+}
+
+/** Reads the sheet `sheet` ('' for the default) of the workbook `file`, then scores it as a CSV file. */
+async function useWorkbook(file, sheet) {
+  const token = readToken;
+  body.dataset.state = 'reading';
+  busy(true);
+  setStatus(`Reading the workbook ${file.name}…`);
+  let table;
+  try {
+    const code = await loadWorkbookCode();
+    table = await code.readWorkbook(file, sheet);
+    if (token !== readToken) return;
+    code.showSheetPicker(ui.sheetRow, table, (name) => {
+      readToken += 1;
+      useWorkbook(file, name);
+    });
+  } catch (err) {
+    if (token !== readToken) return;
+    clearResults();
+    ui.mapping.hidden = true;
+    showIssues(friendly(messageOf(err), file.name));
+    setStatus(`${file.name} could not be read. See Issues below.`, 'error');
+    finishRun('error');
+    return;
+  }
+  workbookOf.set(table.csv, { file, notes: table.notes });
+  await readAndInspect(table.csv, table.label);
+}
+
+/** The scored table as an .xlsx file, made by the workbook engine from the scored CSV. */
+async function exportXlsx() {
+  try {
+    setStatus('Making the Excel file…');
+    const csv = await call('export', { excel: false });
+    await fingerprint; // the facts sheet names the file's SHA-256
+    const facts = {
+      file: String(result.file),
+      file_sha256: String(result.file_sha256 || ''),
+      model: String(model.version || result.model),
+      as_of: String(result.as_of),
+      accounts: result.summary.accounts_scored,
+    };
+    const bytes = await (await loadWorkbookCode()).excelExport(csv, facts);
+    const name = `${(result?.file || 'accounts').replace(/\.[^.]*$/, '')}-churn-audit.xlsx`;
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }));
+    const a = el('a');
+    a.href = url;
+    a.download = name;
+    a.hidden = true;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setStatus(`Saved ${name} to your downloads.`, 'ok');
+  } catch (err) {
+    setStatus(`The Excel file could not be made: ${messageOf(err)}`, 'error');
+  }
 }
 
 async function useModel(file) {
@@ -1475,6 +1563,7 @@ function wireControls() {
 
   ui.exportCsv.addEventListener('click', () => exportCsv(false));
   ui.exportExcel.addEventListener('click', () => exportCsv(true));
+  ui.exportXlsx.addEventListener('click', () => exportXlsx());
   ui.printReport.addEventListener('click', async () => {
     await fingerprint;
     window.print();
