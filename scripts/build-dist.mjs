@@ -4,9 +4,11 @@
 // the sample data inline, and a Content-Security-Policy that allows nothing but these
 // exact inline blocks (by SHA-256) and compiling the embedded wasm.
 //
-// The page's own modules are written so that this needs no bundler: engine-core.js and
-// app.js import only from each other with single-line imports, which are dropped here,
-// and their `export` keywords are removed; both then share one inline module script.
+// The page's own modules are written so that this needs no bundler: they import only
+// from each other, named bindings without renaming on single-line imports. The build
+// follows app.js's imports and writes each module after the ones it imports (app.js
+// last), drops the imports and the `export` keywords, and puts them all in one inline
+// module script; so no two modules may declare the same top-level name (checked here).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,28 +24,57 @@ const sha = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').diges
 // Inline script text must never contain "</script": escape the slash inside strings/regexps too.
 const safe = (js) => js.replace(/<\/(script)/gi, '<\\/$1');
 
+const IMPORT = /^import\s.*from\s+['"]\.\/[^'"]+['"];?\s*$/;
+const NAMED_IMPORT = /^import\s*\{\s*[\w$]+(\s*,\s*[\w$]+)*\s*,?\s*\}\s*from\s*['"]\.\/([\w.-]+\.js)['"];?\s*$/;
+const TOP_LEVEL_NAME = /^(?:export\s+)?(?:async\s+)?(?:function\*?|const|let|class)\s+([\w$]+)/gm;
+
 function unmodule(js, file) {
   const out = js
     .split('\n')
-    .filter((line) => !/^import\s.*from\s+['"]\.\/[^'"]+['"];?\s*$/.test(line))
+    .filter((line) => !IMPORT.test(line))
     .join('\n')
     .replace(/^export\s+(?=(async\s+)?function|const|let|class)/gm, '');
   if (/^\s*(import|export)\s/m.test(out)) throw new Error(`${file}: an import/export the single-file build cannot inline`);
   return out;
 }
 
-const [html, css, core, app, sample, glue, wasm] = await Promise.all([
+/** The page's modules from `entry` on, each after the modules it imports. */
+async function pageModules(entry) {
+  const order = [];
+  const seen = new Set();
+  const visit = async (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = await read(path.join(WWW, file));
+    for (const line of text.split('\n').filter((l) => IMPORT.test(l))) {
+      const named = NAMED_IMPORT.exec(line);
+      if (!named) throw new Error(`${file}: \`${line}\` is an import the single-file build cannot inline (named imports only, no renaming)`);
+      await visit(named[2]);
+    }
+    order.push({ file, text });
+  };
+  await visit(entry);
+  const declared = new Map();
+  for (const { file, text } of order) {
+    for (const [, name] of text.matchAll(TOP_LEVEL_NAME)) {
+      if (declared.has(name)) throw new Error(`${name} is declared by both ${declared.get(name)} and ${file}: the single-file build puts them in one script`);
+      declared.set(name, file);
+    }
+  }
+  return order;
+}
+
+const [html, css, modules, sample, glue, wasm] = await Promise.all([
   read(path.join(WWW, 'index.html')),
   read(path.join(WWW, 'style.css')),
-  read(path.join(WWW, 'engine-core.js')),
-  read(path.join(WWW, 'app.js')),
+  pageModules('app.js'),
   read(path.join(WWW, 'sample-accounts.csv')),
   read(path.join(PKG, 'churn_audit.js')),
   readFile(path.join(PKG, 'churn_audit_bg.wasm')),
 ]);
 
 const embed = `${safe(glue)}\nglobalThis.CHURN_AUDIT_EMBED = ${safe(JSON.stringify({ wasm: wasm.toString('base64'), sample }))};\n`;
-const page = safe(`${unmodule(core, 'engine-core.js')}\n${unmodule(app, 'app.js')}`);
+const page = safe(modules.map(({ file, text }) => unmodule(text, file)).join('\n'));
 const csp = [
   "default-src 'none'",
   `script-src ${sha(embed)} ${sha(page)} 'wasm-unsafe-eval'`,

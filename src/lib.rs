@@ -71,6 +71,13 @@ pub fn default_model() -> Result<model::Model> {
     model::Model::from_json(DEFAULT_MODEL_JSON, "default.json")
 }
 
+/// Whether `model` is the bundled demonstration model (trained on simulated accounts,
+/// not on any client's history), whatever its tier thresholds: it was trained on the
+/// same data (the same SHA-256 in its provenance).
+pub fn is_demonstration(model: &model::Model) -> bool {
+    default_model().is_ok_and(|d| d.provenance.data_sha256 == model.provenance.data_sha256)
+}
+
 #[cfg(test)]
 mod tests {
     /// The compact copy is the model file, whitespace between tokens aside.

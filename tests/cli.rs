@@ -360,6 +360,8 @@ fn simulate_and_train_build_a_model_that_scores() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A model trained on a history is not the demonstration model, and does not say so.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("demonstration model"));
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -697,4 +699,89 @@ fn exclude_takes_a_comma_list() {
     assert_eq!(features(&["--exclude", "nps, csat,"]), without);
     assert_eq!(features(&["--exclude=nps", "--exclude", "csat"]), without);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A telecom customer table (the shape of a real one, made-up rows) supplies one of the
+/// default model's eighteen inputs, tenure: the JSON says the coverage is insufficient,
+/// with the share computed here by hand from the model file's contribution covariance
+/// (the squared correlation of the tenure-only score with the full score), every other
+/// input listed as missing, reasons citing tenure only, and probabilities that match the
+/// independent scorer (absent inputs adding nothing).
+#[test]
+fn a_list_with_few_of_the_models_inputs_is_not_presented_as_an_audit() {
+    let data = fixture("accounts-few-inputs.csv");
+    let v = score_json(&data);
+    let model: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let names: Vec<&str> = model["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    let sigma: Vec<Vec<f64>> = model["contribution_covariance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
+        .collect();
+    let t = names.iter().position(|n| *n == "tenure_months").unwrap();
+    let total: f64 = sigma.iter().flatten().sum();
+    let cross: f64 = sigma[t].iter().sum();
+    let expected = cross * cross / (sigma[t][t] * total);
+    let coverage = &v["coverage"];
+    let share = coverage["share"].as_f64().unwrap();
+    assert!((share - expected).abs() < 1e-12, "{share} vs {expected}");
+    assert!(share < 0.05, "{share}");
+    assert_eq!(coverage["sufficient"], false);
+    let missing: Vec<&str> = coverage["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let others: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| *n != "tenure_months")
+        .collect();
+    assert_eq!(missing, others);
+    for row in rows(&v) {
+        for reason in row["top_reasons"].as_array().unwrap() {
+            assert!(reason.as_str().unwrap().contains("tenure"), "{reason}");
+        }
+    }
+    let reference = reference_scores(&data);
+    for (row, (id, p)) in rows(&v).iter().zip(&reference) {
+        assert_eq!(row["account_id"].as_str().unwrap(), id);
+        let got = row["churn_probability"].as_f64().unwrap();
+        assert!((got - p).abs() < 1e-12, "{id}: {got} vs {p}");
+    }
+    // The summary says it before any figure.
+    let out = run(&[
+        "score",
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "summary",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let second = text.lines().nth(1).unwrap_or("");
+    assert!(second.contains("NOT ENOUGH for an audit"), "{text}");
+    // The bundled model says what it is.
+    assert_eq!(v["demonstration_model"], true);
+    assert!(text.contains("demonstration model, trained on simulated accounts"));
+    // A list with every input is sufficient.
+    let full = score_json(&fixture("accounts-clean.csv"));
+    assert_eq!(full["coverage"]["sufficient"], true);
+    assert_eq!(full["coverage"]["share"], 1.0);
 }

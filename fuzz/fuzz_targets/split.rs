@@ -17,7 +17,7 @@
 //! streaming code after the head runs thousands of times a second.
 #![no_main]
 
-use churn_audit::ingest::{self, Cells, Reader, Table};
+use churn_audit::ingest::{self, Cells, Reader, RowWarning, Table};
 use churn_audit::Error;
 use libfuzzer_sys::fuzz_target;
 
@@ -28,11 +28,11 @@ const FILE: &str = "fuzz.csv";
 struct Rec {
     line: usize,
     cells: Vec<String>,
-    warnings: Vec<String>,
+    warnings: Vec<RowWarning>,
 }
 
 impl Rec {
-    fn new(cells: &Cells, line: usize, warnings: Vec<String>) -> Rec {
+    fn new(cells: &Cells, line: usize, warnings: Vec<RowWarning>) -> Rec {
         Rec {
             line,
             cells: cells.iter().map(str::to_string).collect(),
@@ -225,26 +225,15 @@ fn check_part(data: &[u8], cut: usize, line: usize, whole: &Table, cuts: &mut Cu
                 cells: r.cells,
                 warnings: r
                     .warnings
-                    .iter()
-                    .map(|w| shift_line(w, lines_before))
+                    .into_iter()
+                    .map(|w| RowWarning {
+                        line: w.line + lines_before,
+                        ..w
+                    })
                     .collect(),
             }
         }))
         .collect();
     let expected: Vec<Rec> = whole.records.iter().map(rec).collect();
     assert_eq!(joined, expected);
-}
-
-/// A part's record warning with its line counted from the file's start: every record
-/// warning starts with "line N" (as the scorer shifts them when it joins parts).
-fn shift_line(warning: &str, lines_before: usize) -> String {
-    let Some(rest) = warning.strip_prefix("line ") else {
-        return warning.to_string();
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, after) = rest.split_at(digits);
-    match number.parse::<usize>() {
-        Ok(line) => format!("line {}{after}", line + lines_before),
-        Err(_) => warning.to_string(),
-    }
 }

@@ -36,7 +36,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use churn_audit::error::{Error, Result};
 use churn_audit::model::Model;
 use churn_audit::score;
-use churn_audit::{ingest, simulate, train};
+use churn_audit::{features, ingest, simulate, train};
 
 /// Churn-risk audit of CRM account lists, on this machine.
 #[derive(Parser)]
@@ -555,6 +555,7 @@ fn summary_text(overview: &score::Overview) -> String {
     };
     let mut out = format!(
         "scored {} accounts from {} ({}, delimiter '{}', as of {}) with model '{}'\n\
+         {}\
          rows with warnings: {}\n\
          expected churners: {:.1} ({:.1}%)\n\
          revenue at risk: {}\n",
@@ -564,6 +565,7 @@ fn summary_text(overview: &score::Overview) -> String {
         r.delimiter,
         r.as_of,
         r.model,
+        coverage_text(&r.coverage),
         s.rows_with_warnings,
         s.expected_churners,
         share,
@@ -577,10 +579,37 @@ fn summary_text(overview: &score::Overview) -> String {
             grouped(t.revenue_at_risk)
         ));
     }
+    if r.demonstration_model {
+        out.push_str(DEMONSTRATION);
+    }
     for w in &r.file_warnings {
         out.push_str(&format!("warning: {w}\n"));
     }
     out
+}
+
+/// Said under every summary made with the bundled model.
+const DEMONSTRATION: &str = "note: these scores come from the demonstration model, trained on simulated accounts, not on this client's history; to audit this client, train a model on their own labelled history (churn-audit train) and score with --model\n";
+
+/// The coverage line(s) of a summary: how much of the model's power the file supplies
+/// and, below the threshold, that the scores are not an audit and what to do.
+fn coverage_text(c: &features::Coverage) -> String {
+    let pct = (c.share * 100.0).round();
+    let how = if c.measured {
+        "of the model's power"
+    } else {
+        "of the model's inputs (the model file does not record their weights)"
+    };
+    if c.sufficient {
+        return format!("coverage: {pct}% {how} is in the file's columns\n");
+    }
+    format!(
+        "coverage: {pct}% {how} is in the file's columns: NOT ENOUGH for an audit (at least {}% is needed)\n  \
+         not in the file: {}\n  \
+         these scores rank accounts on the few inputs present only; map the columns that hold the missing inputs, or train a model on this client's own history (churn-audit train)\n",
+        (features::SUFFICIENT_SHARE * 100.0).round(),
+        if c.missing.is_empty() { "(none)".to_string() } else { c.missing.join(", ") }
+    )
 }
 
 /// A whole number with thousands separators, for the summary.
@@ -684,12 +713,7 @@ fn eval_text(e: &train::Evaluation) -> String {
     if e.skipped_rows > 0 {
         out.push_str(&format!("rows skipped (no label): {}\n", e.skipped_rows));
     }
-    if !e.missing_features.is_empty() {
-        out.push_str(&format!(
-            "features absent from the file (imputed): {}\n",
-            e.missing_features.join(", ")
-        ));
-    }
+    out.push_str(&coverage_text(&e.coverage));
     out.push_str("\ncalibration      rows  predicted  observed\n");
     for b in &e.calibration {
         out.push_str(&format!(

@@ -28,6 +28,7 @@ mod numbers;
 mod reader;
 mod sniff;
 mod split;
+mod warning;
 pub mod workbook;
 
 pub(crate) use cells::trim;
@@ -40,6 +41,7 @@ pub use decode::Encoding;
 pub use numbers::{infer_number_style, parse_number, NumberStyle, NumberVotes};
 pub use reader::{continues, PartEnd, Reader};
 pub use split::{CellKey, Cells, Fields};
+pub use warning::{CellIssue, RowIssue, RowWarning};
 
 use crate::error::{Error, Result};
 
@@ -51,7 +53,7 @@ pub struct Record {
     /// Exactly as many cells as the header: short rows padded with "", long rows cut.
     pub fields: Fields,
     /// Record-level problems, such as a wrong number of fields.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<RowWarning>,
 }
 
 /// A decoded, split table.

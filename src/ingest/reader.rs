@@ -16,7 +16,7 @@ use super::decode::{sniff_encoding, Decoder, Encoding, BINARY_GENERIC};
 use super::numbers::number_evidence;
 use super::sniff::{sep_directive, sniff};
 use super::split::{is_blank, Cells, Fields, RawRecord, Splitter};
-use super::{Record, Table, EMPTY, HEAD_BYTES};
+use super::{Record, RowIssue, RowWarning, Table, EMPTY, HEAD_BYTES};
 use crate::error::{Error, Result};
 
 /// Rows looked at for the file's decimal-comma hint.
@@ -257,7 +257,7 @@ impl Reader {
 
     /// Calls `f` with each complete record after the head, in file order: its cells
     /// (exactly as many as the header), its line and its record-level warnings.
-    pub fn records(&mut self, mut f: impl FnMut(&Cells, usize, Vec<String>)) {
+    pub fn records(&mut self, mut f: impl FnMut(&Cells, usize, Vec<RowWarning>)) {
         let Some(layout) = &mut self.layout else {
             return;
         };
@@ -374,7 +374,7 @@ impl Reader {
 }
 
 /// What receives each record: its cells, its line and its record-level warnings.
-type RecordSink<'a> = dyn FnMut(&Cells, usize, Vec<String>) + 'a;
+type RecordSink<'a> = dyn FnMut(&Cells, usize, Vec<RowWarning>) + 'a;
 
 /// Splits the complete records at the start of `text` (all of them at the end of the
 /// file), skipping blank ones and fitting each to the header's width; returns the
@@ -409,26 +409,27 @@ fn split_records(
 
 /// Pads a short record with empty cells or cuts a long one to `width`; returns the
 /// record's warnings.
-fn fit_record(fields: &mut Cells, raw: &RawRecord, width: usize) -> Vec<String> {
+fn fit_record(fields: &mut Cells, raw: &RawRecord, width: usize) -> Vec<RowWarning> {
     let mut warnings = Vec::new();
     if let Some(open) = raw.unclosed {
-        warnings.push(format!(
-            "line {open}: a quoted field is never closed; read to the end of the file"
-        ));
+        warnings.push(RowWarning {
+            line: open,
+            issue: RowIssue::UnclosedQuote,
+        });
     }
     let n = fields.len();
     if n < width {
-        warnings.push(format!(
-            "line {} has {n} fields, the header has {width}: missing fields left empty",
-            raw.line
-        ));
+        warnings.push(RowWarning {
+            line: raw.line,
+            issue: RowIssue::MissingFields { fields: n, width },
+        });
         fields.fit(width);
     } else if n > width {
         if fields.iter().skip(width).any(|f| !f.is_empty()) {
-            warnings.push(format!(
-                "line {} has {n} fields, the header has {width}: extra fields ignored",
-                raw.line
-            ));
+            warnings.push(RowWarning {
+                line: raw.line,
+                issue: RowIssue::ExtraFields { fields: n, width },
+            });
         }
         fields.fit(width);
     }
@@ -437,6 +438,7 @@ fn fit_record(fields: &mut Cells, raw: &RawRecord, width: usize) -> Vec<String> 
 
 #[cfg(test)]
 mod tests {
+    use super::{RowIssue, RowWarning};
     use crate::ingest::tests::{reason, table};
 
     #[test]
@@ -457,7 +459,10 @@ mod tests {
         assert_eq!(t.records[1].fields, vec!["3", "open\n4,5\n"]);
         assert_eq!(
             t.records[1].warnings,
-            vec!["line 3: a quoted field is never closed; read to the end of the file"]
+            vec![RowWarning {
+                line: 3,
+                issue: RowIssue::UnclosedQuote
+            }]
         );
         assert!(reason(b"\"a,b\n1,2\n").contains("never closed"));
         assert!(reason(b"\"").contains("never closed"));
@@ -469,12 +474,24 @@ mod tests {
         assert_eq!(t.records[0].fields, vec!["1", "2", ""]);
         assert_eq!(
             t.records[0].warnings,
-            vec!["line 2 has 2 fields, the header has 3: missing fields left empty"]
+            vec![RowWarning {
+                line: 2,
+                issue: RowIssue::MissingFields {
+                    fields: 2,
+                    width: 3
+                }
+            }]
         );
         assert_eq!(t.records[1].fields, vec!["1", "2", "3"]);
         assert_eq!(
             t.records[1].warnings,
-            vec!["line 3 has 4 fields, the header has 3: extra fields ignored"]
+            vec![RowWarning {
+                line: 3,
+                issue: RowIssue::ExtraFields {
+                    fields: 4,
+                    width: 3
+                }
+            }]
         );
         assert_eq!(t.records[2].fields, vec!["1", "2", "3"]);
         assert!(t.records[2].warnings.is_empty());

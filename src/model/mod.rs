@@ -74,6 +74,13 @@ pub struct Model {
     pub intercept: f64,
     /// The features, in the order their contributions are reported.
     pub features: Vec<FeatureSpec>,
+    /// Covariance of the features' contributions to the log-odds over the training
+    /// accounts (one row and one column per feature, in `features` order): how much of
+    /// the score each input carries, alone and together, which is what a file's
+    /// coverage is measured with ([`crate::features::coverage`]). Empty in model files
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contribution_covariance: Vec<Vec<f64>>,
     /// Risk tiers, highest first; the last must start at probability 0.
     pub tiers: Vec<Tier>,
     /// Metrics measured when the model was trained.
@@ -769,6 +776,23 @@ impl Model {
                 "its numbers are so large that an account's log-odds could reach {bound:e}; at most {MAX_LOG_ODDS:e} is allowed"
             ));
         }
+        let p = self.features.len();
+        let covariance = &self.contribution_covariance;
+        if !covariance.is_empty() {
+            let square = covariance.len() == p && covariance.iter().all(|row| row.len() == p);
+            if !square {
+                return bad(format!(
+                    "contribution_covariance must have one row of {p} numbers per feature ({p} rows)"
+                ));
+            }
+            let diagonal_ok = (0..p).all(|i| covariance[i][i] >= 0.0);
+            if !covariance.iter().flatten().all(|x| x.is_finite()) || !diagonal_ok {
+                return bad(
+                    "contribution_covariance must hold finite numbers, with no negative variance on its diagonal"
+                        .into(),
+                );
+            }
+        }
         if let Some(v) = &self.value_feature {
             match self.features.iter().find(|f| &f.name == v) {
                 Some(f) if f.kind == Kind::Numeric => {}
@@ -920,6 +944,22 @@ impl Model {
     /// The index of the feature named `name`.
     pub fn feature_index(&self, name: &str) -> Option<usize> {
         self.features.iter().position(|f| f.name == name)
+    }
+
+    /// This model for a file that has no column for the features named in `absent`:
+    /// each of them contributes exactly 0 to every account, whatever its value, which is
+    /// the average contribution over the training accounts (contributions are centred),
+    /// not the "not recorded" effect of an empty cell in a column that is there. Every
+    /// other number (inputs, intercept, tiers) is the model's own.
+    pub fn without_inputs(&self, absent: &[String]) -> Model {
+        let mut model = self.clone();
+        for spec in &mut model.features {
+            if absent.contains(&spec.name) {
+                spec.coefficients.iter_mut().for_each(|w| *w = 0.0);
+                spec.missing = None;
+            }
+        }
+        model
     }
 }
 

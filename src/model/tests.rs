@@ -89,6 +89,7 @@ pub(crate) fn tiny_model() -> Model {
                 reasons: Reasons::default(),
             },
         ],
+        contribution_covariance: Vec::new(),
         tiers: vec![
             Tier {
                 name: "High".into(),

@@ -461,12 +461,12 @@ mod tests {
         let model = &scored.model;
         let values = scored.row_values(r);
         let score = model.score(values);
-        let mut warnings = scored
+        let mut warnings: Vec<String> = scored
             .read_warnings
             .binary_search_by_key(&(r as u32), |(row, _)| *row)
             .ok()
             .and_then(|i| scored.read_warnings.get(i))
-            .map(|(_, w)| w.clone())
+            .map(|(_, w)| w.iter().map(ToString::to_string).collect())
             .unwrap_or_default();
         let imputed: Vec<&str> = model
             .features

@@ -123,10 +123,16 @@ pub struct AuditResult {
     pub as_of: String,
     /// The model's name.
     pub model: String,
+    /// True when the model is the bundled demonstration model, trained on simulated
+    /// accounts: its scores illustrate, they are not findings about this client.
+    pub demonstration_model: bool,
     /// Every header and what it matched.
     pub columns: Vec<ColumnMatch>,
-    /// Model features with no column in the file (imputed for every account).
+    /// Model features with no column in the file: they count for nothing in the scores.
     pub missing_features: Vec<String>,
+    /// How much of the model's power the file's columns supply; below
+    /// [`features::SUFFICIENT_SHARE`] the scores are not presented as findings.
+    pub coverage: features::Coverage,
     /// Scored rows in file order (left out of JSON when empty, as in an [`Overview`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<ScoredRow>,
@@ -279,9 +285,9 @@ mod tests {
         let r = audit(text.as_bytes(), "t.csv", &m, 0).unwrap();
         assert_eq!(r.rows.len(), 2);
         assert_eq!(r.summary.accounts_scored, 2);
-        // Row A: hand computation in model::tests (1.3 + 0.75 + segment unseen/missing).
-        let seg_missing = 0.3 * -0.5 - 0.3 * -0.4; // both indicators 0
-        let z = -1.0 + 1.3 + 0.75 + seg_missing;
+        // Row A: hand computation in model::tests (1.3 + 0.75); the file has no segment
+        // column, which therefore adds exactly 0 (not its empty-cell effect, -0.03).
+        let z = -1.0 + 1.3 + 0.75;
         assert!((r.rows[0].log_odds - z).abs() < 1e-12);
         // Contract value is "days" in the tiny model: revenue at risk = p * 120.
         assert!(

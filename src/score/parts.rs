@@ -17,7 +17,7 @@
 use crate::error::Result;
 use crate::explain::PortfolioBuilder;
 use crate::features::Mapping;
-use crate::ingest;
+use crate::ingest::{self, CellIssue, RowIssue, RowWarning};
 use crate::model::Model;
 use crate::support::{fixed_sum::FixedSum, wire};
 
@@ -475,19 +475,58 @@ impl Scorer {
     }
 }
 
-/// A record's warning from a part read on its own, with its line counted from the
-/// file's start: every record warning starts with "line N" (see `ingest::fit_record`
-/// and `features::Plan::read`; tests/chunks.rs compares parts with whole files).
-fn shift_line(warning: &str, lines_before: usize) -> String {
-    let Some(rest) = warning.strip_prefix("line ") else {
-        return warning.to_string();
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, after) = rest.split_at_checked(digits).unwrap_or((rest, ""));
-    match number.parse::<usize>() {
-        Ok(line) => format!("line {}{after}", line + lines_before),
-        Err(_) => warning.to_string(),
+/// Writes a row's warning as [`read_warning`] reads it: its line, then its issue.
+fn write_warning(w: &mut wire::Writer, warning: &RowWarning) {
+    w.len(warning.line);
+    match &warning.issue {
+        RowIssue::UnclosedQuote => w.u8(0),
+        RowIssue::MissingFields { fields, width } => {
+            w.u8(1);
+            w.len(*fields);
+            w.len(*width);
+        }
+        RowIssue::ExtraFields { fields, width } => {
+            w.u8(2);
+            w.len(*fields);
+            w.len(*width);
+        }
+        RowIssue::Cell(c) => {
+            w.u8(3);
+            for text in [&c.column, &c.value, &c.problem, &c.action] {
+                w.str(text);
+            }
+        }
+        RowIssue::NoAccountId => w.u8(4),
     }
+}
+
+/// Reads a row's warning [`write_warning`] wrote, its line counted `lines_before` lines
+/// further (a part read on its own counts from 1 within the part).
+fn read_warning(
+    r: &mut wire::Reader<'_>,
+    lines_before: usize,
+) -> std::result::Result<RowWarning, &'static str> {
+    let line = r.usize()?.checked_add(lines_before).ok_or(wire::DAMAGED)?;
+    let issue = match r.u8()? {
+        0 => RowIssue::UnclosedQuote,
+        1 => RowIssue::MissingFields {
+            fields: r.usize()?,
+            width: r.usize()?,
+        },
+        2 => RowIssue::ExtraFields {
+            fields: r.usize()?,
+            width: r.usize()?,
+        },
+        3 => RowIssue::Cell(Box::new(CellIssue {
+            column: r.str()?,
+            value: r.str()?,
+            problem: r.str()?,
+            action: r.str()?,
+        })),
+        4 => RowIssue::NoAccountId,
+        _ => return Err(wire::DAMAGED),
+    };
+    Ok(RowWarning { line, issue })
 }
 
 impl Scored {
@@ -505,7 +544,7 @@ impl Scored {
 
     /// Counts the lines of a part of a file read on its own (from 1 within the part) from
     /// the file's start, `lines_before` lines preceding the part: its line column and
-    /// the "line N" of its read warnings. False, and nothing changed, when a line would
+    /// the lines of its read warnings. False, and nothing changed, when a line would
     /// not fit in u32.
     fn shift_lines(&mut self, lines_before: usize) -> bool {
         if lines_before == 0 {
@@ -522,7 +561,7 @@ impl Scored {
         self.lines.iter_mut().for_each(|l| *l += shift);
         for (_, warnings) in &mut self.read_warnings {
             for w in warnings.iter_mut() {
-                *w = shift_line(w, lines_before);
+                w.line += lines_before;
             }
         }
         true
@@ -637,7 +676,7 @@ impl Scored {
                     return Err(DAMAGED);
                 }
                 let warnings = (0..r.count()?)
-                    .map(|_| r.str().map(|w| shift_line(&w, lines_before)))
+                    .map(|_| read_warning(r, lines_before))
                     .collect::<std::result::Result<_, _>>()?;
                 self.read_warnings.push((row + rows, warnings));
             }
@@ -658,7 +697,7 @@ impl Scored {
         for _ in 0..r.count()? {
             r.u32()?;
             for _ in 0..r.count()? {
-                r.bytes()?;
+                read_warning(r, 0)?;
             }
         }
         Ok(())
@@ -683,7 +722,7 @@ impl Scored {
         for (row, warnings) in &self.read_warnings {
             w.u32(*row);
             w.len(warnings.len());
-            warnings.iter().for_each(|x| w.str(x));
+            warnings.iter().for_each(|x| write_warning(w, x));
         }
     }
 

@@ -6,9 +6,11 @@
 //! other warnings (imputed values, values outside the training range) are made again
 //! from its values when asked for ([`Scored::row`]), exactly as scoring made them.
 
+use std::fmt::Write as _;
+
 use crate::explain::{self, Portfolio, PortfolioBuilder};
 use crate::features::{self, ColumnMatch};
-use crate::ingest;
+use crate::ingest::{self, RowWarning};
 use crate::model::{push_value, top_reasons, Model, Score};
 
 use super::{AuditResult, ScoredRow, Summary, SummaryBuilder, REASONS_PER_ACCOUNT};
@@ -54,11 +56,13 @@ pub struct Scored {
     /// Per row, where its id, name and segment end in `text`.
     pub(super) text_ends: Vec<u32>,
     /// The warnings found while reading, for the rows that have any (sorted by row).
-    pub(super) read_warnings: Vec<(u32, Vec<String>)>,
+    pub(super) read_warnings: Vec<(u32, Vec<RowWarning>)>,
     /// Figures for the whole list.
     pub summary: Summary,
     /// Distribution, drivers, segments; `typical` is filled by [`Scored::typical`].
     pub portfolio: Portfolio,
+    /// How much of the model's power the file's columns supply.
+    pub coverage: features::Coverage,
 }
 
 /// What scoring and writing a row would otherwise look up by name on every row, found
@@ -142,6 +146,7 @@ impl Scored {
             read_warnings: Vec::new(),
             summary: SummaryBuilder::new(&model).finish(),
             portfolio: PortfolioBuilder::new(&model, false).finish(&model, Vec::new()),
+            coverage: features::coverage(&model, &[]),
             model,
         }
     }
@@ -236,7 +241,7 @@ impl Scored {
     }
 
     /// The warnings found while reading row `r`.
-    fn read_warnings_of(&self, r: usize) -> &[String] {
+    fn read_warnings_of(&self, r: usize) -> &[RowWarning] {
         self.read_warnings
             .binary_search_by_key(&r, |(row, _)| *row as usize)
             .ok()
@@ -261,7 +266,8 @@ impl Scored {
         ends.clear();
         for w in self.read_warnings_of(r) {
             separate(out, ends);
-            out.push_str(w);
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{w}");
             ends.push(out.len());
         }
         let mut imputed = imputed(&self.model, values, &lookups.has_column).peekable();

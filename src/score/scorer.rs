@@ -8,7 +8,7 @@
 use crate::error::Result;
 use crate::explain::PortfolioBuilder;
 use crate::features::{self, Inspection, Mapping};
-use crate::ingest;
+use crate::ingest::{self, RowWarning};
 use crate::model::{Memo, Model, Score};
 
 use super::scored::{imputed, revenue_at_risk, Lookups};
@@ -213,11 +213,20 @@ impl Scorer {
             let model = &self.scored.model;
             let file = self.scored.file.as_str();
             let plan = features::Plan::new(&head, model, self.scored.as_of, file, &self.mapping)?;
-            let warnings = file_warnings(model, &plan);
+            if !plan.missing_features.is_empty() {
+                // An input the file has no column for counts for nothing: every figure,
+                // reason and what-if comes from this copy of the model.
+                self.scored.model = model.without_inputs(&plan.missing_features);
+                self.memo = self.scored.model.memo();
+            }
+            let model = &self.scored.model;
+            self.lookups = Lookups::new(model, &plan.missing_features);
+            let coverage = features::coverage(model, &self.lookups.has_column);
+            let warnings = file_warnings(model, &plan, &coverage);
             self.portfolio =
                 Some(PortfolioBuilder::new(model, plan.has_segment).with_memo(self.memo.clone()));
-            self.lookups = Lookups::new(model, &plan.missing_features);
             let s = &mut self.scored;
+            s.coverage = coverage;
             s.delimiter = head.delimiter;
             s.columns = plan.columns.clone();
             s.missing_features = plan.missing_features.clone();
@@ -268,7 +277,7 @@ impl Scorer {
         &mut self,
         fields: &ingest::Cells,
         line: usize,
-        record_warnings: Vec<String>,
+        record_warnings: Vec<RowWarning>,
     ) -> Result<()> {
         let (Some(plan), Some(portfolio)) = (&self.plan, &mut self.portfolio) else {
             return Ok(());
@@ -335,7 +344,11 @@ impl Scorer {
 }
 
 /// The file-level warnings about missing columns.
-fn file_warnings(model: &Model, plan: &features::Plan) -> Vec<String> {
+fn file_warnings(
+    model: &Model,
+    plan: &features::Plan,
+    coverage: &features::Coverage,
+) -> Vec<String> {
     let mut out = plan.file_warnings.clone();
     if !plan.missing_features.is_empty() {
         let labels: Vec<&str> = plan
@@ -345,8 +358,9 @@ fn file_warnings(model: &Model, plan: &features::Plan) -> Vec<String> {
             .map(|f| f.label.as_str())
             .collect();
         out.push(format!(
-            "no column for {}: imputed with typical values for every account",
-            labels.join(", ")
+            "not in this file: {}. These inputs count for nothing in the scores (coverage {}%)",
+            labels.join("; "),
+            (coverage.share * 100.0).round()
         ));
     }
     let value_missing = model
@@ -363,6 +377,65 @@ fn file_warnings(model: &Model, plan: &features::Plan) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::model::tests::tiny_model;
+
+    /// The tiny model (intercept -1; days: hinge at 90, weights 0.01 and 0.02, centres 40
+    /// and 5; reference: weight -1.5, centre 0.2, missing term 0.5 centred at 0.1;
+    /// segment: two levels) on a file with a days column only. By hand: A (100 days)
+    /// gets 0.01·(100 − 40) + 0.02·(10 − 5) = 0.7, B (empty cell, imputed 30) gets
+    /// 0.01·(30 − 40) + 0.02·(0 − 5) = −0.2; the absent reference and segment add
+    /// exactly 0 (with their "not recorded" effect they would add 0.3 + 0.45 and −0.03).
+    #[test]
+    fn an_absent_column_contributes_nothing() {
+        let mut scorer = Scorer::new(tiny_model(), "t.csv", 0, Mapping::new());
+        scorer.push(b"account_id,days\nA,100\nB,\n").unwrap();
+        let scored = scorer.finish().unwrap();
+        let r = scored.to_result();
+        let log_odds: Vec<f64> = r.rows.iter().map(|row| row.log_odds).collect();
+        assert!((log_odds[0] - (-1.0 + 0.7)).abs() < 1e-12, "{log_odds:?}");
+        assert!((log_odds[1] - (-1.0 - 0.2)).abs() < 1e-12, "{log_odds:?}");
+        let score = scored.model.score(scored.row_values(0));
+        assert_eq!(score.contributions[1], 0.0);
+        assert_eq!(score.contributions[2], 0.0);
+        // Reasons cite the input the file has, never an absent one.
+        assert_eq!(
+            r.rows[0].top_reasons.len(),
+            1,
+            "{:?}",
+            r.rows[0].top_reasons
+        );
+        assert!(r.rows[0].top_reasons[0].starts_with("No contact for 100 days"));
+        assert!(r.rows.iter().all(|row| row
+            .top_reasons
+            .iter()
+            .all(|t| !t.contains("Reference") && !t.contains("Segment"))));
+        // The empty cell of a column that is there is imputed and said so; the absent
+        // columns are said once, for the file.
+        assert!(r.rows[1]
+            .warnings
+            .iter()
+            .any(|w| w.contains("no value for days")));
+        assert_eq!(r.missing_features, vec!["reference", "segment"]);
+        assert!(r
+            .file_warnings
+            .iter()
+            .any(|w| w.starts_with("not in this file: Reference; Segment.")));
+        // Coverage: the tiny model records no covariance, so one input of three.
+        assert_eq!(r.coverage.missing, vec!["reference", "segment"]);
+        assert!(!r.coverage.sufficient && !r.coverage.measured);
+        assert!((r.coverage.share - 1.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_column_with_no_values_is_not_in_the_file() {
+        let mut scorer = Scorer::new(tiny_model(), "t.csv", 0, Mapping::new());
+        scorer
+            .push(b"account_id,days,reference\nA,100,\nB,20,n/a\n")
+            .unwrap();
+        let r = scorer.finish().unwrap().to_result();
+        assert_eq!(r.missing_features, vec!["reference", "segment"]);
+        assert!((r.rows[0].log_odds - (-1.0 + 0.7)).abs() < 1e-12);
+        assert!(r.file_warnings[0].starts_with("column 'reference' (Reference) has no values"));
+    }
 
     #[test]
     fn a_file_too_large_for_memory_is_refused_from_its_head() {

@@ -307,6 +307,7 @@ pub(super) fn fit_table(
         value_feature,
         intercept: fitted.b,
         features: specs,
+        contribution_covariance: Vec::new(),
         tiers: Vec::new(),
         metrics: Metrics::default(),
         provenance: Provenance {
@@ -327,11 +328,13 @@ pub(super) fn fit_table(
     let mut values_row = vec![f64::NAN; n_features];
     let mut train_p = Vec::with_capacity(n_train);
     let mut worst = 0.0f64;
+    let mut spread = super::spread::Spread::new(n_features);
     for (r, &i) in train_idx.iter().enumerate() {
         for (k, &f) in source.iter().enumerate() {
             values_row[k] = value(i, f);
         }
         let s = model.score(&values_row);
+        spread.add(&s.contributions);
         let diff = (s.log_odds - fitted_log_odds[r]).abs();
         worst = if diff.is_nan() {
             f64::INFINITY
@@ -345,6 +348,7 @@ pub(super) fn fit_table(
             "internal check failed: the model file reproduces the fitted log-odds only to within {worst:e}"
         )));
     }
+    model.contribution_covariance = spread.covariance();
 
     let mut held_y = Vec::with_capacity(held_idx.len());
     let mut held_p = Vec::with_capacity(held_idx.len());

@@ -68,6 +68,7 @@ pub mod metrics;
 mod plan;
 mod preview;
 mod split;
+mod spread;
 #[cfg(test)]
 mod tests;
 
@@ -406,8 +407,10 @@ pub struct Evaluation {
     pub calibration: Vec<metrics::CalibrationBin>,
     /// Rows skipped because their label is missing or unreadable.
     pub skipped_rows: usize,
-    /// Model features with no column in the table (imputed for every row).
+    /// Model features with no column in the table (they count for nothing).
     pub missing_features: Vec<String>,
+    /// How much of the model's power the table's columns supply.
+    pub coverage: features::Coverage,
 }
 
 /// Scores the labelled table in `bytes` with `model`, through the same code that scores
@@ -443,6 +446,13 @@ pub fn evaluate(
     let mut mapping = features::Mapping::new();
     mapping.insert(table.headers[label_col].clone(), features::IGNORE.into());
     let prepared = features::prepare_mapped(&table, model, as_of, file, &mapping)?;
+    // As in scoring, an input the table has no column for counts for nothing.
+    let model = &model.without_inputs(&prepared.missing_features);
+    let present: Vec<bool> = model
+        .features
+        .iter()
+        .map(|f| !prepared.missing_features.contains(&f.name))
+        .collect();
     let mut y = Vec::new();
     let mut p = Vec::new();
     let mut skipped_rows = 0;
@@ -475,6 +485,7 @@ pub fn evaluate(
         base_rate: m.base_rate,
         calibration: metrics::calibration(&y, &p, 10),
         skipped_rows,
+        coverage: features::coverage(model, &present),
         missing_features: prepared.missing_features,
     })
 }

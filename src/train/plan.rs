@@ -675,6 +675,7 @@ pub(super) fn scaffold_model(features: Vec<FeatureSpec>, label: &str) -> Model {
         value_feature: None,
         intercept: 0.0,
         features,
+        contribution_covariance: Vec::new(),
         tiers: vec![Tier {
             name: "Low".into(),
             min_probability: 0.0,

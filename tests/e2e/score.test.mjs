@@ -160,7 +160,7 @@ describe('churn-audit page', { timeout: 90_000 }, () => {
     const lines = (await readFile(FIXTURE, 'utf8')).split(/\r?\n/);
     const expected = await cli;
     const line = expected.rows.find((r) => r.account_id === first.id).line;
-    // A column named exactly like the feature wins over the date column (see features.rs).
+    // A column named exactly like the feature wins over the date column (see src/features/matching.rs).
     const edited = path.join(tmp, 'edited-row.csv');
     await writeFile(edited, `${lines[0]},days_since_last_engagement\n${lines[line - 1]},14\n`);
     const cliEdited = await cliJson(edited);

@@ -31,9 +31,20 @@ def main(model_path, data_path, as_of):
         rows = list(reader)
     idcol = next(i for i, h in enumerate(header)
                  if h in [norm(a) for a in [model["id_column"]["name"]] + model["id_column"]["aliases"]])
+    def columns_of(feat):
+        names = [norm(a) for a in [feat["name"]] + feat.get("aliases", [])]
+        dates = [norm(a) for a in feat.get("date_aliases", [])]
+        return [i for i, h in enumerate(header) if h in names or h in dates]
+
+    # An input whose column the file lacks, or whose column holds no value in any row
+    # (these files are smaller than the head that decides it), contributes nothing.
+    absent = {feat["name"] for feat in model["features"]
+              if not any(row[i].strip() for i in columns_of(feat) for row in rows)}
     for row in rows:
         z = model["intercept"]
         for feat in model["features"]:
+            if feat["name"] in absent:
+                continue
             names = [norm(a) for a in [feat["name"]] + feat.get("aliases", [])]
             dates = [norm(a) for a in feat.get("date_aliases", [])]
             x = None
