@@ -141,6 +141,16 @@ fn hostile_workbooks_are_refused_in_one_sentence() {
         ("bomb-declared.xlsx", "over the limit of 256 MB"),
         ("bomb.ods", "cells, over the"),
         ("page.xls", "web page (HTML)"),
+        // Found by the fuzzer: the compound file's directory chain goes round a cycle
+        // (its allocation table sends sector 33 to 0 and 0 to itself), which calamine
+        // follows while its buffer grows (23 GB before it was killed).
+        ("fuzz-xls-dense.xls", "incomplete or damaged"),
+        // hubspot.xls with the Accounts sheet's DIMENSIONS record's last row set to
+        // 0x01000000 (bytes patched by hand): 16,777,216 rows x 21 columns declared.
+        (
+            "dimensions.xls",
+            "the sheet spans about 352321536 cells, over the 16777216",
+        ),
     ];
     for (name, phrase) in cases {
         let path = fixture(&format!("workbooks/hostile/{name}"));

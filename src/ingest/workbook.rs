@@ -34,15 +34,12 @@
 //! together (checked from the zip directory before anything is inflated, then while
 //! inflating, so a part lying about its size is caught too); a sheet with more than
 //! [`MAX_CELLS`] cells (for `.ods`, estimated from its repeat counts before calamine
-//! expands them); password-protected workbooks (an OLE container holding an
+//! expands them; for `.xls`, the rectangle each sheet's DIMENSIONS record declares and
+//! the one its cells span, measured from the records before calamine lays any sheet out,
+//! see `xls_span.rs`); password-protected workbooks (an OLE container holding an
 //! `EncryptedPackage`, or an encrypted `.xls`); truncated or damaged files; a web page or
 //! XML spreadsheet saved with a workbook's name. Macros (`.xlsm`, `.xls` with VBA) are
 //! neither run nor read: only the cells' values count, and a note says so.
-//!
-//! Known gap: an `.xls` sheet is not yet estimated before calamine fills in its used
-//! rectangle, and a damaged `.xls` can claim a rectangle of billions of cells (found by
-//! the fuzzer: `tests/fixtures/workbooks/hostile/fuzz-xls-dense.xls`). In the page that
-//! ends the workbook engine only (its worker is replaced, the tab keeps working).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -408,6 +405,12 @@ fn open_ole<'a>(bytes: &'a [u8], file: &str, notes: &mut Vec<String>) -> Result<
         .collect();
     if bytes.windows(name.len()).any(|w| w == name.as_slice()) {
         return Err(Error::unusable(file, PASSWORD));
+    }
+    // calamine lays out every sheet as a dense rectangle while it opens the file, so the
+    // rectangles are measured from the records first (xls_span.rs).
+    let span = super::xls_span::largest_span(bytes).map_err(|_| damaged(file))?;
+    if span > MAX_CELLS {
+        return Err(too_many_cells(file, span));
     }
     let mut xls =
         calamine::Xls::new(Cursor::new(bytes)).map_err(|e| calamine_error(file, e.into()))?;
