@@ -35,11 +35,15 @@ wasm:
 	printf 'self.CHURN_AUDIT_BUILD = "%s";\n' "$$(cat www/*.html www/*.js www/*.css www/*.csv www/pkg/churn_audit* | sha256sum | cut -c1-16)" > www/pkg/build.js
 
 # One self-contained HTML file (target/dist/churn-audit.html) that works from disk with
-# no server and no network: the no-modules engine inlined as base64 (scripts/build-dist.mjs).
+# no server and no network: the no-modules engines inlined as base64 (scripts/build-dist.mjs),
+# the scoring one and the workbook one (its glue under its own global name, so the two
+# glues do not clash). Runs after wasm-workbook, which leaves the workbook build in
+# $(WASM_WORKBOOK), then rebuilds the scoring engine into $(WASM).
 DIST_PKG := target/dist-pkg
-dist:
+dist: wasm-workbook
 	cargo build --profile wasm-release --target wasm32-unknown-unknown --lib
 	wasm-bindgen --target no-modules --no-typescript --remove-name-section --remove-producers-section --out-dir $(DIST_PKG) $(WASM)
+	wasm-bindgen --target no-modules --no-modules-global churn_audit_workbook --no-typescript --remove-name-section --remove-producers-section --out-dir $(DIST_PKG) $(WASM_WORKBOOK)
 	node scripts/build-dist.mjs
 
 # The training engine, a separate module the page loads only when someone trains a model
