@@ -10,9 +10,9 @@ WASM := $(TARGET_DIR)/wasm32-unknown-unknown/wasm-release/churn_audit.wasm
 CLI := $(TARGET_DIR)/release/churn-audit
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: serve test wasm wasm-train dist cli model model-check compare bench-train bench-train-page setup setup-test lint unit wasm-test e2e clean fuzz bench
+.PHONY: serve test wasm wasm-train wasm-workbook dist cli model model-check compare bench-train bench-train-page setup setup-test lint unit wasm-test e2e clean fuzz bench
 
-serve: setup wasm wasm-train
+serve: setup wasm wasm-train wasm-workbook
 	@echo "serving http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
 	python3 -m http.server --bind 127.0.0.1 $(PORT) -d www
 
@@ -35,11 +35,15 @@ wasm:
 	printf 'self.CHURN_AUDIT_BUILD = "%s";\n' "$$(cat www/*.html www/*.js www/*.css www/*.csv www/pkg/churn_audit* | sha256sum | cut -c1-16)" > www/pkg/build.js
 
 # One self-contained HTML file (target/dist/churn-audit.html) that works from disk with
-# no server and no network: the no-modules engine inlined as base64 (scripts/build-dist.mjs).
+# no server and no network: the no-modules engines inlined as base64 (scripts/build-dist.mjs),
+# the scoring one and the workbook one (its glue under its own global name, so the two
+# glues do not clash). Runs after wasm-workbook, which leaves the workbook build in
+# $(WASM_WORKBOOK), then rebuilds the scoring engine into $(WASM).
 DIST_PKG := target/dist-pkg
-dist:
+dist: wasm-workbook
 	cargo build --profile wasm-release --target wasm32-unknown-unknown --lib
 	wasm-bindgen --target no-modules --no-typescript --remove-name-section --remove-producers-section --out-dir $(DIST_PKG) $(WASM)
+	wasm-bindgen --target no-modules --no-modules-global churn_audit_workbook --no-typescript --remove-name-section --remove-producers-section --out-dir $(DIST_PKG) $(WASM_WORKBOOK)
 	node scripts/build-dist.mjs
 
 # The training engine, a separate module the page loads only when someone trains a model
@@ -52,6 +56,16 @@ wasm-train: wasm
 	cp $(WASM) $(WASM_TRAIN)
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg-train $(WASM_TRAIN)
 
+# The workbook engine (src/wasm_workbook.rs, feature workbook-engine): reads .xlsx, .xls
+# and .ods, and writes the Excel export. The page fetches it from its own site only when
+# someone chooses a workbook or asks for the Excel export. Built after wasm-train for the
+# same reason (all three builds write $(WASM)).
+WASM_WORKBOOK := $(TARGET_DIR)/churn_audit_workbook.wasm
+wasm-workbook: wasm-train
+	cargo build --profile wasm-release --target wasm32-unknown-unknown --lib --features workbook-engine
+	cp $(WASM) $(WASM_WORKBOOK)
+	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg-workbook $(WASM_WORKBOOK)
+
 cli:
 	cargo build --release --bin churn-audit
 
@@ -59,6 +73,8 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features train-engine -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features workbook-engine -- -D warnings
 
 unit:
 	cargo test --release
@@ -116,12 +132,12 @@ bench: setup-test wasm cli
 
 # The page (served, and as the single file from file://) in headless Chromium against
 # the CLI on the same file.
-e2e: cli wasm wasm-train dist
+e2e: cli wasm wasm-train wasm-workbook dist
 	CHURN_AUDIT_BIN=$${CHURN_AUDIT_BIN:-$(abspath $(CLI))} node --test tests/e2e/
 
 clean:
 	cargo clean
-	rm -rf www/pkg www/pkg-train node_modules
+	rm -rf www/pkg www/pkg-train www/pkg-workbook node_modules
 
 # Fuzzes with cargo-fuzz (fuzz/, its own workspace, so `cargo test` never builds it):
 # the account-list reader stage by stage (split, decode, cells), the model loader

@@ -6,7 +6,7 @@
 #
 # Settings (environment):
 #   FUZZ_SECONDS    seconds per target (default 600)
-#   FUZZ_TARGETS    targets to run (default: all five, cheapest stage first)
+#   FUZZ_TARGETS    targets to run (default: all six, cheapest stage first)
 #   FUZZ_SANITIZER  cargo-fuzz sanitizer (default none: the crate has no unsafe code,
 #                   so AddressSanitizer finds little a panic would not, at 2.5-3 times
 #                   the cost; `address` to use it anyway)
@@ -16,7 +16,7 @@ set -u
 cd "$(dirname "$0")"
 
 seconds=${FUZZ_SECONDS:-600}
-targets=${FUZZ_TARGETS:-split decode cells model audit}
+targets=${FUZZ_TARGETS:-split decode cells model audit workbook}
 sanitizer=${FUZZ_SANITIZER:-none}
 cargo=${FUZZ_CARGO:-cargo +nightly}
 
@@ -29,6 +29,7 @@ settings() {
     cells) echo "512 cells ../tests/fixtures ../tests/fixtures/hostile" ;;
     model) echo "32768 model ../models ../tests/fixtures/hostile" ;;
     audit) echo "16384 csv ../tests/fixtures ../tests/fixtures/hostile" ;;
+    workbook) echo "32768 workbook ../tests/fixtures/workbooks ../tests/fixtures/workbooks/hostile" ;;
     *) return 1 ;;
     esac
 }

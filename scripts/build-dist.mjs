@@ -1,7 +1,8 @@
 // `make dist`: writes ONE self-contained HTML file (target/dist/churn-audit.html) that
 // works opened from disk (file://) with no server and no network: the page's CSS and
-// scripts inline, the wasm engine inline as base64 (wasm-bindgen --target no-modules),
-// the sample data inline, and a Content-Security-Policy that allows nothing but these
+// scripts inline, the wasm engines inline as base64 (wasm-bindgen --target no-modules:
+// the scoring engine, and the workbook engine that reads .xlsx, .xls and .ods), the
+// sample data inline, and a Content-Security-Policy that allows nothing but these
 // exact inline blocks (by SHA-256) and compiling the embedded wasm.
 //
 // The page's own modules are written so that this needs no bundler: they import only
@@ -64,16 +65,28 @@ async function pageModules(entry) {
   return order;
 }
 
-const [html, css, modules, sample, glue, wasm] = await Promise.all([
+const [html, css, modules, sample, glue, wasm, workbookGlue, workbookWasm] = await Promise.all([
   read(path.join(WWW, 'index.html')),
   read(path.join(WWW, 'style.css')),
   pageModules('app.js'),
   read(path.join(WWW, 'sample-accounts.csv')),
   read(path.join(PKG, 'churn_audit.js')),
   readFile(path.join(PKG, 'churn_audit_bg.wasm')),
+  read(path.join(PKG, 'churn_audit_workbook.js')),
+  readFile(path.join(PKG, 'churn_audit_workbook_bg.wasm')),
 ]);
 
-const embed = `${safe(glue)}\nglobalThis.CHURN_AUDIT_EMBED = ${safe(JSON.stringify({ wasm: wasm.toString('base64'), sample }))};\n`;
+// The workbook engine (www/workbook.js's in-page path): its glue declares the global
+// `churn_audit_workbook` (wasm-bindgen --no-modules-global), and its wasm is instantiated
+// from the base64 only when a workbook is first chosen or the Excel export asked for.
+if (!/\bchurn_audit_workbook\b/.test(workbookGlue)) throw new Error('the workbook glue does not declare churn_audit_workbook (--no-modules-global)');
+const embed = [
+  safe(glue),
+  safe(workbookGlue),
+  `globalThis.CHURN_AUDIT_EMBED = ${safe(JSON.stringify({ wasm: wasm.toString('base64'), sample }))};`,
+  `globalThis.CHURN_AUDIT_WORKBOOK_EMBED = ${JSON.stringify(workbookWasm.toString('base64'))};`,
+  '',
+].join('\n');
 const page = safe(modules.map(({ file, text }) => unmodule(text, file)).join('\n'));
 const csp = [
   "default-src 'none'",

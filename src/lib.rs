@@ -23,7 +23,9 @@
 //!   format between web workers);
 //! - `wasm` (on wasm32 only): the thin browser adapter, public so that the browser tests
 //!   call the engine as the page does; with the `train-engine` feature `wasm_train`
-//!   replaces it, the adapter of the page's separate training engine.
+//!   replaces it, the adapter of the page's separate training engine, and with the
+//!   `workbook-engine` feature `wasm_workbook`, that of its workbook engine (reading
+//!   workbooks, writing the Excel export; [`ingest::workbook`], [`score::scored_csv_to_xlsx`]).
 //!
 //! ```
 //! use churn_audit::{score::audit, default_model, ingest::parse_iso_date};
@@ -46,10 +48,16 @@ pub mod simulate;
 pub mod support;
 pub mod train;
 
-#[cfg(all(target_arch = "wasm32", not(feature = "train-engine")))]
+#[cfg(all(
+    target_arch = "wasm32",
+    not(feature = "train-engine"),
+    not(feature = "workbook-engine")
+))]
 pub mod wasm;
 #[cfg(all(target_arch = "wasm32", feature = "train-engine"))]
 mod wasm_train;
+#[cfg(all(target_arch = "wasm32", feature = "workbook-engine"))]
+mod wasm_workbook;
 
 pub use error::{Error, Result};
 

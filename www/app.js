@@ -18,6 +18,8 @@ import { SAMPLE_AS_OF, SAMPLE_NAME, cancelRun, onMappingChange, readAndInspect, 
 import { state } from './state.js';
 import { wireTable } from './table.js';
 import { body, busy, setStatus, ui } from './ui.js';
+import { useWorkbook, wireWorkbook } from './workbook-ui.js';
+import { isWorkbookFile } from './workbook.js';
 
 // --- Content-Security-Policy violations are counted where a test can see them. ---------
 let cspViolations = 0;
@@ -28,7 +30,6 @@ document.addEventListener('securitypolicyviolation', (event) => {
 });
 
 // --- Controls -----------------------------------------------------------------------------
-let readToken = 0;
 let sampleBytes = null;
 
 function todayLocal() {
@@ -44,12 +45,17 @@ function setControlsEnabled(on) {
 
 async function useFile(file) {
   if (!file) return;
-  const token = ++readToken;
+  const token = ++state.readToken;
   body.dataset.state = 'reading';
   busy(true);
   setStatus(`Reading ${file.name}…`);
   if (isWorking()) await restartWorker(); // a newer file replaces a run in progress
-  if (token !== readToken) return; // a newer file was picked meanwhile
+  if (token !== state.readToken) return; // a newer file was picked meanwhile
+  if (await isWorkbookFile(file)) {
+    if (token === state.readToken) await useWorkbook(file, '');
+    return;
+  }
+  ui.sheetRow.hidden = true;
   await readAndInspect(file, file.name);
 }
 
@@ -88,7 +94,8 @@ function wireControls() {
   });
   ui.sampleButton.addEventListener('click', () => {
     if (!sampleBytes) return;
-    readToken += 1;
+    state.readToken += 1;
+    ui.sheetRow.hidden = true;
     readAndInspect(new Blob([sampleBytes]), SAMPLE_NAME, SAMPLE_AS_OF, true);
   });
   ui.asOf.addEventListener('change', () => scoreCurrent());
@@ -107,6 +114,7 @@ function wireControls() {
   wireTable();
   wireDetail();
   wireReport();
+  wireWorkbook();
 
   ui.modelInput.addEventListener('change', () => {
     const file = ui.modelInput.files && ui.modelInput.files[0];

@@ -12,8 +12,9 @@ import { setStatus, ui } from './ui.js';
 
 const REPORT_TOP_ACCOUNTS = 25;
 
-function download(text, name) {
-  const blob = new Blob([text], { type: 'text/csv;charset=utf-8' });
+/** Saves `data` (a CSV's text, or a Blob) to the downloads as `name`. */
+export function download(data, name) {
+  const blob = data instanceof Blob ? data : new Blob([data], { type: 'text/csv;charset=utf-8' });
   const url = URL.createObjectURL(blob);
   const a = el('a');
   a.href = url;

@@ -48,6 +48,15 @@ function friendly(message, name) {
 // await was superseded (a new file, a second change event) and leaves the page alone.
 let runToken = 0;
 
+/** Ends a run whose file `name` could not be read: the reason under Issues. */
+export function failRead(name, err) {
+  clearResults();
+  ui.mapping.hidden = true;
+  showIssues(friendly(messageOf(err), name));
+  setStatus(`${name} could not be read. See Issues below.`, 'error');
+  finishRun('error');
+}
+
 export async function readAndInspect(blob, name, asOfOverride, sample = false) {
   const token = ++runToken;
   const file = { blob, name, sample };
@@ -61,12 +70,7 @@ export async function readAndInspect(blob, name, asOfOverride, sample = false) {
     // Scoring this file reads its head from the inspection instead of the disk.
     file.headId = state.inspection.headId;
   } catch (err) {
-    if (token !== runToken) return;
-    clearResults();
-    ui.mapping.hidden = true;
-    showIssues(friendly(messageOf(err), name));
-    setStatus(`${name} could not be read. See Issues below.`, 'error');
-    finishRun('error');
+    if (token === runToken) failRead(name, err);
     return;
   }
   if (token !== runToken) return;
@@ -161,7 +165,9 @@ export async function scoreCurrent() {
 
 async function fingerprintOf(r, token) {
   try {
-    const sha = await call('digest', { blob: state.current.blob });
+    // A workbook's report names the workbook's bytes, not the text made of its sheet.
+    const blob = state.current.blob;
+    const sha = await call('digest', { blob: state.workbooks.get(blob)?.file ?? blob });
     if (token !== runToken) return;
     r.file_sha256 = sha;
     renderFileLine(r);
@@ -173,6 +179,8 @@ async function fingerprintOf(r, token) {
 }
 
 async function onResult(r, token) {
+  const notes = state.workbooks.get(state.current?.blob)?.notes;
+  if (notes?.length) r.file_warnings = [...notes, ...(r.file_warnings || [])];
   state.result = r;
   body.dataset.workers = String(r.workers ?? 1);
   prepareRows(r);

@@ -23,4 +23,8 @@ export const state = {
   result: null,
   /** The file's SHA-256, computed after the summary is shown (printing waits for it). */
   fingerprint: Promise.resolve(),
+  /** Taken anew by each file chosen (or sheet of a workbook): a read that finds a newer one was superseded. */
+  readToken: 0,
+  /** The text made of a workbook's sheet (a Blob) -> { file: the workbook, notes: its reader's notes }. */
+  workbooks: new WeakMap(),
 };

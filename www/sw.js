@@ -36,6 +36,8 @@ const SHELL = [
   'table.js',
   'ui.js',
   'worker.js',
+  'workbook.js',
+  'workbook-ui.js',
   'style.css',
   'train.js',
   'train.css',

@@ -51,6 +51,8 @@ export const ui = {
   exportSection: $('export'),
   exportCsv: $('export-csv'),
   exportExcel: $('export-excel'),
+  exportXlsx: $('export-xlsx'),
+  sheetRow: $('sheet-row'),
   printReport: $('print-report'),
   modelCard: $('model-card'),
   modelInput: $('model-input'),

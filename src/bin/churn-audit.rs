@@ -1,11 +1,13 @@
 //! The churn-audit command line: a thin adapter over the library.
 //!
 //! ```text
-//! churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json|summary]
-//! churn-audit train    --data FILE --label COL [--id COL] [--exclude COL,COL] [--out FILE] [--seed N]
-//!                      [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
+//! churn-audit score    --data FILE [--sheet NAME|NUMBER] [--model FILE] [--out FILE] [--as-of YYYY-MM-DD]
+//!                      [--format csv|json|summary|xlsx]
+//! churn-audit train    --data FILE [--sheet NAME|NUMBER] --label COL [--id COL] [--exclude COL,COL]
+//!                      [--out FILE] [--seed N] [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
 //!                      [--actionable COL,COL] [--value COL]
-//! churn-audit eval     --model FILE --data FILE --label COL [--as-of YYYY-MM-DD] [--format text|json] [--out FILE]
+//! churn-audit eval     --model FILE --data FILE [--sheet NAME|NUMBER] --label COL [--as-of YYYY-MM-DD]
+//!                      [--format text|json] [--out FILE]
 //! churn-audit card     [--model FILE] [--out FILE]
 //! churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
 //! ```
@@ -16,6 +18,12 @@
 //! library's, so they read the same from every front end. Numeric options take a value
 //! that starts with `-` (`allow_negative_numbers`), so `--seed -1` is refused as an
 //! invalid value of `--seed` and `--l2 -1` reaches the library's check, as before clap.
+//!
+//! `--data` takes a text export (CSV, TSV...) or a workbook (`.xlsx`, `.xlsm`, `.xlsb`,
+//! `.xls`, `.ods`), whose sheet is read as the same table would be from a CSV export
+//! ([`ingest::workbook`]): what was done to read it (the sheet chosen, title rows skipped,
+//! error cells) is printed as warnings, and `score --format json` lists it with the file's
+//! warnings. Line numbers in messages are then the sheet's row numbers.
 //!
 //! Exit status: 0 on success, 1 when the input cannot be used (one line on stderr says
 //! why), 2 on a usage error (clap's message, naming the option). Every command that
@@ -76,12 +84,24 @@ enum Command {
     Simulate(SimulateArgs),
 }
 
+/// The `--sheet` option of the commands that read an account file.
+#[derive(Args)]
+struct SheetArg {
+    /// For a workbook: the sheet to read, by name or number from 1 (default: the first
+    /// whose header has an account id column).
+    #[arg(long, value_name = "NAME|NUMBER")]
+    sheet: Option<String>,
+}
+
 /// `score`'s options.
 #[derive(Args)]
 struct ScoreArgs {
-    /// The account list (CSV or another delimited text export).
+    /// The account list (CSV or another delimited text export, or a workbook: .xlsx,
+    /// .xlsm, .xlsb, .xls, .ods).
     #[arg(long, value_name = "FILE")]
     data: String,
+    #[command(flatten)]
+    sheet: SheetArg,
     /// The model file (default: the bundled model).
     #[arg(long, value_name = "FILE")]
     model: Option<String>,
@@ -104,14 +124,19 @@ enum ScoreFormat {
     Json,
     /// The summary alone (no row's text is made).
     Summary,
+    /// The scored rows as an Excel workbook, with the report's facts on a second sheet
+    /// (needs --out).
+    Xlsx,
 }
 
 /// `train`'s options.
 #[derive(Args)]
 struct TrainArgs {
-    /// The labelled account table.
+    /// The labelled account table (a text export or a workbook).
     #[arg(long, value_name = "FILE")]
     data: String,
+    #[command(flatten)]
+    sheet: SheetArg,
     /// The column that says whether the account churned.
     #[arg(long, value_name = "COL")]
     label: String,
@@ -163,9 +188,11 @@ struct EvalArgs {
     /// The model file.
     #[arg(long, value_name = "FILE")]
     model: String,
-    /// The labelled account table.
+    /// The labelled account table (a text export or a workbook).
     #[arg(long, value_name = "FILE")]
     data: String,
+    #[command(flatten)]
+    sheet: SheetArg,
     /// The column that says whether the account churned.
     #[arg(long, value_name = "COL")]
     label: String,
@@ -245,6 +272,17 @@ fn main() -> ExitCode {
     // Usage errors end here, with clap's message and exit status 2; --help and
     // --version with 0.
     let cli = Cli::parse();
+    if let Command::Score(a) = &cli.command {
+        if a.format == ScoreFormat::Xlsx && a.out.is_none() {
+            use clap::CommandFactory;
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "--format xlsx writes a workbook to a file, not to the terminal or a pipe: add --out FILE.xlsx",
+                )
+                .exit();
+        }
+    }
     match run(&cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -335,10 +373,71 @@ fn load_model(path: Option<&str>) -> Result<Model> {
     }
 }
 
+/// An account file read as a workbook: its sheet's table as text, for the pipeline.
+struct WorkbookInput {
+    /// The sheet as comma-separated text (line n = row n).
+    csv: Vec<u8>,
+    /// The name messages and reports use: the file and its sheet.
+    name: String,
+    /// The workbook file's SHA-256 (the report names the file, not the text made of it).
+    sha256: String,
+    /// What was done to read it (printed as warnings).
+    notes: Vec<String>,
+}
+
+/// Reads `path` as a workbook when it is one (a zip or OLE file, or markup with a
+/// workbook's name); `None` for a text table, which the caller reads as before. Only the
+/// file's first bytes are read to decide, so a big CSV export is not read twice.
+fn workbook_input(path: &str, sheet: &SheetArg) -> Result<Option<WorkbookInput>> {
+    use churn_audit::ingest::workbook;
+    let name = file_name(path);
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    let mut head = Vec::with_capacity(4096);
+    if meta.is_file() {
+        (&mut file)
+            .take(4096)
+            .read_to_end(&mut head)
+            .map_err(|e| Error::io(path, e))?;
+    }
+    if !workbook::is_workbook(&head, name) {
+        return match &sheet.sheet {
+            Some(_) => Err(Error::unusable(
+                name,
+                "--sheet names a sheet of a workbook (.xlsx, .xlsm, .xlsb, .xls, .ods), and this file is a text table",
+            )),
+            None => Ok(None),
+        };
+    }
+    if meta.len() > workbook::MAX_FILE_BYTES {
+        return Err(Error::unusable(
+            name,
+            format!(
+                "the workbook is {} MB, over the {} MB this tool reads; save the sheet as CSV",
+                meta.len() >> 20,
+                workbook::MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    let bytes = read(path)?;
+    let choice = match &sheet.sheet {
+        Some(s) => workbook::SheetChoice::Named(s.clone()),
+        None => workbook::SheetChoice::Auto,
+    };
+    let table = workbook::read_workbook(&bytes, name, &choice)?;
+    Ok(Some(WorkbookInput {
+        csv: table.csv,
+        name: table.label,
+        sha256: score::sha256_hex(&bytes),
+        notes: table.notes,
+    }))
+}
+
 fn score(args: &ScoreArgs) -> Result<()> {
     let data = args.data.as_str();
     let model = load_model(args.model.as_deref())?;
     let format = args.format;
+    let book = workbook_input(data, &args.sheet)?;
     // The file streams through one scorer per core (cut at line feeds, joined in order
     // into exactly the one-scorer result) and the CSV streams out: memory holds the
     // scored columns, never the whole file or every row's text.
@@ -347,18 +446,37 @@ fn score(args: &ScoreArgs) -> Result<()> {
         .and_then(|f| f.metadata())
         .map_err(|e| Error::io(data, e))?;
     let (name, as_of) = (file_name(data), args.as_of.days());
-    // The file's SHA-256 is reported in the JSON only (the scored CSV and the summary do
-    // not carry it), so only the JSON pays for it.
+    // The file's SHA-256 is reported in the JSON and the workbook only (the scored CSV
+    // and the summary do not carry it), so only they pay for it.
     let json = format == ScoreFormat::Json;
+    let xlsx = format == ScoreFormat::Xlsx;
     // The CSV is written from the parts' rows as they are (the first part's list holds
     // the whole file's figures): joining them would only copy the later rows once more.
-    let (scored, later) = if meta.is_file() {
+    let (scored, later) = if let Some(book) = &book {
+        // A workbook's sheet, already text in memory: one scorer reads it.
+        let mut scorer = score::Scorer::new(model, &book.name, as_of, Default::default());
+        scorer.push(&book.csv)?;
+        let mut scored = scorer.finish()?;
+        scored.file_sha256 = book.sha256.clone();
+        let mut warnings = book.notes.clone();
+        warnings.append(&mut scored.file_warnings);
+        scored.file_warnings = warnings;
+        (scored, Vec::new())
+    } else if meta.is_file() {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let starts =
             score::part_starts(meta.len(), threads, &open).map_err(|e| Error::io(data, e))?;
         let (mapping, size) = (Default::default(), meta.len());
-        let (mut scored, later) =
-            score::score_in_parts(&model, name, as_of, &mapping, size, &starts, &open, json)?;
+        let (mut scored, later) = score::score_in_parts(
+            &model,
+            name,
+            as_of,
+            &mapping,
+            size,
+            &starts,
+            &open,
+            json || xlsx,
+        )?;
         if json {
             // The JSON's figures (the portfolio's typical values) read every row at once.
             scored.join_later(later)?;
@@ -370,7 +488,7 @@ fn score(args: &ScoreArgs) -> Result<()> {
         // A pipe or device: read once, front to back.
         let mut file = open().map_err(|e| Error::io(data, e))?;
         let mut scorer = score::Scorer::new(model, name, as_of, Default::default());
-        if !json {
+        if !json && !xlsx {
             scorer = scorer.without_digest();
         }
         let mut chunk = vec![0; 4 << 20];
@@ -397,6 +515,21 @@ fn score(args: &ScoreArgs) -> Result<()> {
             // Written as it is made: a million rows never sit in memory as objects.
             scored.write_json_threaded(&mut w, threads)?;
             w.write_all(b"\n")?;
+        } else if xlsx {
+            // The workbook is made from the scored CSV, as the page makes it.
+            let parts: Vec<&score::Scored> = std::iter::once(&scored).chain(&later).collect();
+            let mut csv = Vec::new();
+            score::write_csv_parts(&parts, &mut csv, threads)?;
+            let r = &scored.overview(0).result;
+            let facts = score::ReportFacts {
+                file: r.file.clone(),
+                file_sha256: r.file_sha256.clone(),
+                model: r.model.clone(),
+                as_of: r.as_of.clone(),
+                accounts: r.summary.accounts_scored,
+            };
+            let book = score::scored_csv_to_xlsx(&csv, &facts).map_err(std::io::Error::other)?;
+            w.write_all(&book)?;
         } else {
             let parts: Vec<&score::Scored> = std::iter::once(&scored).chain(&later).collect();
             score::write_csv_parts(&parts, &mut w, threads)?;
@@ -501,7 +634,7 @@ fn grouped(x: f64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -510,6 +643,20 @@ fn grouped(x: f64) -> String {
         format!("-{out}")
     } else {
         out
+    }
+}
+
+/// An account file's bytes as the pipeline reads them, and its name for messages: a text
+/// table as it is, a workbook's sheet as text (what was done to read it is printed).
+fn account_file(path: &str, sheet: &SheetArg) -> Result<(Vec<u8>, String)> {
+    match workbook_input(path, sheet)? {
+        Some(book) => {
+            for note in &book.notes {
+                eprintln!("warning: {note}");
+            }
+            Ok((book.csv, book.name))
+        }
+        None => Ok((read(path)?, file_name(path).to_string())),
     }
 }
 
@@ -532,10 +679,9 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
         actionable: args.actionable.clone(),
         value: args.value.clone(),
     };
-    let bytes = read(data)?;
+    let (bytes, name) = account_file(data, &args.sheet)?;
     let started = std::time::Instant::now();
-    let train::Trained { model, warnings } =
-        train::train_with_report(&bytes, file_name(data), &cfg)?;
+    let train::Trained { model, warnings } = train::train_with_report(&bytes, &name, &cfg)?;
     write_out(args.out.as_deref(), &model.to_json())?;
     for w in &warnings {
         eprintln!("warning: {w}");
@@ -555,10 +701,9 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
 
 fn eval_cmd(args: &EvalArgs) -> Result<()> {
     let model = load_model(Some(&args.model))?;
-    let data = args.data.as_str();
-    let bytes = read(data)?;
+    let (bytes, name) = account_file(args.data.as_str(), &args.sheet)?;
     let as_of = args.as_of.days();
-    let e = train::evaluate(&bytes, file_name(data), &model, &args.label, as_of)?;
+    let e = train::evaluate(&bytes, &name, &model, &args.label, as_of)?;
     let text = if args.format == EvalFormat::Json {
         let mut s = serde_json::to_string_pretty(&e).map_err(|e| Error::io("json", e))?;
         s.push('\n');

@@ -499,7 +499,7 @@ fn best_changes(
         candidates(spec, x, how, &mut |t| {
             let (c, _) = spec.contribution(t, &mut scratch);
             let p = sigmoid(log_odds_with(model, score, f, c));
-            if best.map_or(true, |(_, b)| p < b) {
+            if best.is_none_or(|(_, b)| p < b) {
                 best = Some((t, p));
             }
         });

@@ -29,6 +29,8 @@ mod reader;
 mod sniff;
 mod split;
 mod warning;
+pub mod workbook;
+mod xls_span;
 
 pub(crate) use cells::trim;
 pub use cells::{is_missing, parse_bool};

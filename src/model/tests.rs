@@ -341,7 +341,7 @@ impl Rng {
             8 => (self.next() >> 11) as f64 * 2f64.powi((self.next() % 80) as i32),
             _ => self.unit() * scale,
         };
-        if self.next() % 4 == 0 {
+        if self.next().is_multiple_of(4) {
             -x
         } else {
             x

@@ -31,6 +31,7 @@ mod scorer;
 mod summary;
 mod threads;
 mod view;
+mod xlsx;
 
 use serde::Serialize;
 
@@ -51,6 +52,7 @@ pub use scorer::Scorer;
 pub use summary::{summarize, Overview, SummaryBuilder};
 pub use threads::{part_starts, score_in_parts, MIN_PARALLEL_BYTES};
 pub use view::ViewQuery;
+pub use xlsx::{scored_csv_to_xlsx, ReportFacts};
 
 /// How many reasons each account gets.
 pub const REASONS_PER_ACCOUNT: usize = 3;

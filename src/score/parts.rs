@@ -666,7 +666,7 @@ impl Scored {
             let ends = self.text_ends.get(ends_at..).unwrap_or(&[]);
             let ends_ok = ends.iter().all(|&e| self.text.is_char_boundary(e as usize))
                 && ends.windows(2).all(|w| w[0] <= w[1])
-                && ends.first().map_or(true, |&e| e >= text_base);
+                && ends.first().is_none_or(|&e| e >= text_base);
             if overflow || !ends_ok {
                 return Err(DAMAGED);
             }

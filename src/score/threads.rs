@@ -44,7 +44,7 @@ pub fn part_starts<R: Read + Seek>(
         let n = read_full(&mut r, &mut window)?;
         if let Some(p) = window[..n].iter().position(|&b| b == b'\n') {
             let start = from + p as u64 + 1;
-            if start < size && starts.last().map_or(true, |&s| s < start) {
+            if start < size && starts.last().is_none_or(|&s| s < start) {
                 starts.push(start);
             }
         }

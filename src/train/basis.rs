@@ -186,7 +186,7 @@ fn choose_knots(sorted: &[f64]) -> Vec<f64> {
     for q in KNOT_QUANTILES {
         let k = quantile_sorted(base, q);
         let above = n - sorted.partition_point(|&v| v <= k);
-        if k > lo && k < hi && above >= 5 && knots.last().map_or(true, |&last| k > last) {
+        if k > lo && k < hi && above >= 5 && knots.last().is_none_or(|&last| k > last) {
             knots.push(k);
         }
     }

@@ -670,7 +670,7 @@ pub fn suggest_value<'a>(specs: &[FeatureSpec], sources: &[&'a str]) -> Option<&
         let money = words
             .iter()
             .any(|x| VALUE_WORDS.iter().any(|(w, s)| w == x && *s > 0));
-        if money && score > 0 && best.map_or(true, |(b, _)| score > b) {
+        if money && score > 0 && best.is_none_or(|(b, _)| score > b) {
             best = Some((score, header));
         }
     }

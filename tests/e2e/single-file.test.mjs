@@ -1,5 +1,5 @@
 // End-to-end: `make dist`'s one HTML file, opened from disk (file://) with no server,
-// scores like the CLI and makes no request but loading itself.
+// scores CSV files and workbooks like the CLI and makes no request but loading itself.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { AS_OF, TOLERANCE, byId, cliJson, cliScore } from './cli.mjs';
 const DIST = path.join(ROOT, 'target', 'dist', 'churn-audit.html');
 const FIXTURE = fixturePath();
 
-describe('single-file build from file://', { timeout: 60_000 }, () => {
+describe('single-file build from file://', { timeout: 120_000 }, () => {
   let browser;
   let context;
   let page;
@@ -68,6 +68,23 @@ describe('single-file build from file://', { timeout: 60_000 }, () => {
     assert.equal(await readFile(await dl.path(), 'utf8'), await cliScore(FIXTURE, { format: 'csv' }));
     const sample = await scoring(page, () => page.click('[data-testid=sample-button]'));
     assert.equal(sample, 'scored');
+  });
+
+  test('reads workbooks from disk with the inlined workbook engine: .xlsx and .xls as the CLI scores them, the Excel export, a hostile one refused', async () => {
+    for (const name of ['hubspot.xlsx', 'hubspot.xls']) {
+      const book = path.join(ROOT, 'tests', 'fixtures', 'workbooks', name);
+      const state = await scoring(page, () => page.setInputFiles('[data-testid=file-input]', book));
+      assert.equal(state, 'scored', await page.textContent('[data-testid=issues]'));
+      const shown = byId(await allRows(page));
+      const cli = byId((await cliJson(book)).rows.map((r) => ({ id: r.account_id, p: r.churn_probability })));
+      assert.equal(shown.size, cli.size, name);
+      for (const [id, ps] of shown) ps.forEach((p, i) => assert.ok(Math.abs(p - cli.get(id)[i]) <= TOLERANCE, `${name} ${id}`));
+    }
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-xlsx]')]);
+    assert.equal((await readFile(await dl.path())).subarray(0, 2).toString('latin1'), 'PK');
+    const bomb = path.join(ROOT, 'tests', 'fixtures', 'workbooks', 'hostile', 'dimensions.xls');
+    assert.equal(await scoring(page, () => page.setInputFiles('[data-testid=file-input]', bomb)), 'error');
+    assert.match(await page.textContent('[data-testid=issues]'), /dimensions\.xls: the sheet spans about 352321536 cells/);
   });
 
   test('no request but the file itself, no error, no CSP violation', async () => {
