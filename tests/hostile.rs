@@ -158,7 +158,13 @@ fn the_corpus_through_the_cli() {
                 ));
             }
         }
-        if let Err(e) = corpus::check(&case.name, &case.expect, outcome) {
+        // The command line reads workbooks, so a zip or OLE file is refused by the
+        // workbook reader there ("cli_error"), by the text reader in the library.
+        let mut expect = case.expect.clone();
+        if let Some(e) = case.expect.get("cli_error") {
+            expect["error"] = e.clone();
+        }
+        if let Err(e) = corpus::check(&case.name, &expect, outcome) {
             failures.push(format!("CLI: {e}"));
         }
     }
