@@ -10,7 +10,7 @@ WASM := $(TARGET_DIR)/wasm32-unknown-unknown/wasm-release/churn_audit.wasm
 CLI := $(TARGET_DIR)/release/churn-audit
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: serve test wasm wasm-train wasm-workbook dist cli model model-check compare bench-train bench-train-page setup setup-test lint unit wasm-test e2e clean fuzz bench
+.PHONY: serve test wasm wasm-train wasm-workbook dist cli model model-check compare bench-train bench-train-page bench-workbook-page setup setup-test lint unit wasm-test e2e clean fuzz bench
 
 serve: setup wasm wasm-train wasm-workbook
 	@echo "serving http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
@@ -111,6 +111,12 @@ bench-train:
 # prints the median of a few runs of each.
 bench-train-page: cli wasm-train
 	node benches/bench_train_page.mjs
+
+# Reading a workbook history in the page (the training section, headless Chromium):
+# BOOK=FILE.xlsx, e.g. one written by tests/fixtures/workbooks/make.py --big-history 100000
+# FILE.xlsx. Prints the median of RUNS (3) reads.
+bench-workbook-page: wasm-workbook
+	BOOK=$(BOOK) node benches/bench_workbook_page.mjs
 
 # Speed and size (benches/browser/bench.mjs; benches/README.md says what each line means):
 # an A/B against the base commit BENCH_BASE, checked out in a worktree at BENCH_BASE_DIR

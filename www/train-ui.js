@@ -6,9 +6,18 @@
 // model is handed to the scoring engine through one event, `churn-audit:use-model`
 // (app.js listens for it).
 //
+// A workbook history (.xlsx, .xlsm, .xlsb, .xls, .ods) is first read by the workbook
+// engine (workbook.js, the same reader as the scoring flow and `churn-audit train
+// --data book.xlsx`) into the text the training engine reads, under the same name the
+// CLI gives it ("book.xlsx, sheet 'History'"), so the page and `churn-audit train` on
+// the same workbook give the same model file.
+//
 // Body attributes for tests and the benchmark: data-train = idle | loading | previewed |
 // training | trained | cancelled | error; data-train-run counts finished previews and
-// trainings (it changes when one ends); data-train-ms = the last training's duration.
+// trainings (it changes when one ends); data-train-ms = the last training's duration;
+// data-train-read-ms = the last workbook's reading (file chosen to text ready).
+
+import { isWorkbookFile, readWorkbook, showSheetPicker } from './workbook.js';
 
 const body = document.body;
 const $ = (id) => document.getElementById(id);
@@ -16,6 +25,8 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   section: $('train'),
   file: $('train-file'),
+  sheetRow: $('train-sheet-row'),
+  sheet: $('train-sheet'),
   setup: $('train-setup'),
   label: $('train-label'),
   seed: $('train-seed'),
@@ -122,9 +133,14 @@ async function call(type, fields, onProgress) {
 }
 
 // --- State ----------------------------------------------------------------------------------
-let history = null; // { bytes: Uint8Array, name }
+// name: what messages and the model's provenance call it (for a workbook, the file and
+// its sheet, as the CLI says); file: the chosen file's name, for the download's name;
+// notes: what the workbook reader did (title rows skipped, error cells), shown with the
+// training warnings.
+let history = null; // { bytes: Uint8Array, name, file, notes }
+let readToken = 0;
 let preview = null;
-let trained = null; // { model_json, metrics, card, warnings, name }
+let trained = null; // { model_json, metrics, card, warnings, name, file }
 let previewToken = 0;
 // The user's choices of actionable inputs (header -> true/false) and value column
 // ('' for none), kept across previews of the same history; `null`: the defaults
@@ -160,7 +176,7 @@ function optionsProblem() {
 function busy(on) {
   ui.progressRow.hidden = !on;
   ui.section.toggleAttribute('aria-busy', on);
-  for (const c of [ui.file, ui.label, ui.seed, ui.asOf, ui.value, ui.start]) c.disabled = on;
+  for (const c of [ui.file, ui.sheet, ui.label, ui.seed, ui.asOf, ui.value, ui.start]) c.disabled = on;
   for (const c of ui.columns.querySelectorAll('input')) c.disabled = on;
   if (on) {
     ui.progress.removeAttribute('value');
@@ -168,19 +184,60 @@ function busy(on) {
 }
 
 // --- Step 1: the history ------------------------------------------------------------------
-/** Reads a chosen or dropped history and previews it. */
-export async function useHistory(file) {
-  if (!file) return;
-  let buffer;
+/** A text history's bytes, as they are. */
+async function readText(file) {
   try {
-    buffer = await file.arrayBuffer();
+    return { bytes: new Uint8Array(await file.arrayBuffer()), name: file.name, file: file.name, notes: [] };
   } catch (err) {
+    throw new Error(`${file.name}: the browser could not read the file (${messageOf(err)}). Check that it is not open in another program and try again.`);
+  }
+}
+
+/** A workbook's sheet `sheet` ('' for the default) as text, by the workbook engine. */
+async function readBook(file, sheet) {
+  setState('loading');
+  busy(true);
+  ui.cancel.hidden = true;
+  setStatus(`Reading the workbook ${file.name}…`);
+  const started = performance.now();
+  try {
+    const table = await readWorkbook(file, sheet);
+    const bytes = new Uint8Array(await table.csv.arrayBuffer());
+    body.dataset.trainReadMs = String(Math.round(performance.now() - started));
+    return { bytes, name: table.label, file: file.name, notes: table.notes || [], table };
+  } finally {
+    busy(false);
+    ui.cancel.hidden = false;
+  }
+}
+
+/**
+ * Reads a chosen or dropped history (a workbook: its sheet `sheet`, '' for the one with
+ * an account id column) and previews it.
+ */
+export async function useHistory(file, sheet = '') {
+  if (!file) return;
+  const token = ++readToken;
+  let next;
+  try {
+    next = (await isWorkbookFile(file)) ? await readBook(file, sheet) : await readText(file);
+  } catch (err) {
+    if (token !== readToken) return;
+    // Nothing of the previous history may be trained on under this file's error.
+    history = null;
+    preview = null;
+    ui.setup.hidden = true;
+    ui.sheetRow.hidden = true;
     setState('error');
-    setStatus(`${file.name}: the browser could not read the file (${messageOf(err)}). Check that it is not open in another program and try again.`, 'error');
+    setStatus(messageOf(err), 'error');
     finished();
     return;
   }
-  history = { bytes: new Uint8Array(buffer), name: file.name };
+  if (token !== readToken) return; // another file or sheet was chosen meanwhile
+  // Several sheets holding tables: the user may train on another one, as when scoring.
+  if (next.table) showSheetPicker(ui.sheetRow, next.table, (name) => useHistory(file, name));
+  else ui.sheetRow.hidden = true;
+  history = { bytes: next.bytes, name: next.name, file: next.file, notes: next.notes };
   trained = null;
   actionableChoice = null;
   valueChoice = null;
@@ -265,7 +322,8 @@ function renderPreview(p) {
     : `${countFmt.format(p.rows)} accounts.`;
   ui.problem.hidden = !p.problem;
   ui.problem.textContent = p.problem || '';
-  ui.warnings.replaceChildren(...(p.warnings || []).map((w) => el('li', 'issue issue-file-warning', w)));
+  const warnings = [...(history?.notes || []), ...(p.warnings || [])];
+  ui.warnings.replaceChildren(...warnings.map((w) => el('li', 'issue issue-file-warning', w)));
 
   const rows = p.columns.map((c) => {
     const tr = el('tr');
@@ -332,7 +390,7 @@ async function startTraining() {
       setStatus(`${msg.stage}… (${pct.format(msg.done)})`);
     });
     const ms = performance.now() - started;
-    trained = { ...r, name: history.name };
+    trained = { ...r, name: history.name, file: history.file };
     body.dataset.trainMs = String(Math.round(ms));
     renderResult(trained);
     setState('trained');
@@ -468,7 +526,7 @@ function renderMarkdown(target, md) {
 }
 
 function modelFileName() {
-  const base = (trained?.name || 'history').replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '-');
+  const base = (trained?.file || 'history').replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '-');
   return `churn-model-${base}.json`;
 }
 

@@ -1,7 +1,8 @@
 // The training section's loader: shows the section and waits for a history to be chosen
 // or dropped; only then does it import the flow (train-ui.js), which starts the training
 // engine. So the scoring page loads this file alone (under 1 KB gzipped) and never the
-// trainer. The single-file build leaves both out (see scripts/build-dist.mjs).
+// trainer. The single-file build leaves both out (see scripts/build-dist.mjs). A workbook
+// is chosen or dropped like a text file: train-ui.js tells them apart.
 const section = document.getElementById('train');
 const zone = document.getElementById('train-drop');
 const input = document.getElementById('train-file');

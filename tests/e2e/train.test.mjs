@@ -4,7 +4,10 @@
 // CLI: `churn-audit train` on the same file with the same seed and as-of date must give
 // the same model file (every number to 1e-9, every other field equal), and `score
 // --model` the same probabilities. Bad histories are explained in words; training can be
-// cancelled; the training engine is loaded only when this flow is used.
+// cancelled; the training engine is loaded only when this flow is used. A workbook
+// history (tests/fixtures/workbooks/training-history.xlsx, written by openpyxl) is read by
+// the workbook engine and trains to the model its CSV twin gives, and to `churn-audit
+// train` on the same workbook byte for byte.
 //
 // Run: node --test tests/e2e/train.test.mjs
 // Needs: www/pkg and www/pkg-train built (make wasm-train), the CLI (cargo build --release), /usr/bin/chromium.
@@ -16,12 +19,16 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { WWW, allRows, checkBuilt, launchBrowser, openReadyPage, scoring, startServer, setAsOf, tearDown } from './harness.mjs';
+import { ROOT, WWW, allRows, checkBuilt, launchBrowser, openReadyPage, scoring, startServer, setAsOf, tearDown } from './harness.mjs';
 import { AS_OF, CLI, byId, cliJson } from './cli.mjs';
 
 const SEED = '7';
 const HISTORY_ACCOUNTS = 3000;
 const MODEL_TOLERANCE = 1e-9;
+const BOOKS = path.join(ROOT, 'tests', 'fixtures', 'workbooks');
+const BOOK = path.join(BOOKS, 'training-history.xlsx');
+const BOOK_TWIN = path.join(BOOKS, 'training-history.csv');
+const BOOK_AS_OF = '2026-06-30'; // the date the fixture was simulated as of (make.py)
 
 async function cli(...args) {
   if (!existsSync(CLI)) throw new Error(`CLI not found at ${CLI}: build it with 'cargo build --release' or set CHURN_AUDIT_BIN.`);
@@ -218,6 +225,74 @@ describe('training on a history in the page', { timeout: 240_000 }, () => {
     assert.match(await page.textContent('[data-testid=model-card]'), /history\.csv/);
   });
 
+  test('a workbook history trains to the model of its CSV twin, and of the CLI on either', async (t) => {
+    assert.equal(await page.getAttribute('[data-testid=train-file]', 'accept'), '.csv,.tsv,.txt,text/csv,.xlsx,.xlsm,.xlsb,.xls,.ods');
+    /** Trains on `file` (seed SEED, as of BOOK_AS_OF) and returns the downloaded model's text. */
+    const trainOn = async (file) => {
+      await chooseHistory(file);
+      await setOption('train-seed', SEED);
+      await setOption('train-as-of', BOOK_AS_OF);
+      assert.equal(await trainState(), 'previewed', await page.textContent('[data-testid=train-status]'));
+      await run(() => page.click('[data-testid=train-start]'));
+      assert.equal(await trainState(), 'trained', await page.textContent('[data-testid=train-status]'));
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=train-download]')]);
+      assert.equal(dl.suggestedFilename(), 'churn-model-training-history.json');
+      return readFile(await dl.path(), 'utf8');
+    };
+
+    // The workbook: the sheet with the account id column is read, the reader's notes are
+    // shown with the training warnings, and the other sheet holding a table can be picked.
+    await chooseHistory(BOOK);
+    assert.equal(await trainState(), 'previewed', await page.textContent('[data-testid=train-status]'));
+    assert.equal(await page.inputValue('[data-testid=train-label]'), 'churned');
+    const warnings = await page.textContent('[data-testid=train-warnings]');
+    assert.match(warnings, /sheet 'History': rows 1 to 3 above the header .* were skipped; the header is row 4/);
+    assert.match(warnings, /sheet 'History', row 12, column 'nps' \(P\): the cell holds the error #N\/A; read as missing/);
+    assert.equal(await page.isVisible('[data-testid=train-sheet-row]'), true, 'two sheets hold tables: the picker is shown');
+    assert.deepEqual(await page.$$eval('[data-testid=train-sheet] option', (o) => o.map((x) => x.value)), ['History', 'Current accounts']);
+    await run(() => page.selectOption('[data-testid=train-sheet]', 'Current accounts'));
+    assert.match(await page.textContent('[data-testid=train-counts]'), /^50 accounts\.$/);
+    await run(() => page.selectOption('[data-testid=train-sheet]', 'History'));
+    assert.match(await page.textContent('[data-testid=train-counts]'), /2,?000 accounts: /);
+
+    const fromBook = await trainOn(BOOK);
+    assert.match(await page.textContent('[data-testid=train-card]'), /training-history\.xlsx, sheet 'History'/);
+    const fromTwin = await trainOn(BOOK_TWIN);
+    assert.equal(await page.isVisible('[data-testid=train-sheet-row]'), false, 'a CSV file has no sheets');
+
+    // The CLI on the twin and on the workbook; the page must give each file's model exactly.
+    const cliTwin = path.join(tmp, 'cli-twin-model.json');
+    const cliBook = path.join(tmp, 'cli-book-model.json');
+    for (const [data, out] of [[BOOK_TWIN, cliTwin], [BOOK, cliBook]]) {
+      await cli('train', '--data', data, '--label', 'churned', '--seed', SEED, '--as-of', BOOK_AS_OF, '--out', out);
+    }
+    for (const [mine, ref, what] of [[fromTwin, cliTwin, 'the CSV twin'], [fromBook, cliBook, 'the workbook']]) {
+      const { diffs } = compareModels(JSON.parse(mine), JSON.parse(await readFile(ref, 'utf8')), MODEL_TOLERANCE);
+      assert.deepEqual(diffs, [], `the page's model of ${what} differs from the CLI's:\n${diffs.slice(0, 20).join('\n')}`);
+    }
+    // Workbook against twin: only what names the file read may differ (its name, and the
+    // SHA-256 of the text read); everything learned is the same.
+    const learned = (text) => {
+      const m = JSON.parse(text);
+      for (const k of ['name', 'description']) delete m[k];
+      delete m.provenance.data_file;
+      delete m.provenance.data_sha256;
+      return m;
+    };
+    const { diffs, maxNumberDiff } = compareModels(learned(fromBook), learned(fromTwin), 0);
+    assert.deepEqual(diffs, [], `the workbook's model differs from its twin's:\n${diffs.slice(0, 20).join('\n')}`);
+    t.diagnostic(`workbook vs twin: largest number difference ${maxNumberDiff}; workbook read in ${await page.evaluate(() => document.body.dataset.trainReadMs)} ms`);
+    await setOption('train-as-of', AS_OF);
+  });
+
+  test('a file the workbook reader refuses is explained, and the flow goes on', async () => {
+    await chooseHistory(path.join(BOOKS, 'hostile', 'truncated.xlsx'));
+    assert.equal(await trainState(), 'error');
+    assert.match(await page.textContent('[data-testid=train-status]'), /truncated\.xlsx/);
+    assert.equal(await page.isHidden('[data-testid=train-setup]'), true, 'the previous history can still be trained on');
+    assert.equal(await page.isHidden('[data-testid=train-sheet-row]'), true);
+  });
+
   test('training can be cancelled, and trains again afterwards', async () => {
     await chooseHistory(bigHistory);
     await setOption('train-seed', SEED);
@@ -281,13 +356,17 @@ describe('training on a history in the page', { timeout: 240_000 }, () => {
     for (const id of ['train-label', 'train-seed', 'train-as-of', 'train-value', 'train-actionable', 'train-start']) assert.ok(stops.includes(id), `Tab skipped ${id}: ${stops.join(' ')}`);
   });
 
-  test('nothing but the training flow and engine was requested after load, and no page error', async (t) => {
+  test('nothing but the training flow and the two engines was requested after load, and no page error', async (t) => {
     const urls = requests.map((r) => `${r.method} ${r.url}`);
     t.diagnostic(`requests after load: ${urls.map((u) => u.replace(server.url, '/')).join(', ')}`);
+    // The workbook reader (workbook.js) is part of the page's start-up load; its worker
+    // and engine are fetched once a workbook history is chosen.
+    const engines = ['train-ui.js', 'train-worker.js', 'workbook-worker.js'].map((f) => `${server.url}${f}`);
     const allowed = (r) =>
-      r.method === 'GET' && !r.post && (r.url === `${server.url}train-ui.js` || r.url === `${server.url}train-worker.js` || r.url.startsWith(`${server.url}pkg-train/`));
-    assert.deepEqual(urls.filter((_, i) => !allowed(requests[i])), [], 'requests other than loading the training flow and engine');
-    assert.ok(requests.some((r) => r.url.endsWith('.wasm')), 'the training engine was never fetched');
+      r.method === 'GET' && !r.post && (engines.includes(r.url) || r.url.startsWith(`${server.url}pkg-train/`) || r.url.startsWith(`${server.url}pkg-workbook/`));
+    assert.deepEqual(urls.filter((_, i) => !allowed(requests[i])), [], 'requests other than loading the training flow and engines');
+    assert.ok(requests.some((r) => r.url.endsWith('churn_audit_train_bg.wasm')), 'the training engine was never fetched');
+    assert.ok(requests.some((r) => r.url.endsWith('churn_audit_workbook_bg.wasm')), 'the workbook engine was never fetched');
     assert.deepEqual(problems, [], `the page reported errors:\n${problems.join('\n')}`);
   });
 });
