@@ -15,6 +15,8 @@
 //! - [`score`]: a whole list, its summary and its scored CSV;
 //! - [`explain`]: an account's score taken apart, what-ifs, next best actions, the
 //!   portfolio's drivers and segments;
+//! - [`compare`]: two scored lists side by side (new, gone, tier to tier, each
+//!   account's change split exactly by input);
 //! - [`card`]: the model card (one structured card, printed as markdown by the command
 //!   line and shown by the page);
 //! - [`simulate`], [`train`] (with its [`train::metrics`]): the offline side that builds
@@ -35,6 +37,7 @@
 //! ```
 
 pub mod card;
+pub mod compare;
 pub mod error;
 pub mod explain;
 pub mod features;

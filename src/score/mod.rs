@@ -43,7 +43,8 @@ use crate::ingest;
 use crate::model::Model;
 
 pub use csv::{
-    csv_header, push_csv_row, push_f64, to_csv, to_csv_excel, write_csv_parts, CSV_COLUMNS,
+    csv_header, push_csv_row, push_f64, push_text_cell, to_csv, to_csv_excel, write_csv_parts,
+    CSV_COLUMNS,
 };
 pub use parts::Part;
 pub use scored::Scored;
