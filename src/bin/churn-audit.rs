@@ -7,7 +7,10 @@
 //!                      [--actionable COL,COL] [--value COL]
 //! churn-audit eval     --model FILE --data FILE --label COL [--as-of YYYY-MM-DD] [--format text|json] [--out FILE]
 //! churn-audit card     [--model FILE] [--out FILE]
+//! churn-audit compare  --before FILE --after FILE [--model FILE] [--as-of-before YYYY-MM-DD]
+//!                      [--as-of-after YYYY-MM-DD] [--format csv|json] [--out FILE]
 //! churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
+//!                      [--snapshot-after DAYS --out-after FILE] [--new-share X] [--renamed-share X]
 //! ```
 //! The commands and their options are declared once, as clap derives ([`Cli`]): clap
 //! checks them (required options, numbers, dates, formats), suggests the option meant
@@ -74,6 +77,49 @@ enum Command {
     ///
     /// The same seed and as-of date give the same bytes.
     Simulate(SimulateArgs),
+    /// Compare a previous account list with the current one.
+    ///
+    /// Both are scored with one model and matched by account id: the accounts new and
+    /// gone, the tier-to-tier table, and per account in both its change of probability
+    /// with the log-odds change split exactly by input.
+    Compare(CompareArgs),
+}
+
+/// `compare`'s options.
+#[derive(Args)]
+struct CompareArgs {
+    /// The previous account list.
+    #[arg(long, value_name = "FILE")]
+    before: String,
+    /// The current account list.
+    #[arg(long, value_name = "FILE")]
+    after: String,
+    /// The model both are scored with (default: the bundled model).
+    #[arg(long, value_name = "FILE")]
+    model: Option<String>,
+    /// The day the previous list's dates are counted to (default: --as-of-after).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = iso_date)]
+    as_of_before: Option<i64>,
+    /// The day the current list's dates are counted to (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = iso_date)]
+    as_of_after: Option<i64>,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Csv)]
+    format: CompareFormat,
+    /// Where to write the comparison (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<String>,
+}
+
+/// What `compare` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CompareFormat {
+    /// One row per account: both probabilities and the change by input; then the new
+    /// and gone accounts.
+    Csv,
+    /// Everything: new and gone ids, each account's change split by input, the
+    /// tier-to-tier table, the portfolio's change.
+    Json,
 }
 
 /// `score`'s options.
@@ -213,6 +259,29 @@ struct SimulateArgs {
     out: Option<String>,
     #[command(flatten)]
     as_of: AsOf,
+    /// Also write the same accounts DAYS later (to --out-after): the churned accounts
+    /// gone at their renewal, the others moved on, some new.
+    #[arg(long, value_name = "DAYS", requires = "out_after", value_parser = clap::value_parser!(i64).range(1..=3650))]
+    snapshot_after: Option<i64>,
+    /// Where to write the later snapshot.
+    #[arg(long, value_name = "FILE", requires = "snapshot_after")]
+    out_after: Option<String>,
+    /// New accounts in the later snapshot, as a share of the accounts.
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.10,
+        requires = "snapshot_after"
+    )]
+    new_share: f64,
+    /// The share of the accounts still there whose id changed (merges, migrations).
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.01,
+        requires = "snapshot_after"
+    )]
+    renamed_share: f64,
 }
 
 /// The `--as-of` option, shared by the commands that read or write dates.
@@ -262,6 +331,7 @@ fn run(command: &Command) -> Result<()> {
         Command::Eval(a) => &a.out,
         Command::Card(a) => &a.out,
         Command::Simulate(a) => &a.out,
+        Command::Compare(a) => &a.out,
     };
     if let Some(out) = out {
         check_writable(out)?;
@@ -272,6 +342,7 @@ fn run(command: &Command) -> Result<()> {
         Command::Eval(a) => eval_cmd(a),
         Command::Card(a) => card_cmd(a),
         Command::Simulate(a) => simulate_cmd(a),
+        Command::Compare(a) => compare_cmd(a),
     }
 }
 
@@ -611,7 +682,111 @@ fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
         seed: args.seed,
         as_of: args.as_of.days(),
     };
-    write_out(args.out.as_deref(), &simulate::simulate(&cfg))
+    let (Some(days), Some(after)) = (args.snapshot_after, &args.out_after) else {
+        return write_out(args.out.as_deref(), &simulate::simulate(&cfg));
+    };
+    check_writable(after)?;
+    for (name, share) in [
+        ("--new-share", args.new_share),
+        ("--renamed-share", args.renamed_share),
+    ] {
+        if !(0.0..=1.0).contains(&share) {
+            return Err(Error::unusable(
+                name,
+                format!("{share} is not a share between 0 and 1"),
+            ));
+        }
+    }
+    let snap = simulate::SnapshotConfig {
+        days,
+        new_share: args.new_share,
+        renamed_share: args.renamed_share,
+    };
+    let two = simulate::simulate_snapshots(&cfg, &snap);
+    write_out(args.out.as_deref(), &two.before)?;
+    write_out(Some(after), &two.after)?;
+    eprintln!(
+        "{} accounts; {} days later: {} churned and gone, {} with a changed id, {} new",
+        cfg.accounts,
+        days,
+        two.churned_ids.len(),
+        two.renamed.len(),
+        (cfg.accounts as f64 * snap.new_share).round()
+    );
+    Ok(())
+}
+
+/// Scores a whole file with one scorer.
+fn score_file(path: &str, model: &Model, as_of: i64) -> Result<score::Scored> {
+    let bytes = read(path)?;
+    let mut scorer = score::Scorer::new(model.clone(), file_name(path), as_of, Default::default());
+    scorer.push(&bytes)?;
+    scorer.finish()
+}
+
+fn compare_cmd(args: &CompareArgs) -> Result<()> {
+    let model = load_model(args.model.as_deref())?;
+    let after_day = args
+        .as_of_after
+        .unwrap_or_else(|| AsOf { days: None }.days());
+    let before_day = args.as_of_before.unwrap_or(after_day);
+    let before = score_file(&args.before, &model, before_day)?;
+    let after = score_file(&args.after, &model, after_day)?;
+    let c = churn_audit::compare::compare(&before, &after);
+    let text = match args.format {
+        CompareFormat::Csv => c.to_csv(),
+        CompareFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&c).map_err(|e| Error::io("json", e))?;
+            s.push('\n');
+            s
+        }
+    };
+    write_out(args.out.as_deref(), &text)?;
+    eprint!("{}", compare_summary(&c));
+    Ok(())
+}
+
+/// The human summary of a comparison, printed on stderr.
+fn compare_summary(c: &churn_audit::compare::Comparison) -> String {
+    let p = &c.portfolio;
+    let mut out = format!(
+        "compared {} ({} accounts, as of {}) with {} ({} accounts, as of {})\n\
+         in both: {}; new: {}; gone: {}\n\
+         expected churners: {:.1} -> {:.1}\n\
+         revenue at risk: {} -> {}\n",
+        c.before.file,
+        c.before.accounts,
+        c.before.as_of,
+        c.after.file,
+        c.after.accounts,
+        c.after.as_of,
+        c.accounts.len(),
+        c.new_accounts.len(),
+        c.gone_accounts.len(),
+        p.expected_churners_before,
+        p.expected_churners_after,
+        grouped(p.revenue_at_risk_before),
+        grouped(p.revenue_at_risk_after),
+    );
+    for t in &p.tiers {
+        out.push_str(&format!(
+            "  {:<8} {:>7} -> {:>7} accounts\n",
+            t.name, t.accounts_before, t.accounts_after
+        ));
+    }
+    for d in p.drivers.iter().take(3) {
+        out.push_str(&format!(
+            "  driver: {} {:+.2} log-odds over the accounts in both\n",
+            d.label, d.log_odds_change
+        ));
+    }
+    for n in &c.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    for w in &c.problems {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
 }
 
 #[cfg(test)]
