@@ -242,3 +242,108 @@ fn an_unreadable_side_is_one_sentence_and_exit_status_1() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// The held-out AUC (on an independent simulated book, true labels) of `model`.
+fn auc_on(model: &Path, data: &Path) -> f64 {
+    let out = bin()
+        .args([
+            "eval", "--format", "json", "--label", "churned", "--as-of", AFTER_DAY,
+        ])
+        .arg("--model")
+        .arg(model)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["auc"].as_f64().unwrap()
+}
+
+/// A year's two exports label the earlier one by presence; the model trained on them
+/// ranks an independent book almost as well as one trained on the true labels (measured
+/// with 8,000 accounts, seeds 11 and 12: 0.825 against 0.830; here 5,000).
+#[test]
+fn a_model_from_two_snapshots_ranks_nearly_as_well_as_one_from_true_labels() {
+    let d = dir("snapshots");
+    let (y1, y2, test) = (d.join("y1.csv"), d.join("y2.csv"), d.join("test.csv"));
+    let sim = |args: &[&str]| {
+        let out = bin()
+            .args(["simulate", "--as-of", AFTER_DAY])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let p = |x: &PathBuf| x.to_str().unwrap().to_string();
+    sim(&[
+        "--accounts",
+        "5000",
+        "--seed",
+        "11",
+        "--out",
+        &p(&y1),
+        "--snapshot-after",
+        "365",
+        "--out-after",
+        &p(&y2),
+    ]);
+    sim(&["--accounts", "5000", "--seed", "12", "--out", &p(&test)]);
+    let train = |args: &[&str], out: &PathBuf| {
+        let o = bin()
+            .args([
+                "train",
+                "--as-of",
+                AFTER_DAY,
+                "--seed",
+                "1",
+                "--out",
+                &p(out),
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stderr).unwrap()
+    };
+    let (snap, truth) = (d.join("snap.json"), d.join("true.json"));
+    let report = train(&["--before", &p(&y1), "--after", &p(&y2)], &snap);
+    train(&["--data", &p(&y1), "--label", "churned"], &truth);
+    // The labels: every id gone from y2 (churned at renewal, or renamed) is churned.
+    let (before_ids, after_ids) = (ids(&y1), ids(&y2));
+    let after: HashSet<&String> = after_ids.iter().collect();
+    let gone = before_ids.iter().filter(|i| !after.contains(i)).count();
+    assert!(
+        report.contains(&format!(
+            "{gone} churned ({gone} gone, 0 marked lost), {} renewed",
+            5000 - gone
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains("caution: an account whose id changed"),
+        "{report}"
+    );
+    // The model's own "churned" column, a true label, was left out of its inputs.
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    let names: Vec<&str> = model["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"churned"), "{names:?}");
+    let (a_snap, a_true) = (auc_on(&snap, &test), auc_on(&truth, &test));
+    println!("held-out AUC on an independent book: snapshots {a_snap:.4}, true labels {a_true:.4}");
+    assert!(a_snap > 0.78 && a_true > 0.78, "{a_snap} {a_true}");
+    assert!(a_snap > a_true - 0.03, "{a_snap} {a_true}");
+}

@@ -5,6 +5,7 @@
 //! churn-audit train    --data FILE --label COL [--id COL] [--exclude COL,COL] [--out FILE] [--seed N]
 //!                      [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
 //!                      [--actionable COL,COL] [--value COL]
+//! churn-audit train    --before FILE --after FILE [--lost-column COL [--lost-values V,V]] [same options]
 //! churn-audit eval     --model FILE --data FILE --label COL [--as-of YYYY-MM-DD] [--format text|json] [--out FILE]
 //! churn-audit card     [--model FILE] [--out FILE]
 //! churn-audit compare  --before FILE --after FILE [--model FILE] [--as-of-before YYYY-MM-DD]
@@ -156,11 +157,41 @@ enum ScoreFormat {
 #[derive(Args)]
 struct TrainArgs {
     /// The labelled account table.
-    #[arg(long, value_name = "FILE")]
-    data: String,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "before",
+        conflicts_with = "before"
+    )]
+    data: Option<String>,
     /// The column that says whether the account churned.
-    #[arg(long, value_name = "COL")]
-    label: String,
+    #[arg(
+        long,
+        value_name = "COL",
+        required_unless_present = "before",
+        conflicts_with = "before"
+    )]
+    label: Option<String>,
+    /// Instead of --data and --label: an earlier export of the accounts, labelled by the
+    /// later one (--after): the accounts gone from it churned, the others renewed.
+    #[arg(long, value_name = "FILE", requires = "after")]
+    before: Option<String>,
+    /// The later export that labels --before.
+    #[arg(long, value_name = "FILE", requires = "before")]
+    after: Option<String>,
+    /// A status column of --after whose value marks an account lost although it is
+    /// still listed.
+    #[arg(long, value_name = "COL", requires = "before")]
+    lost_column: Option<String>,
+    /// The values of --lost-column that mean lost (comma-separated; default: any churn
+    /// word such as lost, churned, cancelled).
+    #[arg(
+        long,
+        value_name = "VALUE,VALUE",
+        value_delimiter = ',',
+        requires = "lost_column"
+    )]
+    lost_values: Vec<String>,
     /// The account id column (default: found by its name).
     #[arg(long, value_name = "COL")]
     id: Option<String>,
@@ -585,9 +616,8 @@ fn grouped(x: f64) -> String {
 }
 
 fn train_cmd(args: &TrainArgs) -> Result<()> {
-    let data = args.data.as_str();
     let cfg = train::TrainConfig {
-        label: args.label.clone(),
+        label: args.label.clone().unwrap_or_default(),
         seed: args.seed,
         as_of: args.as_of.days(),
         l2: args.l2,
@@ -603,10 +633,46 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
         actionable: args.actionable.clone(),
         value: args.value.clone(),
     };
-    let bytes = read(data)?;
     let started = std::time::Instant::now();
-    let train::Trained { model, warnings } =
-        train::train_with_report(&bytes, file_name(data), &cfg)?;
+    let train::Trained { model, warnings } = match (&args.before, &args.after, &args.data) {
+        (Some(before), Some(after), _) => {
+            let opts = train::SnapshotOptions {
+                id: args.id.clone(),
+                lost_column: args.lost_column.clone(),
+                lost_values: args
+                    .lost_values
+                    .iter()
+                    .map(|v| v.trim().to_string())
+                    .collect(),
+            };
+            let (b, a) = (read(before)?, read(after)?);
+            let (trained, labels) = train::train_from_snapshots(
+                &b,
+                file_name(before),
+                &a,
+                file_name(after),
+                &opts,
+                &cfg,
+                &mut |_| {},
+            )?;
+            eprintln!(
+                "labels from two snapshots: {} churned ({} gone, {} marked lost), {} renewed; {} new accounts left out",
+                labels.churned, labels.gone, labels.marked_lost, labels.renewed, labels.new_accounts
+            );
+            for c in &labels.cautions {
+                eprintln!("caution: {c}");
+            }
+            trained
+        }
+        (_, _, Some(data)) => train::train_with_report(&read(data)?, file_name(data), &cfg)?,
+        // clap requires --data or --before with --after.
+        _ => {
+            return Err(Error::unusable(
+                "train",
+                "give --data and --label, or --before and --after",
+            ))
+        }
+    };
     write_out(args.out.as_deref(), &model.to_json())?;
     for w in &warnings {
         eprintln!("warning: {w}");
@@ -826,7 +892,7 @@ mod tests {
         let Command::Train(t) = cli.command else {
             panic!("not train")
         };
-        assert_eq!(t.data, "a.csv");
+        assert_eq!(t.data.as_deref(), Some("a.csv"));
         assert_eq!(t.exclude, ["x", " y", ""]);
         assert_eq!((t.as_of.days(), t.seed, t.l2), (1, 42, Some(-1.0)));
         assert_eq!(t.held_out, train::HELD_OUT_SHARE);
