@@ -347,3 +347,39 @@ fn a_model_from_two_snapshots_ranks_nearly_as_well_as_one_from_true_labels() {
     assert!(a_snap > 0.78 && a_true > 0.78, "{a_snap} {a_true}");
     assert!(a_snap > a_true - 0.03, "{a_snap} {a_true}");
 }
+
+/// A saved audit (`score --format audit`) stands for the list it was made from as the
+/// earlier side: the same comparison, nothing of the list's text kept but ids, names and
+/// segments.
+#[test]
+fn a_saved_audit_is_the_before_side_of_the_same_comparison() {
+    let d = dir("saved");
+    let (q1, q2) = quarters(&d, 150);
+    let audit = d.join("q1.audit.json");
+    let out = bin()
+        .args(["score", "--format", "audit", "--as-of", BEFORE_DAY])
+        .arg("--data")
+        .arg(&q1)
+        .arg("--out")
+        .arg(&audit)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&audit).unwrap()).unwrap();
+    assert_eq!(saved["format"], "churn-audit-saved-audit");
+    assert_eq!(saved["as_of"], BEFORE_DAY);
+    assert_eq!(saved["accounts"].as_array().unwrap().len(), 150);
+    assert!(saved["file_sha256"].as_str().unwrap().len() == 64);
+    let from_list = compare_json(&q1, &q2);
+    let from_audit = compare_json(&audit, &q2);
+    for k in ["new_accounts", "gone_accounts", "accounts", "transitions"] {
+        assert_eq!(from_list[k], from_audit[k], "{k}");
+    }
+    // No note of another model: the saved one is the current one.
+    assert_eq!(from_audit["notes"], from_list["notes"]);
+}

@@ -1,7 +1,7 @@
 //! The churn-audit command line: a thin adapter over the library.
 //!
 //! ```text
-//! churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json|summary]
+//! churn-audit score    --data FILE [--model FILE] [--out FILE] [--as-of YYYY-MM-DD] [--format csv|json|summary|audit]
 //! churn-audit train    --data FILE --label COL [--id COL] [--exclude COL,COL] [--out FILE] [--seed N]
 //!                      [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
 //!                      [--actionable COL,COL] [--value COL]
@@ -89,7 +89,7 @@ enum Command {
 /// `compare`'s options.
 #[derive(Args)]
 struct CompareArgs {
-    /// The previous account list.
+    /// The previous account list, or a saved audit (score --format audit).
     #[arg(long, value_name = "FILE")]
     before: String,
     /// The current account list.
@@ -151,6 +151,10 @@ enum ScoreFormat {
     Json,
     /// The summary alone (no row's text is made).
     Summary,
+    /// A saved audit (JSON, models/saved-audit.schema.json): the scored results, the
+    /// model, the thresholds, the date and the file's SHA-256, not the file; the page
+    /// reopens it, and `compare --before` takes it.
+    Audit,
 }
 
 /// `train`'s options.
@@ -451,7 +455,7 @@ fn score(args: &ScoreArgs) -> Result<()> {
     let (name, as_of) = (file_name(data), args.as_of.days());
     // The file's SHA-256 is reported in the JSON only (the scored CSV and the summary do
     // not carry it), so only the JSON pays for it.
-    let json = format == ScoreFormat::Json;
+    let json = matches!(format, ScoreFormat::Json | ScoreFormat::Audit);
     // The CSV is written from the parts' rows as they are (the first part's list holds
     // the whole file's figures): joining them would only copy the later rows once more.
     let (scored, later) = if meta.is_file() {
@@ -471,7 +475,7 @@ fn score(args: &ScoreArgs) -> Result<()> {
     } else {
         // A pipe or device: read once, front to back.
         let mut file = open().map_err(|e| Error::io(data, e))?;
-        let mut scorer = score::Scorer::new(model, name, as_of, Default::default());
+        let mut scorer = score::Scorer::new(model.clone(), name, as_of, Default::default());
         if !json {
             scorer = scorer.without_digest();
         }
@@ -495,6 +499,9 @@ fn score(args: &ScoreArgs) -> Result<()> {
             // The figures alone, where the rows are not wanted (a first look at a big
             // export): no row's text is made.
             w.write_all(summary.as_bytes())?;
+        } else if format == ScoreFormat::Audit {
+            let saved = churn_audit::audit_file::SavedAudit::from_scored(&scored, &model);
+            w.write_all(saved.to_json().as_bytes())?;
         } else if json {
             // Written as it is made: a million rows never sit in memory as objects.
             scored.write_json_threaded(&mut w, threads)?;
@@ -790,15 +797,32 @@ fn score_file(path: &str, model: &Model, as_of: i64) -> Result<score::Scored> {
     scorer.finish()
 }
 
+/// The earlier side of a comparison: a saved audit (`score --format audit`), scored
+/// again on `model` from its saved inputs, or an account list scored as of `as_of`.
+fn before_side(path: &str, model: &Model, as_of: i64) -> Result<(score::Scored, Vec<String>)> {
+    let bytes = read(path)?;
+    if bytes.trim_ascii_start().starts_with(b"{") {
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::unusable(path, "the file is not UTF-8 text"))?;
+        let saved = churn_audit::audit_file::SavedAudit::from_json(&text, file_name(path))?;
+        let r = saved.reopen(Some(model), file_name(path))?;
+        return Ok((r.scored, r.notes));
+    }
+    let mut scorer = score::Scorer::new(model.clone(), file_name(path), as_of, Default::default());
+    scorer.push(&bytes)?;
+    Ok((scorer.finish()?, Vec::new()))
+}
+
 fn compare_cmd(args: &CompareArgs) -> Result<()> {
     let model = load_model(args.model.as_deref())?;
     let after_day = args
         .as_of_after
         .unwrap_or_else(|| AsOf { days: None }.days());
     let before_day = args.as_of_before.unwrap_or(after_day);
-    let before = score_file(&args.before, &model, before_day)?;
+    let (before, notes) = before_side(&args.before, &model, before_day)?;
     let after = score_file(&args.after, &model, after_day)?;
-    let c = churn_audit::compare::compare(&before, &after);
+    let mut c = churn_audit::compare::compare(&before, &after);
+    c.notes.splice(0..0, notes);
     let text = match args.format {
         CompareFormat::Csv => c.to_csv(),
         CompareFormat::Json => {
