@@ -15,6 +15,10 @@
 //! - [`score`]: a whole list, its summary and its scored CSV;
 //! - [`explain`]: an account's score taken apart, what-ifs, next best actions, the
 //!   portfolio's drivers and segments;
+//! - [`audit_file`]: a saved audit (the scored results, the model, the thresholds, not
+//!   the file), reopened as a scored list;
+//! - [`compare`]: two scored lists side by side (new, gone, tier to tier, each
+//!   account's change split exactly by input);
 //! - [`card`]: the model card (one structured card, printed as markdown by the command
 //!   line and shown by the page);
 //! - [`simulate`], [`train`] (with its [`train::metrics`]): the offline side that builds
@@ -36,7 +40,9 @@
 //! assert!(result.rows[0].churn_probability > result.rows[1].churn_probability);
 //! ```
 
+pub mod audit_file;
 pub mod card;
+pub mod compare;
 pub mod error;
 pub mod explain;
 pub mod features;

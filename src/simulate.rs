@@ -64,6 +64,14 @@
 //!
 //! The intercept −0.85 gives an annual churn rate of about 20%.
 //!
+//! # Two snapshots
+//!
+//! [`simulate_snapshots`] writes the same book at two dates, as a client's export of
+//! last year and this year's: the accounts that churned are gone from the later one
+//! (they leave at their renewal), the others have moved on, a few carry a changed id,
+//! and new accounts have joined. Tests and the comparison of two audits get pairs
+//! whose movements are known.
+//!
 //! # Missing values
 //!
 //! Cells are blanked after the label is drawn, as a CRM would lose them: NPS about 30%
@@ -138,16 +146,151 @@ pub fn simulate(cfg: &SimConfig) -> String {
     for i in 0..cfg.accounts {
         let mut rng = Draws::account(&base, i as u64);
         let account = Account::draw(&mut rng);
-        account.write_row(i, cfg.as_of, &mut rng, &mut out);
+        let name = account_name(&mut rng);
+        account.write_row(&account_id(i), &name, cfg.as_of, &mut rng, &mut out);
     }
     out
+}
+
+/// The id of the account simulated `index`-th (from 0): `ACC-000001` and on.
+fn account_id(index: usize) -> String {
+    format!("ACC-{:06}", index + 1)
+}
+
+/// How the same book of accounts looks at a later date ([`simulate_snapshots`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SnapshotConfig {
+    /// Days from the first snapshot's as-of date to the second's (at least 1).
+    pub days: i64,
+    /// New accounts in the second snapshot, as a share of the first's accounts.
+    pub new_share: f64,
+    /// The share of the accounts still there whose id the CRM changed (a merge or a
+    /// migration): they appear under `ACC-R…` ids, gone and new at once.
+    pub renamed_share: f64,
+}
+
+impl Default for SnapshotConfig {
+    /// A year later, 10% new accounts, 1% of ids changed.
+    fn default() -> SnapshotConfig {
+        SnapshotConfig {
+            days: 365,
+            new_share: 0.10,
+            renamed_share: 0.01,
+        }
+    }
+}
+
+/// Two exports of one book of accounts: [`simulate`]'s, and the same book
+/// [`SnapshotConfig::days`] later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshots {
+    /// The first export: exactly [`simulate`]'s bytes for the same [`SimConfig`].
+    pub before: String,
+    /// The later export (as of `as_of + days`), in the same columns.
+    pub after: String,
+    /// The ids of the first export's accounts that churned before the later date (its
+    /// `churned` accounts whose renewal fell within the days), in file order.
+    pub churned_ids: Vec<String>,
+    /// The first export's ids that appear under another id later (`old`, `new`).
+    pub renamed: Vec<(String, String)>,
+}
+
+/// Where the later snapshot's streams start: account `i` moves on with stream
+/// `LATER + i`, new account `j` is drawn from stream `NEW + j`; far from the first
+/// snapshot's streams `0..accounts`.
+const LATER_STREAMS: u64 = 1 << 40;
+const NEW_STREAMS: u64 = 2 << 40;
+
+/// Simulates one book of accounts at two dates.
+///
+/// The first export is [`simulate`]'s. In the later one, `snap.days` on: an account
+/// labelled `churned` has left if its renewal date fell within the days (accounts leave
+/// at renewal), and stays otherwise, still `churned`; every account still there has
+/// moved on: its health and service experience drift (`h' = ρh + √(1−ρ²)·N` with
+/// `ρ = exp(−days/365)`), everything the story derives from them is drawn again, its
+/// tenure grows by the months passed, its renewal date is the same day of the year;
+/// the unobserved risk `u`, segment and contract value stay. Its `churned` label (over
+/// the year from the later date) is drawn from the moved-on values, unless it had
+/// churned already. `snap.renamed_share` of the accounts still there carry a new id
+/// (`ACC-R` and the old number), and `snap.new_share` new accounts (`ACC-` numbered on
+/// from the first export's last) follow, with a tenure within the days passed.
+/// Deterministic: the same configurations give the same bytes.
+///
+/// ```
+/// use churn_audit::simulate::{simulate, simulate_snapshots, SimConfig, SnapshotConfig};
+/// let cfg = SimConfig { accounts: 200, seed: 4, as_of: 20_468 };
+/// let two = simulate_snapshots(&cfg, &SnapshotConfig::default());
+/// assert_eq!(two.before, simulate(&cfg));
+/// let rows = two.after.lines().count() - 1;
+/// assert_eq!(rows, 200 - two.churned_ids.len() + 20);
+/// ```
+pub fn simulate_snapshots(cfg: &SimConfig, snap: &SnapshotConfig) -> Snapshots {
+    let days = snap.days.max(1);
+    let later_as_of = cfg.as_of + days;
+    let mut before = String::with_capacity(300 + cfg.accounts * 170);
+    let mut after = String::with_capacity(300 + cfg.accounts * 170);
+    before.push_str(HEADER);
+    before.push('\n');
+    after.push_str(HEADER);
+    after.push('\n');
+    let (mut churned_ids, mut renamed) = (Vec::new(), Vec::new());
+    let base = ChaCha8Rng::seed_from_u64(cfg.seed);
+    for i in 0..cfg.accounts {
+        let mut rng = Draws::account(&base, i as u64);
+        let account = Account::draw(&mut rng);
+        let name = account_name(&mut rng);
+        let id = account_id(i);
+        account.write_row(&id, &name, cfg.as_of, &mut rng, &mut before);
+        if account.churned && account.days_to_renewal <= days {
+            churned_ids.push(id);
+            continue;
+        }
+        let mut rng = Draws::account(&base, LATER_STREAMS + i as u64);
+        let new_id = if rng.bernoulli(snap.renamed_share) {
+            let new_id = format!("ACC-R{:06}", i + 1);
+            renamed.push((id, new_id.clone()));
+            new_id
+        } else {
+            id
+        };
+        let later = account.move_on(days, &mut rng);
+        later.write_row(&new_id, &name, later_as_of, &mut rng, &mut after);
+    }
+    let new_accounts = (cfg.accounts as f64 * snap.new_share.max(0.0)).round() as usize;
+    let months = ((days as f64 / 30.44).floor() as usize).max(1);
+    for j in 0..new_accounts {
+        let mut rng = Draws::account(&base, NEW_STREAMS + j as u64);
+        let mut account = Account::draw(&mut rng);
+        account.tenure = 1.0 + rng.below(months) as f64;
+        let name = account_name(&mut rng);
+        let id = account_id(cfg.accounts + j);
+        account.write_row(&id, &name, later_as_of, &mut rng, &mut after);
+    }
+    Snapshots {
+        before,
+        after,
+        churned_ids,
+        renamed,
+    }
 }
 
 /// The segments and their shares of accounts.
 const SEGMENTS: [(&str, f64); 3] = [("SMB", 0.55), ("Mid-market", 0.30), ("Enterprise", 0.15)];
 
+/// What an account is underneath: kept so that a later snapshot moves on from it.
+#[derive(Debug, Clone, Copy)]
+struct Latent {
+    segment: usize,
+    contract_value: f64,
+    tenure: f64,
+    h: f64,
+    s: f64,
+    u: f64,
+}
+
 /// One account's true (unmasked) values.
 struct Account {
+    latent: Latent,
     segment: usize,
     contract_value: f64,
     expansion: f64,
@@ -182,7 +325,6 @@ impl Account {
         } else {
             2
         };
-        let enterprise = if segment == 2 { 1.0 } else { 0.0 };
         let (median, sd) = [(12_000.0, 0.6), (60_000.0, 0.5), (250_000.0, 0.6)][segment];
         let contract_value = (median * exp(sd * rng.normal())).round().max(100.0);
         let tenure_scale = if segment == 2 { 1.3 } else { 1.0 };
@@ -193,6 +335,29 @@ impl Account {
         let h = rng.normal();
         let s = rng.normal();
         let u = rng.normal();
+        let latent = Latent {
+            segment,
+            contract_value,
+            tenure,
+            h,
+            s,
+            u,
+        };
+        Account::develop(latent, rng)
+    }
+
+    /// Everything that follows from the latent values: the draws after `h`, `s` and `u`,
+    /// in the story's order (the first snapshot's bytes depend on that order).
+    fn develop(latent: Latent, rng: &mut Draws) -> Account {
+        let Latent {
+            segment,
+            contract_value,
+            tenure,
+            h,
+            s,
+            u,
+        } = latent;
+        let enterprise = if segment == 2 { 1.0 } else { 0.0 };
         let e = 0.75 * h + 0.66 * rng.normal();
         let e_long = 0.85 * h + 0.53 * rng.normal();
 
@@ -239,6 +404,7 @@ impl Account {
         let days_to_renewal = 1 + rng.below(365) as i64;
 
         let mut account = Account {
+            latent,
             segment,
             contract_value,
             expansion,
@@ -266,6 +432,21 @@ impl Account {
         account
     }
 
+    /// The same account `days` later (see [`simulate_snapshots`]).
+    fn move_on(&self, days: i64, rng: &mut Draws) -> Account {
+        let rho = exp(-(days as f64) / 365.0);
+        let keep = (1.0 - rho * rho).sqrt();
+        let mut latent = self.latent;
+        latent.h = rho * latent.h + keep * rng.normal();
+        latent.s = rho * latent.s + keep * rng.normal();
+        latent.tenure = (latent.tenure + (days as f64 / 30.44).round()).min(180.0);
+        let mut later = Account::develop(latent, rng);
+        later.days_to_renewal = (self.days_to_renewal - 1 - days).rem_euclid(365) + 1;
+        // An account that will leave at its coming renewal is still leaving.
+        later.churned |= self.churned;
+        later
+    }
+
     /// The documented true risk function, without the unobserved term.
     fn true_log_odds(&self) -> f64 {
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
@@ -290,17 +471,17 @@ impl Account {
             - 0.30 * log(1.0 + self.tenure / 12.0)
     }
 
-    /// Appends the account's CSV row, blanking cells at the documented missing rates.
-    fn write_row(&self, index: usize, as_of: i64, rng: &mut Draws, out: &mut String) {
-        let (first, second, form) = account_name(rng);
+    /// Appends the account's CSV row with id `id` and name `name` (drawn just before,
+    /// [`account_name`]), blanking cells at the documented missing rates.
+    fn write_row(&self, id: &str, name: &Name, as_of: i64, rng: &mut Draws, out: &mut String) {
+        let (first, second, form) = name;
         // Survey non-response is not at random: disengaged accounts answer less.
         let nps_missing = sigmoid(-0.85 - 0.5 * self.engagement);
         let csat_missing = sigmoid(-1.1 - 0.3 * self.engagement);
         // Writing to a String cannot fail.
         let _ = write!(
             out,
-            "ACC-{:06},{first} {second} {form},{}",
-            index + 1,
+            "{id},{first} {second} {form},{}",
             SEGMENTS[self.segment].0
         );
         let renewal = format_iso_date(as_of + self.days_to_renewal);
@@ -363,8 +544,11 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// A company name's three words.
+type Name = (&'static str, &'static str, &'static str);
+
 /// A plausible company name; names repeat across a large book, ids never do.
-fn account_name(rng: &mut Draws) -> (&'static str, &'static str, &'static str) {
+fn account_name(rng: &mut Draws) -> Name {
     const FIRST: [&str; 20] = [
         "Acme",
         "Northwind",
@@ -642,6 +826,76 @@ mod tests {
         let late = rate_where(&csv, "invoice_days_late", |x| x > 20.0);
         let on_time = rate_where(&csv, "invoice_days_late", |x| x == 0.0);
         assert!(late > on_time, "{late} {on_time}");
+    }
+
+    #[test]
+    fn a_later_snapshot_loses_the_churned_and_keeps_the_rest() {
+        let c = cfg(3_000, 9);
+        let snap = SnapshotConfig {
+            days: 180,
+            new_share: 0.05,
+            renamed_share: 0.02,
+        };
+        let two = simulate_snapshots(&c, &snap);
+        assert_eq!(two.before, simulate(&c));
+        assert_eq!(two, simulate_snapshots(&c, &snap));
+        let ids_before = column(&two.before, "account_id");
+        let ids_after = column(&two.after, "account_id");
+        let churned = column(&two.before, "churned");
+        // Every churned id was labelled churned; about half the year's churners (renewal
+        // within 180 of 365 days) have left.
+        for id in &two.churned_ids {
+            let i = ids_before.iter().position(|x| x == id).unwrap();
+            assert_eq!(churned[i], "yes");
+        }
+        let all_churned = churned.iter().filter(|c| *c == "yes").count();
+        let share = two.churned_ids.len() as f64 / all_churned as f64;
+        assert!((0.4..0.6).contains(&share), "{share}");
+        // Gone: the churned and the renamed; new: the renamed and 150 new accounts.
+        let gone: Vec<&String> = ids_before
+            .iter()
+            .filter(|id| !ids_after.contains(id))
+            .collect();
+        assert_eq!(gone.len(), two.churned_ids.len() + two.renamed.len());
+        assert!(!two.renamed.is_empty());
+        let new = ids_after
+            .iter()
+            .filter(|id| !ids_before.contains(id))
+            .count();
+        assert_eq!(new, two.renamed.len() + 150);
+        assert_eq!(ids_after.last().unwrap(), "ACC-003150");
+        for line in two.after.lines() {
+            assert_eq!(line.split(',').count(), 22, "{line}");
+        }
+        // Names and segments stay; dates are counted from the later day.
+        let (names_a, names_b) = (
+            column(&two.before, "account_name"),
+            column(&two.after, "account_name"),
+        );
+        assert_eq!(
+            names_a[0],
+            names_b[ids_after.iter().position(|x| x == &ids_before[0]).unwrap()]
+        );
+        for d in column(&two.after, "renewal_date") {
+            if !d.is_empty() {
+                let day = parse_iso_date(&d).unwrap();
+                assert!((AS_OF + 181..=AS_OF + 180 + 365).contains(&day), "{d}");
+            }
+        }
+        // Engagement has moved on: the same account's logins differ on most rows.
+        let (a, b) = (
+            column(&two.before, "logins_30d"),
+            column(&two.after, "logins_30d"),
+        );
+        let moved = (0..500)
+            .filter(|&i| {
+                ids_after
+                    .iter()
+                    .position(|x| x == &ids_before[i])
+                    .is_some_and(|j| a[i] != b[j])
+            })
+            .count();
+        assert!(moved > 250, "{moved}");
     }
 
     #[test]

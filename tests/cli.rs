@@ -453,7 +453,7 @@ fn simulate_train_eval_and_card_work_from_the_command_line() {
 }
 
 /// Each command and the options it takes, as the README's "Command line" lists them.
-const COMMANDS: [(&str, &[&str]); 5] = [
+const COMMANDS: [(&str, &[&str]); 6] = [
     (
         "score",
         &["--data", "--model", "--out", "--as-of", "--format"],
@@ -470,6 +470,9 @@ const COMMANDS: [(&str, &[&str]); 5] = [
             "--as-of",
             "--l2",
             "--held-out",
+            "--before",
+            "--after",
+            "--lost-column",
         ],
     ),
     (
@@ -479,7 +482,29 @@ const COMMANDS: [(&str, &[&str]); 5] = [
         ],
     ),
     ("card", &["--model", "--out"]),
-    ("simulate", &["--accounts", "--seed", "--out", "--as-of"]),
+    (
+        "simulate",
+        &[
+            "--accounts",
+            "--seed",
+            "--out",
+            "--as-of",
+            "--snapshot-after",
+            "--out-after",
+        ],
+    ),
+    (
+        "compare",
+        &[
+            "--before",
+            "--after",
+            "--model",
+            "--as-of-before",
+            "--as-of-after",
+            "--format",
+            "--out",
+        ],
+    ),
 ];
 
 /// `--help` (and `-h`, and `help COMMAND`) and `--version` answer on stdout with exit
@@ -569,7 +594,8 @@ fn a_mistyped_option_or_command_is_refused_with_a_suggestion() {
     );
     assert_usage_error(
         &["scor", "--data", data],
-        &["'scor'", "tip: a similar subcommand exists: 'score'"],
+        // "scor" is near "compare" too: clap names both.
+        &["'scor'", "similar subcommand", "'score'"],
     );
     // An option of another command is not one of this command's.
     assert_usage_error(&["card", "--data", data], &["'--data'"]);

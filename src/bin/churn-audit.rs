@@ -2,14 +2,18 @@
 //!
 //! ```text
 //! churn-audit score    --data FILE [--sheet NAME|NUMBER] [--model FILE] [--out FILE] [--as-of YYYY-MM-DD]
-//!                      [--format csv|json|summary|xlsx]
+//!                      [--format csv|json|summary|xlsx|audit]
 //! churn-audit train    --data FILE [--sheet NAME|NUMBER] --label COL [--id COL] [--exclude COL,COL]
 //!                      [--out FILE] [--seed N] [--as-of YYYY-MM-DD] [--l2 X] [--held-out SHARE]
 //!                      [--actionable COL,COL] [--value COL]
+//! churn-audit train    --before FILE --after FILE [--lost-column COL [--lost-values V,V]] [same options]
 //! churn-audit eval     --model FILE --data FILE [--sheet NAME|NUMBER] --label COL [--as-of YYYY-MM-DD]
 //!                      [--format text|json] [--out FILE]
 //! churn-audit card     [--model FILE] [--out FILE]
+//! churn-audit compare  --before FILE --after FILE [--model FILE] [--as-of-before YYYY-MM-DD]
+//!                      [--as-of-after YYYY-MM-DD] [--format csv|json] [--out FILE]
 //! churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
+//!                      [--snapshot-after DAYS --out-after FILE] [--new-share X] [--renamed-share X]
 //! ```
 //! The commands and their options are declared once, as clap derives ([`Cli`]): clap
 //! checks them (required options, numbers, dates, formats), suggests the option meant
@@ -82,6 +86,49 @@ enum Command {
     ///
     /// The same seed and as-of date give the same bytes.
     Simulate(SimulateArgs),
+    /// Compare a previous account list with the current one.
+    ///
+    /// Both are scored with one model and matched by account id: the accounts new and
+    /// gone, the tier-to-tier table, and per account in both its change of probability
+    /// with the log-odds change split exactly by input.
+    Compare(CompareArgs),
+}
+
+/// `compare`'s options.
+#[derive(Args)]
+struct CompareArgs {
+    /// The previous account list, or a saved audit (score --format audit).
+    #[arg(long, value_name = "FILE")]
+    before: String,
+    /// The current account list.
+    #[arg(long, value_name = "FILE")]
+    after: String,
+    /// The model both are scored with (default: the bundled model).
+    #[arg(long, value_name = "FILE")]
+    model: Option<String>,
+    /// The day the previous list's dates are counted to (default: --as-of-after).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = iso_date)]
+    as_of_before: Option<i64>,
+    /// The day the current list's dates are counted to (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = iso_date)]
+    as_of_after: Option<i64>,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Csv)]
+    format: CompareFormat,
+    /// Where to write the comparison (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<String>,
+}
+
+/// What `compare` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CompareFormat {
+    /// One row per account: both probabilities and the change by input; then the new
+    /// and gone accounts.
+    Csv,
+    /// Everything: new and gone ids, each account's change split by input, the
+    /// tier-to-tier table, the portfolio's change.
+    Json,
 }
 
 /// The `--sheet` option of the commands that read an account file.
@@ -127,19 +174,53 @@ enum ScoreFormat {
     /// The scored rows as an Excel workbook, with the report's facts on a second sheet
     /// (needs --out).
     Xlsx,
+    /// A saved audit (JSON, models/saved-audit.schema.json): the scored results, the
+    /// model, the thresholds, the date and the file's SHA-256, not the file; the page
+    /// reopens it, and `compare --before` takes it.
+    Audit,
 }
 
 /// `train`'s options.
 #[derive(Args)]
 struct TrainArgs {
     /// The labelled account table (a text export or a workbook).
-    #[arg(long, value_name = "FILE")]
-    data: String,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "before",
+        conflicts_with = "before"
+    )]
+    data: Option<String>,
     #[command(flatten)]
     sheet: SheetArg,
     /// The column that says whether the account churned.
-    #[arg(long, value_name = "COL")]
-    label: String,
+    #[arg(
+        long,
+        value_name = "COL",
+        required_unless_present = "before",
+        conflicts_with = "before"
+    )]
+    label: Option<String>,
+    /// Instead of --data and --label: an earlier export of the accounts, labelled by the
+    /// later one (--after): the accounts gone from it churned, the others renewed.
+    #[arg(long, value_name = "FILE", requires = "after")]
+    before: Option<String>,
+    /// The later export that labels --before.
+    #[arg(long, value_name = "FILE", requires = "before")]
+    after: Option<String>,
+    /// A status column of --after whose value marks an account lost although it is
+    /// still listed.
+    #[arg(long, value_name = "COL", requires = "before")]
+    lost_column: Option<String>,
+    /// The values of --lost-column that mean lost (comma-separated; default: any churn
+    /// word such as lost, churned, cancelled).
+    #[arg(
+        long,
+        value_name = "VALUE,VALUE",
+        value_delimiter = ',',
+        requires = "lost_column"
+    )]
+    lost_values: Vec<String>,
     /// The account id column (default: found by its name).
     #[arg(long, value_name = "COL")]
     id: Option<String>,
@@ -240,6 +321,29 @@ struct SimulateArgs {
     out: Option<String>,
     #[command(flatten)]
     as_of: AsOf,
+    /// Also write the same accounts DAYS later (to --out-after): the churned accounts
+    /// gone at their renewal, the others moved on, some new.
+    #[arg(long, value_name = "DAYS", requires = "out_after", value_parser = clap::value_parser!(i64).range(1..=3650))]
+    snapshot_after: Option<i64>,
+    /// Where to write the later snapshot.
+    #[arg(long, value_name = "FILE", requires = "snapshot_after")]
+    out_after: Option<String>,
+    /// New accounts in the later snapshot, as a share of the accounts.
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.10,
+        requires = "snapshot_after"
+    )]
+    new_share: f64,
+    /// The share of the accounts still there whose id changed (merges, migrations).
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.01,
+        requires = "snapshot_after"
+    )]
+    renamed_share: f64,
 }
 
 /// The `--as-of` option, shared by the commands that read or write dates.
@@ -300,6 +404,7 @@ fn run(command: &Command) -> Result<()> {
         Command::Eval(a) => &a.out,
         Command::Card(a) => &a.out,
         Command::Simulate(a) => &a.out,
+        Command::Compare(a) => &a.out,
     };
     if let Some(out) = out {
         check_writable(out)?;
@@ -310,6 +415,7 @@ fn run(command: &Command) -> Result<()> {
         Command::Eval(a) => eval_cmd(a),
         Command::Card(a) => card_cmd(a),
         Command::Simulate(a) => simulate_cmd(a),
+        Command::Compare(a) => compare_cmd(a),
     }
 }
 
@@ -446,15 +552,15 @@ fn score(args: &ScoreArgs) -> Result<()> {
         .and_then(|f| f.metadata())
         .map_err(|e| Error::io(data, e))?;
     let (name, as_of) = (file_name(data), args.as_of.days());
-    // The file's SHA-256 is reported in the JSON and the workbook only (the scored CSV
-    // and the summary do not carry it), so only they pay for it.
-    let json = format == ScoreFormat::Json;
+    // The file's SHA-256 is reported in the JSON, the saved audit and the workbook only
+    // (the scored CSV and the summary do not carry it), so only they pay for it.
+    let json = matches!(format, ScoreFormat::Json | ScoreFormat::Audit);
     let xlsx = format == ScoreFormat::Xlsx;
     // The CSV is written from the parts' rows as they are (the first part's list holds
     // the whole file's figures): joining them would only copy the later rows once more.
     let (scored, later) = if let Some(book) = &book {
         // A workbook's sheet, already text in memory: one scorer reads it.
-        let mut scorer = score::Scorer::new(model, &book.name, as_of, Default::default());
+        let mut scorer = score::Scorer::new(model.clone(), &book.name, as_of, Default::default());
         scorer.push(&book.csv)?;
         let mut scored = scorer.finish()?;
         scored.file_sha256 = book.sha256.clone();
@@ -487,7 +593,7 @@ fn score(args: &ScoreArgs) -> Result<()> {
     } else {
         // A pipe or device: read once, front to back.
         let mut file = open().map_err(|e| Error::io(data, e))?;
-        let mut scorer = score::Scorer::new(model, name, as_of, Default::default());
+        let mut scorer = score::Scorer::new(model.clone(), name, as_of, Default::default());
         if !json && !xlsx {
             scorer = scorer.without_digest();
         }
@@ -511,6 +617,9 @@ fn score(args: &ScoreArgs) -> Result<()> {
             // The figures alone, where the rows are not wanted (a first look at a big
             // export): no row's text is made.
             w.write_all(summary.as_bytes())?;
+        } else if format == ScoreFormat::Audit {
+            let saved = churn_audit::audit_file::SavedAudit::from_scored(&scored, &model);
+            w.write_all(saved.to_json().as_bytes())?;
         } else if json {
             // Written as it is made: a million rows never sit in memory as objects.
             scored.write_json_threaded(&mut w, threads)?;
@@ -661,9 +770,8 @@ fn account_file(path: &str, sheet: &SheetArg) -> Result<(Vec<u8>, String)> {
 }
 
 fn train_cmd(args: &TrainArgs) -> Result<()> {
-    let data = args.data.as_str();
     let cfg = train::TrainConfig {
-        label: args.label.clone(),
+        label: args.label.clone().unwrap_or_default(),
         seed: args.seed,
         as_of: args.as_of.days(),
         l2: args.l2,
@@ -679,9 +787,49 @@ fn train_cmd(args: &TrainArgs) -> Result<()> {
         actionable: args.actionable.clone(),
         value: args.value.clone(),
     };
-    let (bytes, name) = account_file(data, &args.sheet)?;
     let started = std::time::Instant::now();
-    let train::Trained { model, warnings } = train::train_with_report(&bytes, &name, &cfg)?;
+    let train::Trained { model, warnings } = match (&args.before, &args.after, &args.data) {
+        (Some(before), Some(after), _) => {
+            let opts = train::SnapshotOptions {
+                id: args.id.clone(),
+                lost_column: args.lost_column.clone(),
+                lost_values: args
+                    .lost_values
+                    .iter()
+                    .map(|v| v.trim().to_string())
+                    .collect(),
+            };
+            let (b, a) = (read(before)?, read(after)?);
+            let (trained, labels) = train::train_from_snapshots(
+                &b,
+                file_name(before),
+                &a,
+                file_name(after),
+                &opts,
+                &cfg,
+                &mut |_| {},
+            )?;
+            eprintln!(
+                "labels from two snapshots: {} churned ({} gone, {} marked lost), {} renewed; {} new accounts left out",
+                labels.churned, labels.gone, labels.marked_lost, labels.renewed, labels.new_accounts
+            );
+            for c in &labels.cautions {
+                eprintln!("caution: {c}");
+            }
+            trained
+        }
+        (_, _, Some(data)) => {
+            let (bytes, name) = account_file(data, &args.sheet)?;
+            train::train_with_report(&bytes, &name, &cfg)?
+        }
+        // clap requires --data or --before with --after.
+        _ => {
+            return Err(Error::unusable(
+                "train",
+                "give --data and --label, or --before and --after",
+            ))
+        }
+    };
     write_out(args.out.as_deref(), &model.to_json())?;
     for w in &warnings {
         eprintln!("warning: {w}");
@@ -756,7 +904,128 @@ fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
         seed: args.seed,
         as_of: args.as_of.days(),
     };
-    write_out(args.out.as_deref(), &simulate::simulate(&cfg))
+    let (Some(days), Some(after)) = (args.snapshot_after, &args.out_after) else {
+        return write_out(args.out.as_deref(), &simulate::simulate(&cfg));
+    };
+    check_writable(after)?;
+    for (name, share) in [
+        ("--new-share", args.new_share),
+        ("--renamed-share", args.renamed_share),
+    ] {
+        if !(0.0..=1.0).contains(&share) {
+            return Err(Error::unusable(
+                name,
+                format!("{share} is not a share between 0 and 1"),
+            ));
+        }
+    }
+    let snap = simulate::SnapshotConfig {
+        days,
+        new_share: args.new_share,
+        renamed_share: args.renamed_share,
+    };
+    let two = simulate::simulate_snapshots(&cfg, &snap);
+    write_out(args.out.as_deref(), &two.before)?;
+    write_out(Some(after), &two.after)?;
+    eprintln!(
+        "{} accounts; {} days later: {} churned and gone, {} with a changed id, {} new",
+        cfg.accounts,
+        days,
+        two.churned_ids.len(),
+        two.renamed.len(),
+        (cfg.accounts as f64 * snap.new_share).round()
+    );
+    Ok(())
+}
+
+/// Scores a whole file with one scorer.
+fn score_file(path: &str, model: &Model, as_of: i64) -> Result<score::Scored> {
+    let bytes = read(path)?;
+    let mut scorer = score::Scorer::new(model.clone(), file_name(path), as_of, Default::default());
+    scorer.push(&bytes)?;
+    scorer.finish()
+}
+
+/// The earlier side of a comparison: a saved audit (`score --format audit`), scored
+/// again on `model` from its saved inputs, or an account list scored as of `as_of`.
+fn before_side(path: &str, model: &Model, as_of: i64) -> Result<(score::Scored, Vec<String>)> {
+    let bytes = read(path)?;
+    if bytes.trim_ascii_start().starts_with(b"{") {
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::unusable(path, "the file is not UTF-8 text"))?;
+        let saved = churn_audit::audit_file::SavedAudit::from_json(&text, file_name(path))?;
+        let r = saved.reopen(Some(model), file_name(path))?;
+        return Ok((r.scored, r.notes));
+    }
+    let mut scorer = score::Scorer::new(model.clone(), file_name(path), as_of, Default::default());
+    scorer.push(&bytes)?;
+    Ok((scorer.finish()?, Vec::new()))
+}
+
+fn compare_cmd(args: &CompareArgs) -> Result<()> {
+    let model = load_model(args.model.as_deref())?;
+    let after_day = args
+        .as_of_after
+        .unwrap_or_else(|| AsOf { days: None }.days());
+    let before_day = args.as_of_before.unwrap_or(after_day);
+    let (before, notes) = before_side(&args.before, &model, before_day)?;
+    let after = score_file(&args.after, &model, after_day)?;
+    let mut c = churn_audit::compare::compare(&before, &after);
+    c.notes.splice(0..0, notes);
+    let text = match args.format {
+        CompareFormat::Csv => c.to_csv(),
+        CompareFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&c).map_err(|e| Error::io("json", e))?;
+            s.push('\n');
+            s
+        }
+    };
+    write_out(args.out.as_deref(), &text)?;
+    eprint!("{}", compare_summary(&c));
+    Ok(())
+}
+
+/// The human summary of a comparison, printed on stderr.
+fn compare_summary(c: &churn_audit::compare::Comparison) -> String {
+    let p = &c.portfolio;
+    let mut out = format!(
+        "compared {} ({} accounts, as of {}) with {} ({} accounts, as of {})\n\
+         in both: {}; new: {}; gone: {}\n\
+         expected churners: {:.1} -> {:.1}\n\
+         revenue at risk: {} -> {}\n",
+        c.before.file,
+        c.before.accounts,
+        c.before.as_of,
+        c.after.file,
+        c.after.accounts,
+        c.after.as_of,
+        c.accounts.len(),
+        c.new_accounts.len(),
+        c.gone_accounts.len(),
+        p.expected_churners_before,
+        p.expected_churners_after,
+        grouped(p.revenue_at_risk_before),
+        grouped(p.revenue_at_risk_after),
+    );
+    for t in &p.tiers {
+        out.push_str(&format!(
+            "  {:<8} {:>7} -> {:>7} accounts\n",
+            t.name, t.accounts_before, t.accounts_after
+        ));
+    }
+    for d in p.drivers.iter().take(3) {
+        out.push_str(&format!(
+            "  driver: {} {:+.2} log-odds over the accounts in both\n",
+            d.label, d.log_odds_change
+        ));
+    }
+    for n in &c.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    for w in &c.problems {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -796,7 +1065,7 @@ mod tests {
         let Command::Train(t) = cli.command else {
             panic!("not train")
         };
-        assert_eq!(t.data, "a.csv");
+        assert_eq!(t.data.as_deref(), Some("a.csv"));
         assert_eq!(t.exclude, ["x", " y", ""]);
         assert_eq!((t.as_of.days(), t.seed, t.l2), (1, 42, Some(-1.0)));
         assert_eq!(t.held_out, train::HELD_OUT_SHARE);

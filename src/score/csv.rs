@@ -293,8 +293,9 @@ fn push_joined_cell(out: &mut String, parts: &[String], separator: &str) {
     finish_text_cell(out, start);
 }
 
-/// Appends `s` as a text cell (see [`finish_text_cell`]).
-fn push_text_cell(out: &mut String, s: &str) {
+/// Appends `s` as a text cell: quoted when needed, with a `'` before a formula prefix
+/// (against spreadsheet formula injection), as every text cell of the scored CSV.
+pub fn push_text_cell(out: &mut String, s: &str) {
     let start = out.len();
     out.push_str(s);
     finish_text_cell(out, start);

@@ -13,6 +13,8 @@
 //! * `parts.rs`: a file scored in parts ([`Part`]), by threads or web workers, its
 //!   parts' byte form between workers, and their joining into exactly the result one
 //!   scorer gives;
+//! * `restore.rs`: a scored list made again from its rows' inputs (a saved audit
+//!   reopened, [`Scored::restore`]);
 //! * `threads.rs`: the command line's driver that cuts a file into parts and scores
 //!   them on threads ([`score_in_parts`]);
 //! * `summary.rs`: the figures for the whole list ([`SummaryBuilder`], exact sums) and
@@ -26,6 +28,7 @@ mod blocks;
 mod csv;
 mod json;
 mod parts;
+mod restore;
 mod scored;
 mod scorer;
 mod summary;
@@ -44,9 +47,11 @@ use crate::ingest;
 use crate::model::Model;
 
 pub use csv::{
-    csv_header, push_csv_row, push_f64, to_csv, to_csv_excel, write_csv_parts, CSV_COLUMNS,
+    csv_header, push_csv_row, push_f64, push_text_cell, to_csv, to_csv_excel, write_csv_parts,
+    CSV_COLUMNS,
 };
 pub use parts::Part;
+pub use restore::RestoreRow;
 pub use scored::Scored;
 pub use scorer::Scorer;
 pub use summary::{summarize, Overview, SummaryBuilder};

@@ -67,6 +67,7 @@ mod labels;
 pub mod metrics;
 mod plan;
 mod preview;
+mod snapshot;
 mod split;
 mod spread;
 #[cfg(test)]
@@ -80,6 +81,7 @@ pub use plan::{
     MIN_LEVEL_SHARE,
 };
 pub use preview::{preview_history, ColumnPreview, ColumnRole, HistoryPreview};
+pub use snapshot::{label_snapshots, train_from_snapshots, SnapshotLabels, SnapshotOptions};
 pub use split::HELD_OUT_SHARE;
 
 use fit::{fit_table, TrainInput};
@@ -208,7 +210,20 @@ pub fn train_with_progress(
             ));
         }
     }
-    let mut table = ingest::read_table(bytes, file)?;
+    let table = ingest::read_table(bytes, file)?;
+    train_table(table, bytes, file, cfg, progress)
+}
+
+/// [`train_with_progress`] of the table read from `bytes` (whose SHA-256 the model's
+/// provenance records): labels from two snapshots are a column added to the earlier
+/// list's table ([`train_from_snapshots`]).
+fn train_table(
+    mut table: ingest::Table,
+    bytes: &[u8],
+    file: &str,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Trained> {
     if table.records.is_empty() {
         return Err(Error::train(file, NO_ACCOUNTS));
     }

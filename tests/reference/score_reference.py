@@ -6,8 +6,9 @@ model.schema.json and src/model.rs's module doc), not from the Rust code, for cl
 files only: canonical or aliased headers, plain numbers, ISO dates, yes/no booleans.
 The integration tests compare the CLI's probabilities with its output.
 
-usage: score_reference.py MODEL.json DATA.csv AS_OF(YYYY-MM-DD)
-prints: account_id,probability (repr, full precision) per row
+usage: score_reference.py MODEL.json DATA.csv AS_OF(YYYY-MM-DD) [--contributions]
+prints: account_id,probability (repr, full precision) per row; with --contributions,
+account_id,probability,log_odds then each input's contribution, in the model's order
 """
 import csv
 import datetime as dt
@@ -22,7 +23,7 @@ def norm(h):
     return "".join(c for c in h.lower() if c.isalnum())
 
 
-def main(model_path, data_path, as_of):
+def main(model_path, data_path, as_of, mode=None):
     model = json.load(open(model_path, encoding="utf-8"))
     as_of = dt.date.fromisoformat(as_of)
     with open(data_path, newline="", encoding="utf-8-sig") as f:
@@ -42,8 +43,11 @@ def main(model_path, data_path, as_of):
               if not any(row[i].strip() for i in columns_of(feat) for row in rows)}
     for row in rows:
         z = model["intercept"]
+        parts = []
         for feat in model["features"]:
+            z0 = z
             if feat["name"] in absent:
+                parts.append(0.0)
                 continue
             names = [norm(a) for a in [feat["name"]] + feat.get("aliases", [])]
             dates = [norm(a) for a in feat.get("date_aliases", [])]
@@ -76,9 +80,13 @@ def main(model_path, data_path, as_of):
             m = feat.get("missing")
             if m:
                 z += m["coefficient"] * ((1.0 if x is None else 0.0) - m["center"])
+            parts.append(z - z0)
         p = 1.0 / (1.0 + math.exp(-z))
-        print(f"{row[idcol]},{p!r}")
+        if mode == "--contributions":
+            print(",".join([row[idcol], repr(p), repr(z)] + [repr(c) for c in parts]))
+        else:
+            print(f"{row[idcol]},{p!r}")
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
