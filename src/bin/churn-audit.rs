@@ -426,14 +426,14 @@ fn summary_text(overview: &score::Overview) -> String {
          rows with warnings: {}\n\
          expected churners: {:.1} ({:.1}%)\n\
          revenue at risk: {}\n",
-        s.accounts_scored,
+        grouped(s.accounts_scored as f64),
         r.file,
         r.encoding,
         r.delimiter,
         r.as_of,
         r.model,
         coverage_text(&r.coverage),
-        s.rows_with_warnings,
+        grouped(s.rows_with_warnings as f64),
         s.expected_churners,
         share,
         grouped(s.revenue_at_risk)
@@ -442,7 +442,7 @@ fn summary_text(overview: &score::Overview) -> String {
         out.push_str(&format!(
             "  {:<8} {:>7} accounts  {:>15} at risk\n",
             t.name,
-            t.accounts,
+            grouped(t.accounts as f64),
             grouped(t.revenue_at_risk)
         ));
     }
@@ -451,6 +451,10 @@ fn summary_text(overview: &score::Overview) -> String {
     }
     for w in &r.file_warnings {
         out.push_str(&format!("warning: {w}\n"));
+    }
+    // Row warnings by kind, as the page's Issues list them; every one is in the rows.
+    for g in &overview.warning_groups {
+        out.push_str(&format!("rows: {}\n", g.text));
     }
     out
 }

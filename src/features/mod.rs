@@ -103,7 +103,7 @@ impl Prepared {
     }
 }
 
-const NO_ROWS: &str = "the file has column headers but no account rows";
+const NO_ROWS: &str = "the file has column headers but no account rows below them: was the export filtered down to nothing, or cut short?";
 
 /// The error for a file with a header and no data rows.
 pub fn no_rows(file: &str) -> Error {

@@ -17,6 +17,8 @@
 //!   them on threads ([`score_in_parts`]);
 //! * `summary.rs`: the figures for the whole list ([`SummaryBuilder`], exact sums) and
 //!   what the page shows first ([`Overview`]);
+//! * `groups.rs`: every row's warnings grouped by kind and column, each group said in
+//!   one sentence ([`WarningGroup`]), for the page's Issues and the CLI's summary;
 //! * `view.rs`: the rows the page's table shows, filtered, searched and sorted
 //!   ([`ViewQuery`]);
 //! * `csv.rs`, `json.rs`: the scored CSV and the JSON, written block by block
@@ -24,6 +26,7 @@
 
 mod blocks;
 mod csv;
+mod groups;
 mod json;
 mod parts;
 mod scored;
@@ -45,6 +48,7 @@ use crate::model::Model;
 pub use csv::{
     csv_header, push_csv_row, push_f64, to_csv, to_csv_excel, write_csv_parts, CSV_COLUMNS,
 };
+pub use groups::{thousands, WarningExample, WarningGroup, EXAMPLES_PER_GROUP};
 pub use parts::Part;
 pub use scored::Scored;
 pub use scorer::Scorer;

@@ -241,7 +241,7 @@ impl Scored {
     }
 
     /// The warnings found while reading row `r`.
-    fn read_warnings_of(&self, r: usize) -> &[RowWarning] {
+    pub(super) fn read_warnings_of(&self, r: usize) -> &[RowWarning] {
         self.read_warnings
             .binary_search_by_key(&r, |(row, _)| *row as usize)
             .ok()
