@@ -436,7 +436,7 @@ fn summary_text(overview: &score::Overview) -> String {
         grouped(s.rows_with_warnings as f64),
         s.expected_churners,
         share,
-        grouped(s.revenue_at_risk)
+        with_currency(&grouped(s.revenue_at_risk), r.currency.as_deref())
     );
     for t in &s.tiers {
         out.push_str(&format!(
@@ -484,6 +484,18 @@ fn coverage_text(c: &features::Coverage) -> String {
 }
 
 /// A whole number with thousands separators, for the summary.
+/// An amount with the file's currency: a code after a space ("EUR 1,200"), a mark
+/// before it ("$1,200"), nothing when the file does not say.
+fn with_currency(amount: &str, currency: Option<&str>) -> String {
+    match currency {
+        Some(code) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => {
+            format!("{code} {amount}")
+        }
+        Some(mark) => format!("{mark}{amount}"),
+        None => amount.to_string(),
+    }
+}
+
 fn grouped(x: f64) -> String {
     let n = x.round() as i64;
     let digits = n.unsigned_abs().to_string();

@@ -56,7 +56,8 @@ pub struct WarningExample {
 struct Counting {
     kind: &'static str,
     column: Option<String>,
-    /// The reader's problem and action for `unreadable`; the range for `outside_range`.
+    /// The reader's problem and action for `unreadable`; for `outside_range` the range
+    /// and, when the column is a date, the label of the days counted from it.
     problem: String,
     action: String,
     count: usize,
@@ -145,7 +146,13 @@ impl Scored {
                 let column = header.unwrap_or_else(|| spec.name.clone());
                 let mut value = String::new();
                 push_value(&mut value, x);
-                group(groups, "outside_range", Some(column), &range, "", line).add(line, value);
+                // A date column's value is a count of days: the label says which.
+                let dated = self.columns.iter().any(|c| {
+                    c.feature.as_deref() == Some(spec.name.as_str())
+                        && c.how == Some(crate::features::MatchKind::Date)
+                });
+                let label = if dated { spec.label.as_str() } else { "" };
+                group(groups, "outside_range", Some(column), &range, label, line).add(line, value);
             }
         }
     }
@@ -276,18 +283,23 @@ impl Counting {
                     .iter()
                     .map(|e| format!("line {}: {}", e.line, e.value))
                     .collect();
+                let what = if self.action.is_empty() {
+                    format!("'{column}'")
+                } else {
+                    format!("'{column}' ({})", self.action)
+                };
                 format!(
-                    "{accounts}: '{column}' is outside the range the model was trained on, {} ({}{more}); scored as the nearest end of that range",
+                    "{accounts}: {what} is outside the range the model was trained on, {} ({}{more}); scored as the nearest end of that range",
                     self.problem,
                     values.join(", ")
                 )
             }
             "missing_fields" => format!(
-                "{accounts}: the row has fewer fields than the header ({}); the missing fields were left empty",
+                "{accounts}: fewer fields than the header ({}); the missing ones were left empty",
                 self.field_lines(&more)
             ),
             "extra_fields" => format!(
-                "{accounts}: the row has more fields than the header ({}); the extra fields were ignored",
+                "{accounts}: more fields than the header ({}); the extra ones were ignored",
                 self.field_lines(&more)
             ),
             "unclosed_quote" => format!(
@@ -295,7 +307,7 @@ impl Counting {
                 lines(false)
             ),
             _ => format!(
-                "{accounts}: no account id ({}); scored, but they cannot be matched back to the CRM",
+                "{accounts}: no account id ({}); scored, but not matched back to the CRM",
                 lines(false)
             ),
         }

@@ -135,6 +135,10 @@ pub struct AuditResult {
     /// How much of the model's power the file's columns supply; below
     /// [`features::SUFFICIENT_SHARE`] the scores are not presented as findings.
     pub coverage: features::Coverage,
+    /// The currency the file's money is written in: an ISO 4217 code ("EUR") when its
+    /// headers or value cells name one, else their mark ("$"); `None` when they say
+    /// nothing ([`features::detect_currency`]).
+    pub currency: Option<String>,
     /// Scored rows in file order (left out of JSON when empty, as in an [`Overview`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<ScoredRow>,
@@ -309,6 +313,19 @@ mod tests {
         // sha256 of the file's bytes, from Python's hashlib.sha256(text).hexdigest().
         assert_eq!(r.file_sha256, sha256_hex(text.as_bytes()));
         assert!(to_csv_excel(&r).starts_with("\u{feff}account_id,"));
+    }
+
+    #[test]
+    fn the_result_carries_the_currency_the_file_writes() {
+        let m = crate::default_model().unwrap();
+        let run = |text: &str| audit(text.as_bytes(), "t.csv", &m, 0).unwrap().currency;
+        assert_eq!(
+            run("account_id,Contract value (EUR),nps\nA,1200,7\n").as_deref(),
+            Some("EUR")
+        );
+        let cells = "account_id;contract_value;nps\nA;€ 1.200,00;7\nB;€ 300,00;8\n";
+        assert_eq!(run(cells).as_deref(), Some("EUR"));
+        assert_eq!(run("account_id,contract_value,nps\nA,1200,7\n"), None);
     }
 
     #[test]

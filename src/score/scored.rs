@@ -39,6 +39,8 @@ pub struct Scored {
     pub file_warnings: Vec<String>,
     /// Whether the file has a segment column.
     pub has_segment: bool,
+    /// The currency the file's money is written in, when it says.
+    pub currency: Option<String>,
     /// Per row: the 1-based line where its record starts.
     pub lines: Vec<u32>,
     /// Per row: the feature values, row-major ([`Model::features`] per row; NaN = missing).
@@ -135,6 +137,7 @@ impl Scored {
             missing_features: Vec::new(),
             file_warnings: Vec::new(),
             has_segment: false,
+            currency: None,
             lines: Vec::new(),
             values: Vec::new(),
             probability: Vec::new(),

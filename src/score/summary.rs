@@ -170,6 +170,7 @@ impl Scored {
             columns: self.columns.clone(),
             missing_features: self.missing_features.clone(),
             coverage: self.coverage.clone(),
+            currency: self.currency.clone(),
             rows: Vec::new(),
             summary,
             portfolio,
