@@ -23,6 +23,7 @@ use crate::model::{clip, push_value, Kind};
 
 use super::scored::Lookups;
 use super::Scored;
+use crate::support::thousands;
 
 /// How many example lines a group keeps.
 pub const EXAMPLES_PER_GROUP: usize = 3;
@@ -324,19 +325,6 @@ impl Counting {
     }
 }
 
-/// `n` with a comma between each group of three digits ("12,345").
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,13 +404,5 @@ mod tests {
             groups[0].text,
             "1,234 accounts: 'nps' is not a number (line 2 'x', line 3 'x', line 4 'x', …); imputed 7"
         );
-    }
-
-    #[test]
-    fn thousands_are_grouped_by_three() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
     }
 }

@@ -48,7 +48,7 @@ use crate::model::Model;
 pub use csv::{
     csv_header, push_csv_row, push_f64, to_csv, to_csv_excel, write_csv_parts, CSV_COLUMNS,
 };
-pub use groups::{thousands, WarningExample, WarningGroup, EXAMPLES_PER_GROUP};
+pub use groups::{WarningExample, WarningGroup, EXAMPLES_PER_GROUP};
 pub use parts::Part;
 pub use scored::Scored;
 pub use scorer::Scorer;
