@@ -51,6 +51,8 @@ export const ui = {
   exportSection: $('export'),
   exportCsv: $('export-csv'),
   exportExcel: $('export-excel'),
+  exportView: $('export-view'),
+  currency: $('currency'),
   printReport: $('print-report'),
   modelCard: $('model-card'),
   modelInput: $('model-input'),
