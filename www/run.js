@@ -76,7 +76,18 @@ export async function readAndInspect(blob, name, asOfOverride, sample = false) {
     state.inspection = await inspectWith(state.userMapping);
     if (token !== runToken) return;
   }
-  if (state.inspection.problem) {
+  const ins = state.inspection;
+  if (ins.problem && (ins.rows === 0 || ins.columns.length < 2)) {
+    // No mapping can help a header with no rows below it, or a file read as one column
+    // (separated by '|', say): the problem is the file.
+    clearResults();
+    ui.mapping.hidden = true;
+    showIssues(friendly(ins.problem, name));
+    setStatus(`${name} cannot be scored as it is. See Issues below.`, 'error');
+    finishRun('error');
+    return;
+  }
+  if (ins.problem) {
     renderMapping();
     stopForMapping();
     ui.mapping.scrollIntoView({ block: 'start' });

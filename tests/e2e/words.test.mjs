@@ -131,7 +131,6 @@ describe('words a consultant reads, and a session kept', { timeout: 120_000 }, (
     await writeFile(renamed, 'Kunde,nps,logins_30d\nK1,3,2\nK2,9,40\n');
     let state = await scoring(page, () => page.setInputFiles('[data-testid=file-input]', renamed));
     assert.equal(state, 'mapping');
-    await page.click('#mapping-summary');
     state = await scoring(page, () => page.selectOption('[data-testid=map-select] >> nth=0', 'account_id'));
     assert.equal(state, 'scored', await page.textContent('[data-testid=issues]'));
 
