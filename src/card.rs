@@ -623,7 +623,7 @@ pub fn model_card(model: &Model) -> ModelCard {
         title: "Risk tiers".into(),
         blocks: vec![
             paragraph("An account is in the first tier whose lowest churn probability it reaches."),
-            paragraph(&tier_source(model)),
+            paragraph(tier_source(model)),
             table(
                 &[("tier", false), ("churn probability from", true)],
                 model

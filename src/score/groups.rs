@@ -297,11 +297,11 @@ impl Counting {
             }
             "missing_fields" => format!(
                 "{accounts}: fewer fields than the header ({}); the missing ones were left empty",
-                self.field_lines(&more)
+                self.field_lines(more)
             ),
             "extra_fields" => format!(
                 "{accounts}: more fields than the header ({}); the extra ones were ignored",
-                self.field_lines(&more)
+                self.field_lines(more)
             ),
             "unclosed_quote" => format!(
                 "a quoted field opened on {} is never closed; the rest of the file was read into it",
