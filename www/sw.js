@@ -31,6 +31,7 @@ const SHELL = [
   'model.js',
   'report.js',
   'run.js',
+  'session.js',
   'state.js',
   'summary.js',
   'table.js',
