@@ -20,7 +20,6 @@ use crate::model::{
     format_value, Basis, FeatureSpec, Kind, MetricSet, Metrics, Model, Provenance, Tier,
 };
 use crate::schema::Group;
-use crate::support::thousands;
 /// Points at which a numeric feature's contribution is evaluated across its range.
 const GRID: usize = 201;
 
@@ -311,90 +310,13 @@ fn metric_row(name: &str, m: &MetricSet) -> Vec<String> {
     };
     vec![
         name.to_string(),
-        thousands(m.rows),
+        m.rows.to_string(),
         format!("{:.3}", m.auc),
         opt(m.pr_auc, 3),
         format!("{:.3}", m.brier),
         format!("{:.3}", m.log_loss),
         opt(m.lift_top_decile, 2),
     ]
-}
-
-/// The card's first section: what the model predicts, from which data, how good it is
-/// and what counts most, in words a client reads (the figures follow in the sections
-/// after it).
-fn plain_words(model: &Model, features: &[CardFeature]) -> Section {
-    let p = &model.provenance;
-    let simulated = p.data_file.as_bytes().windows(7).any(|w| w == b"simulat");
-    let mut text = format!(
-        "This model estimates, for each account, the chance that it churns (does not renew), \
-         from {} facts about the account. It learned from {} {}, {:.0}% of which churned.",
-        features.len(),
-        thousands(p.rows),
-        if simulated {
-            "simulated accounts (a demonstration, not a client's history)"
-        } else {
-            "past accounts whose outcome was known"
-        },
-        100.0 * p.churn_rate
-    );
-    let held = model.metrics.held_out.as_ref();
-    if let Some(m) = held.or(model.metrics.cross_validated.as_ref()) {
-        let on = if held.is_some() {
-            "On accounts kept apart from its training"
-        } else {
-            "In cross-validation"
-        };
-        text.push_str(&format!(
-            " {on}, it ranked a churner above an account that stayed {} times in 100 (guessing \
-             would do 50)",
-            (100.0 * m.auc).round()
-        ));
-        match m.lift_top_decile {
-            Some(lift) => text.push_str(&format!(
-                ", and the tenth of accounts it scored highest churned {lift:.1} times as often \
-                 as accounts overall."
-            )),
-            None => text.push('.'),
-        }
-    } else {
-        text.push_str(" No measure of its accuracy was recorded with it.");
-    }
-    let strongest: Vec<&str> = drivers(model)
-        .iter()
-        .take(3)
-        .filter_map(|d| features.get(d.feature).map(|f| f.label.as_str()))
-        .collect();
-    if !strongest.is_empty() {
-        text.push_str(&format!(
-            " What moves its scores most: {}.",
-            strongest.join("; ")
-        ));
-    }
-    Section {
-        title: "In plain words".into(),
-        blocks: vec![paragraph(&text)],
-    }
-}
-
-/// Where the tier thresholds come from. Training sets High at the score the riskiest 10%
-/// of training accounts reach and Medium at the training churn rate (`train::fit`); a
-/// model whose Medium tier is not its churn rate had its thresholds set otherwise.
-fn tier_source(model: &Model) -> String {
-    let rate = (model.provenance.churn_rate * 100.0).round() / 100.0;
-    let from_training = model.tiers.len() == 3 && model.tiers[1].min_probability == rate;
-    if from_training {
-        format!(
-            "These thresholds were set when the model was trained: {} from the score the \
-             riskiest 10% of training accounts reached, {} from the training churn rate. The \
-             page lets you change them for your own portfolio.",
-            model.tiers[0].name, model.tiers[1].name
-        )
-    } else {
-        "These thresholds were written in the model file by whoever made it, not derived \
-         from its training data here; the page lets you change them."
-            .to_string()
-    }
 }
 
 /// A probability threshold as a percentage ("50%", "12.5%").
@@ -454,8 +376,7 @@ fn card_feature(model: &Model, index: usize, f: &FeatureSpec) -> CardFeature {
 /// ```
 /// let model = churn_audit::default_model().unwrap();
 /// let card = churn_audit::card::model_card(&model);
-/// assert_eq!(card.sections[0].title, "In plain words");
-/// assert_eq!(card.sections[1].title, "Trained on");
+/// assert_eq!(card.sections[0].title, "Trained on");
 /// assert!(card.to_markdown().contains("## Strongest drivers"));
 /// ```
 pub fn model_card(model: &Model) -> ModelCard {
@@ -472,7 +393,7 @@ pub fn model_card(model: &Model) -> ModelCard {
         .enumerate()
         .map(|(i, f)| card_feature(model, i, f))
         .collect();
-    let mut sections = vec![plain_words(model, &features)];
+    let mut sections = Vec::new();
 
     sections.push(Section {
         title: "Trained on".into(),
@@ -485,7 +406,7 @@ pub fn model_card(model: &Model) -> ModelCard {
                     code(&p.data_sha256),
                     plain(format!(
                         "), {} labelled rows, churn rate {:.1}%",
-                        thousands(p.rows),
+                        p.rows,
                         100.0 * p.churn_rate
                     )),
                 ],
@@ -493,8 +414,7 @@ pub fn model_card(model: &Model) -> ModelCard {
                     plain("Label column: "),
                     code(&model.label),
                     plain(format!(
-                        "; as-of date {}; seed {}; L2 strength {} (how firmly the fit was \
-                         held back from large weights, which keeps it from learning noise)",
+                        "; as-of date {}; seed {}; L2 strength {}",
                         p.trained_at, p.seed, p.l2
                     )),
                 ],
@@ -533,23 +453,11 @@ pub fn model_card(model: &Model) -> ModelCard {
             ],
             rows,
         ));
-        blocks.push(Block::List {
-            items: [
-                "AUC: the chance that a churner is ranked above an account that stayed (0.5 is \
-                 a coin toss, 1 is perfect).",
-                "PR-AUC: how cleanly the highest scores pick out churners (guessing scores \
-                 about the churn rate; 1 is perfect).",
-                "Brier: the average squared gap between the predicted chance and what happened \
-                 (0 is perfect; lower is better).",
-                "log loss: the same gap on a log scale, which punishes confident mistakes most \
-                 (lower is better).",
-                "top-decile lift: how many times more often the 10% of accounts scored highest \
-                 churn than accounts overall.",
-            ]
-            .into_iter()
-            .map(|t| vec![plain(t)])
-            .collect(),
-        });
+        blocks.push(paragraph(
+            "AUC is the chance that a churner is ranked above a retained account (0.5 is a coin \
+             toss); lift is how much more often accounts in the top 10% of scores churn than \
+             accounts overall.",
+        ));
     }
     sections.push(Section {
         title: "How well it does".into(),
@@ -623,7 +531,6 @@ pub fn model_card(model: &Model) -> ModelCard {
         title: "Risk tiers".into(),
         blocks: vec![
             paragraph("An account is in the first tier whose lowest churn probability it reaches."),
-            paragraph(tier_source(model)),
             table(
                 &[("tier", false), ("churn probability from", true)],
                 model
@@ -785,7 +692,6 @@ mod tests {
         m.features[0].label = "a|b".into();
         let card = model_card(&m).to_markdown();
         for section in [
-            "## In plain words",
             "## Trained on",
             "## How well it does",
             "## Strongest drivers",

@@ -457,16 +457,4 @@ impl Engine {
         scored.push_csv(&mut out);
         Ok(out)
     }
-
-    /// The table's export: the scored CSV's columns for `rows` (the table's view, in
-    /// its order) and the segment when the file has one ([`Scored::push_csv_view`]).
-    pub fn export_view(&self, rows: Vec<u32>, excel: bool) -> Result<String, JsError> {
-        let scored = &self.last()?.scored;
-        let mut out = String::new();
-        if excel {
-            out.push('\u{feff}');
-        }
-        scored.push_csv_view(&rows, &mut out);
-        Ok(out)
-    }
 }

@@ -203,7 +203,7 @@ fn summary_format_writes_the_figures_alone() {
         assert_eq!(summary_with(data, &["--out", file.to_str().unwrap()]), "");
         assert_eq!(std::fs::read_to_string(&file).unwrap(), summary(data));
     }
-    assert!(summary(&big).starts_with("scored 180,000 accounts from big.csv"));
+    assert!(summary(&big).starts_with("scored 180000 accounts from big.csv"));
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -14,8 +14,7 @@ import { showIssues } from './issues.js';
 import { renderMappingRows } from './mapping.js';
 import { learnModel } from './model.js';
 import { wireReport } from './report.js';
-import { SAMPLE_AS_OF, SAMPLE_NAME, cancelRun, onMappingChange, readAndInspect, rerenderResult, resetMapping, scoreCurrent, scoreWithMapping } from './run.js';
-import { rememberModel, rememberThresholds, savedSession, wireCurrency } from './session.js';
+import { SAMPLE_AS_OF, SAMPLE_NAME, cancelRun, onMappingChange, readAndInspect, resetMapping, scoreCurrent, scoreWithMapping } from './run.js';
 import { state } from './state.js';
 import { wireTable } from './table.js';
 import { body, busy, setStatus, ui } from './ui.js';
@@ -71,19 +70,14 @@ async function useModel(file) {
   await useModelText(text, file);
 }
 
-/**
- * Loads a model file's text into the scoring engine; `file` only needs a name. The model
- * is kept for the next visit on this device (session.js).
- */
+/** Loads a model file's text into the scoring engine; `file` only needs a name. */
 async function useModelText(text, file) {
   try {
     const info = await call('loadModel', { text });
     state.customModelText = text;
     state.customThresholds = null;
     learnModel(info);
-    const kept = rememberModel(text, file.name);
-    const keptNote = kept ? '' : ' It is too large to be kept on this device: after a reload the page starts with the bundled model.';
-    setStatus(`Using the model ${info.model.name} from ${file.name}.${keptNote}`, 'ok');
+    setStatus(`Using the model ${info.model.name} from ${file.name}.`, 'ok');
     body.dataset.model = 'custom';
     if (state.current) await readAndInspect(state.current.blob, state.current.name, undefined, state.current.sample);
   } catch (err) {
@@ -121,7 +115,6 @@ function wireControls() {
   wireDetail();
   wireReport();
   wireWorkbook();
-  wireCurrency(() => rerenderResult());
 
   ui.modelInput.addEventListener('change', () => {
     const file = ui.modelInput.files && ui.modelInput.files[0];
@@ -136,7 +129,6 @@ function wireControls() {
     const info = await call('defaultModel');
     state.customModelText = null;
     state.customThresholds = null;
-    rememberModel(null);
     learnModel(info);
     body.dataset.model = 'bundled';
     setStatus('Using the bundled model.', 'ok');
@@ -153,7 +145,6 @@ function wireControls() {
     try {
       const info = await call('setTiers', { thresholds });
       state.customThresholds = thresholds;
-      rememberThresholds(thresholds);
       learnModel(info);
       setStatus('New tier thresholds applied.', 'ok');
       if (state.current && state.result) await scoreCurrent();
@@ -286,39 +277,10 @@ async function start() {
   body.dataset.offline = await registerOfflineCopy();
   if (reloadForUpdate(body.dataset.offline === 'updated')) return;
   learnModel(info);
-  const restored = await restoreSession();
   setControlsEnabled(true);
   busy(false);
   body.dataset.engine = 'ready';
-  setStatus(`Ready.${restored} Choose or drop an account file, or try the sample data.`, 'ok');
-}
-
-/**
- * Puts back the model and tier thresholds the last visit on this device left (see
- * session.js); returns a sentence saying so, or '' when there was nothing to restore.
- */
-async function restoreSession() {
-  const saved = savedSession();
-  const said = [];
-  try {
-    if (typeof saved.modelText === 'string') {
-      const info = await call('loadModel', { text: saved.modelText });
-      state.customModelText = saved.modelText;
-      learnModel(info);
-      body.dataset.model = 'custom';
-      said.push(`the model ${info.model.name} from ${saved.modelName || 'your last visit'}`);
-    }
-    if (Array.isArray(saved.thresholds)) {
-      const info = await call('setTiers', { thresholds: saved.thresholds });
-      state.customThresholds = saved.thresholds;
-      learnModel(info);
-      said.push('your tier thresholds');
-    }
-  } catch {
-    rememberModel(null); // a kept model this engine refuses is forgotten
-  }
-  body.dataset.session = said.length ? 'restored' : 'new';
-  return said.length ? ` Kept from your last visit on this device: ${said.join(' and ')}.` : '';
+  setStatus('Ready. Choose or drop an account file, or try the sample data.', 'ok');
 }
 
 start();

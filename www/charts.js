@@ -19,7 +19,7 @@ export function histogramChart(r) {
   const max = Math.max(1, ...bins.map((b) => b.accounts));
   const bw = (W - left - 10) / bins.length;
   const tiers = state.model.tiers || [];
-  const label = `Histogram of churn probability: ${bins.map((b) => `${Math.round(b.from * 100)} to ${Math.round(b.to * 100)}%: ${count(b.accounts)}`).join('; ')}`;
+  const label = `Histogram of churn probability: ${bins.map((b) => `${Math.round(b.from * 100)} to ${Math.round(b.to * 100)}%: ${b.accounts}`).join('; ')}`;
   const root = chartBox(W, H, label);
   const y = (v) => H - bottom - (v / max) * (H - bottom - top);
   root.append(svg('line', { x1: left, y1: H - bottom, x2: W - 10, y2: H - bottom, class: 'axis' }));
@@ -33,14 +33,12 @@ export function histogramChart(r) {
       height: H - bottom - y(b.accounts),
       class: `bar ${state.tierRank.get(tier?.name)?.cls || ''}`,
     });
-    rect.append(svg('title', {}, `${Math.round(b.from * 100)}–${Math.round(b.to * 100)}%: ${count(b.accounts)} accounts`));
+    rect.append(svg('title', {}, `${Math.round(b.from * 100)}–${Math.round(b.to * 100)}%: ${b.accounts} accounts`));
     root.append(rect);
-    if (b.accounts > 0) root.append(svg('text', { x: left + i * bw + bw / 2, y: y(b.accounts) - 3, class: 'bar-value', 'text-anchor': 'middle' }, count(b.accounts)));
+    if (b.accounts > 0) root.append(svg('text', { x: left + i * bw + bw / 2, y: y(b.accounts) - 3, class: 'bar-value', 'text-anchor': 'middle' }, b.accounts));
   });
   for (const p of [0, 0.25, 0.5, 0.75, 1]) {
-    // The last tick ends at the axis' end: centred, "100%" ran past the chart's edge.
-    const anchor = p === 1 ? 'end' : 'middle';
-    root.append(svg('text', { x: left + p * (W - left - 10), y: H - bottom + 16, 'text-anchor': anchor, class: 'tick' }, `${p * 100}%`));
+    root.append(svg('text', { x: left + p * (W - left - 10), y: H - bottom + 16, 'text-anchor': 'middle', class: 'tick' }, `${p * 100}%`));
   }
   root.append(svg('text', { x: 4, y: top - 8, class: 'tick' }, 'accounts'));
   // Tier boundaries as labelled dashed lines, so tiers read without colour.
@@ -64,11 +62,7 @@ function hbarChart(items, { label, valueText }) {
     const yy = 4 + i * rowH;
     const w = (d.value / max) * (W - labelW - 190);
     const name = String(d.label);
-    // 22 characters of 12 px text fit the label column; longer ones ran off the left edge.
-    const shown = name.length > 22 ? `${name.slice(0, 21)}…` : name;
-    const text = svg('text', { x: labelW - 6, y: yy + 16, 'text-anchor': 'end', class: 'bar-label' }, shown);
-    if (shown !== name) text.append(svg('title', {}, name));
-    root.append(text);
+    root.append(svg('text', { x: labelW - 6, y: yy + 16, 'text-anchor': 'end', class: 'bar-label' }, name.length > 26 ? `${name.slice(0, 25)}…` : name));
     root.append(svg('rect', { x: labelW, y: yy + 4, width: Math.max(1, w), height: rowH - 9, class: 'bar bar-plain' }));
     root.append(svg('text', { x: labelW + w + 6, y: yy + 16, class: 'bar-value' }, valueText(d)));
   });

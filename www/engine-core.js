@@ -501,8 +501,7 @@ export function createHandler(Engine, FileDigest, partners = () => []) {
     rows: (m) => plain(engine.rows(Uint32Array.from(m.rows))).map(([row, data]) => ({ row, ...data })),
     explain: (m) => plain(engine.explain(m.row)),
     whatif: (m) => plain(engine.what_if(m.row, m.features, Float64Array.from(m.values))),
-    // The table's rows in its order (with the segment), or every row as the CLI writes them.
-    export: (m) => (m.rows ? engine.export_view(Uint32Array.from(m.rows), Boolean(m.excel)) : engine.export_csv(Boolean(m.excel))),
+    export: (m) => engine.export_csv(Boolean(m.excel)),
     loadModel: (m) => {
       const next = Engine.from_json(String(m.text));
       engine.free();

@@ -3,34 +3,14 @@
 // are how the page makes its nodes.
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-const plainMoney = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
-let moneyFormat = plainMoney;
-let moneyMark = '';
-
-/**
- * The currency money is written in: an ISO 4217 code ("EUR": the locale's way, "€1,200"
- * or "1.200 €"), another mark ("$": put before the amount), or null (no sign).
- */
-export function setCurrency(currency) {
-  moneyFormat = plainMoney;
-  moneyMark = '';
-  if (typeof currency === 'string' && /^[A-Z]{3}$/.test(currency)) {
-    try {
-      moneyFormat = new Intl.NumberFormat(undefined, { style: 'currency', currency, maximumFractionDigits: 0, minimumFractionDigits: 0 });
-    } catch {
-      moneyMark = `${currency} `; // a code this browser does not know
-    }
-  } else if (typeof currency === 'string' && currency) {
-    moneyMark = currency;
-  }
-}
+const moneyFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const countFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 export const churnersFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 export const thresholdFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
 
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
-export const money = (v) => (isNum(v) ? (v < 0 && moneyMark ? `-${moneyMark}${moneyFormat.format(-v)}` : `${moneyMark}${moneyFormat.format(v)}`) : '—');
+export const money = (v) => (isNum(v) ? moneyFormat.format(v) : '—');
 export const percent = (v) => (isNum(v) ? percentFormat.format(v) : '—');
 export const count = (v) => (isNum(v) ? countFormat.format(v) : '—');
 

@@ -54,11 +54,5 @@ function renderTierFields(tiers) {
     wrap.append(label, input);
     return wrap;
   });
-  // Where the thresholds come from, next to them.
-  const source = state.customThresholds
-    ? 'These thresholds were chosen on this page (kept on this device); "Use the bundled model" or loading a model starts again from its own.'
-    : "These thresholds come from the model file: a model trained by this tool sets High at the score its riskiest 10% of training accounts reached and Medium at its training churn rate (the model card's Risk tiers says which applies).";
-  const note = el('p', 'tier-source muted', source);
-  note.dataset.testid = 'tier-source';
-  ui.tiersFields.replaceChildren(...fields, note);
+  ui.tiersFields.replaceChildren(...fields);
 }

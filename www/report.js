@@ -8,7 +8,6 @@ import { churnersFormat, count, el, money, percent } from './format.js';
 import { tierChip } from './model.js';
 import { state } from './state.js';
 import { DEMO_NOTE, renderCoverage, tierCards } from './summary.js';
-import { currentView, isFiltered } from './table.js';
 import { setStatus, ui } from './ui.js';
 
 const REPORT_TOP_ACCOUNTS = 25;
@@ -27,16 +26,12 @@ export function download(data, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-async function exportCsv(excel, asShown = false) {
+async function exportCsv(excel) {
   try {
-    // As shown: the table's accounts, filtered and ordered as it shows them, for Excel.
-    const rows = asShown ? Array.from(currentView()) : null;
-    const text = await call('export', { excel, rows });
+    const text = await call('export', { excel });
     const base = (state.result?.file || 'accounts').replace(/\.[^.]*$/, '');
-    const name = `${base}-churn-audit${asShown ? '-table' : ''}${excel ? '-excel' : ''}.csv`;
-    download(text, name);
-    const which = !asShown ? 'every account, in file order' : `${isFiltered() ? 'the' : 'all'} ${count(rows.length)} accounts the table shows, in its order`;
-    setStatus(`Saved ${name} (${which}) to your downloads.`, 'ok');
+    download(text, `${base}-churn-audit${excel ? '-excel' : ''}.csv`);
+    setStatus(`Saved ${base}-churn-audit${excel ? '-excel' : ''}.csv to your downloads.`, 'ok');
   } catch (err) {
     setStatus(`The export could not be made: ${messageOf(err)}`, 'error');
   }
@@ -119,8 +114,7 @@ export async function buildReport(r) {
     frag.append(el('h2', '', 'Data quality'));
     const ul = el('ul');
     for (const w of r.file_warnings || []) ul.append(el('li', '', w));
-    for (const g of r.warning_groups || []) ul.append(el('li', '', g.text));
-    ul.append(el('li', '', `${count(s.rows_with_warnings)} rows have warnings (each listed in the scored CSV).`));
+    ul.append(el('li', '', `${count(s.rows_with_warnings)} rows have warnings (listed in the scored CSV).`));
     frag.append(ul);
   }
   frag.append(el('h2', '', 'Model card'));
@@ -134,7 +128,6 @@ export async function buildReport(r) {
 export function wireReport() {
   ui.exportCsv.addEventListener('click', () => exportCsv(false));
   ui.exportExcel.addEventListener('click', () => exportCsv(true));
-  ui.exportView.addEventListener('click', () => exportCsv(true, true));
   ui.printReport.addEventListener('click', async () => {
     await state.fingerprint;
     window.print();

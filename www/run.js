@@ -7,7 +7,6 @@ import { count } from './format.js';
 import { showIssues } from './issues.js';
 import { loadSavedMapping, renderMapping, saveMapping } from './mapping.js';
 import { buildReport } from './report.js';
-import { applyCurrency } from './session.js';
 import { state } from './state.js';
 import { renderFileLine, renderSummary } from './summary.js';
 import { applyView, prepareRows, renderFilters, resetView } from './table.js';
@@ -80,18 +79,7 @@ export async function readAndInspect(blob, name, asOfOverride, sample = false) {
     state.inspection = await inspectWith(state.userMapping);
     if (token !== runToken) return;
   }
-  const ins = state.inspection;
-  if (ins.problem && (ins.rows === 0 || ins.columns.length < 2)) {
-    // No mapping can help a header with no rows below it, or a file read as one column
-    // (separated by '|', say): the problem is the file.
-    clearResults();
-    ui.mapping.hidden = true;
-    showIssues(friendly(ins.problem, name));
-    setStatus(`${name} cannot be scored as it is. See Issues below.`, 'error');
-    finishRun('error');
-    return;
-  }
-  if (ins.problem) {
+  if (state.inspection.problem) {
     renderMapping();
     stopForMapping();
     ui.mapping.scrollIntoView({ block: 'start' });
@@ -150,7 +138,6 @@ export async function scoreCurrent() {
       previewed = true;
       ui.progress.max = total;
       ui.progress.value = total;
-      applyCurrency(preview);
       renderSummary(preview);
       setStatus(`Scored ${count(preview.summary.accounts_scored)} accounts from ${name}; preparing the table…`);
       return;
@@ -197,10 +184,9 @@ async function onResult(r, token) {
   state.result = r;
   body.dataset.workers = String(r.workers ?? 1);
   prepareRows(r);
-  applyCurrency(r);
   renderSummary(r);
   renderFilters(r);
-  showIssues(null, r.file_warnings, r.warning_groups, r.summary.rows_with_warnings);
+  showIssues(null, r.file_warnings, r.row_warnings, r.summary.rows_with_warnings);
   await applyView();
   await buildReport(r);
   if (token !== runToken) return;
@@ -218,15 +204,6 @@ async function onResult(r, token) {
     'ok',
   );
   finishRun('scored');
-}
-
-/** Draws the results again (the currency changed): figures, table and report. */
-export async function rerenderResult() {
-  const r = state.result;
-  if (!r) return;
-  renderSummary(r);
-  await applyView();
-  await buildReport(r);
 }
 
 export async function onMappingChange(header, target) {

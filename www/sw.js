@@ -31,7 +31,6 @@ const SHELL = [
   'model.js',
   'report.js',
   'run.js',
-  'session.js',
   'state.js',
   'summary.js',
   'table.js',

@@ -18,16 +18,6 @@ let viewToken = 0;
 let sortKey = 'churn_probability';
 let sortDesc = true;
 
-/** The rows the table shows, in its order (row indices): what the export writes. */
-export function currentView() {
-  return view;
-}
-
-/** Whether the table shows fewer accounts than were scored. */
-export function isFiltered() {
-  return view.length !== rowCount;
-}
-
 export function prepareRows(r) {
   rowCount = r.summary.accounts_scored;
   rowCache.clear();

@@ -547,7 +547,7 @@ function downloadModel() {
 function useModel() {
   if (!trained) return;
   document.dispatchEvent(new CustomEvent('churn-audit:use-model', { detail: { text: trained.model_json, name: modelFileName() } }));
-  setStatus('The scoring engine now uses this model: the account list of step 1 is scored with it now (or choose one there).', 'ok');
+  setStatus('The scoring engine now uses this model: choose an account list in step 1 to score it.', 'ok');
 }
 
 // --- Wiring -----------------------------------------------------------------------------------

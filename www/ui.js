@@ -53,8 +53,6 @@ export const ui = {
   exportExcel: $('export-excel'),
   exportXlsx: $('export-xlsx'),
   sheetRow: $('sheet-row'),
-  exportView: $('export-view'),
-  currency: $('currency'),
   printReport: $('print-report'),
   modelCard: $('model-card'),
   modelInput: $('model-input'),

@@ -678,14 +678,14 @@ fn summary_text(overview: &score::Overview) -> String {
          {}\
          rows with warnings: {}\n\
          expected churners: {:.1} ({:.1}%)\n",
-        grouped(s.accounts_scored as f64),
+        s.accounts_scored,
         r.file,
         r.encoding,
         r.delimiter,
         r.as_of,
         r.model,
         coverage_text(&r.coverage),
-        grouped(s.rows_with_warnings as f64),
+        s.rows_with_warnings,
         s.expected_churners,
         share,
     );
@@ -694,15 +694,11 @@ fn summary_text(overview: &score::Overview) -> String {
     if revenue {
         out.push_str(&format!(
             "revenue at risk: {}\n",
-            with_currency(&grouped(s.revenue_at_risk), r.currency.as_deref())
+            grouped(s.revenue_at_risk)
         ));
     }
     for t in &s.tiers {
-        out.push_str(&format!(
-            "  {:<8} {:>7} accounts",
-            t.name,
-            grouped(t.accounts as f64)
-        ));
+        out.push_str(&format!("  {:<8} {:>7} accounts", t.name, t.accounts));
         if revenue {
             out.push_str(&format!("  {:>15} at risk", grouped(t.revenue_at_risk)));
         }
@@ -713,10 +709,6 @@ fn summary_text(overview: &score::Overview) -> String {
     }
     for w in &r.file_warnings {
         out.push_str(&format!("warning: {w}\n"));
-    }
-    // Row warnings by kind, as the page's Issues list them; every one is in the rows.
-    for g in &overview.warning_groups {
-        out.push_str(&format!("rows: {}\n", g.text));
     }
     out
 }
@@ -746,18 +738,6 @@ fn coverage_text(c: &features::Coverage) -> String {
 }
 
 /// A whole number with thousands separators, for the summary.
-/// An amount with the file's currency: a code after a space ("EUR 1,200"), a mark
-/// before it ("$1,200"), nothing when the file does not say.
-fn with_currency(amount: &str, currency: Option<&str>) -> String {
-    match currency {
-        Some(code) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => {
-            format!("{code} {amount}")
-        }
-        Some(mark) => format!("{mark}{amount}"),
-        None => amount.to_string(),
-    }
-}
-
 fn grouped(x: f64) -> String {
     let n = x.round() as i64;
     let digits = n.unsigned_abs().to_string();

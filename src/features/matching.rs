@@ -342,19 +342,6 @@ pub(super) fn check_matched(
     m: &Matched,
     file: &str,
 ) -> Result<usize> {
-    if let Some(e) = pipe_separated(table, file) {
-        return Err(e);
-    }
-    // A header of names with nothing below it is the problem, whatever the names are
-    // (a line with fewer than two names may not be a header at all: said below).
-    let names = table
-        .headers
-        .iter()
-        .filter(|h| !h.trim().is_empty())
-        .count();
-    if table.records.is_empty() && (names >= 2 || m.id.is_some()) {
-        return Err(super::no_rows(file));
-    }
     let Some(id) = m.id else {
         let examples: Vec<&str> = std::iter::once(model.id_column.name.as_str())
             .chain(model.id_column.aliases.iter().map(String::as_str))
@@ -387,31 +374,6 @@ pub(super) fn check_matched(
         ));
     }
     Ok(id)
-}
-
-/// The error for a file whose columns are separated by `|`: read as one column (the
-/// reader takes commas, semicolons and tabs), its header holds every name between pipes.
-fn pipe_separated(table: &Table, file: &str) -> Option<Error> {
-    let [header] = table.headers.as_slice() else {
-        return None;
-    };
-    let names: Vec<&str> = header.split('|').map(str::trim).collect();
-    if names.len() < 2 {
-        return None;
-    }
-    let shown: Vec<String> = names
-        .iter()
-        .take(4)
-        .map(|n| format!("'{}'", show_value(n)))
-        .collect();
-    Some(Error::unusable(
-        file,
-        format!(
-            "its columns are separated by '|' ({}{}), which this tool does not read; save it again from the CRM or spreadsheet as CSV (commas, semicolons or tabs)",
-            shown.join(", "),
-            if names.len() > 4 { ", …" } else { "" }
-        ),
-    ))
 }
 
 pub(super) fn list_headers(headers: &[String]) -> String {

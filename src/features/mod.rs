@@ -11,11 +11,9 @@
 //! warning naming the line, the column and the value.
 //!
 //! `matching` decides which header feeds which column; `read` holds the [`Plan`] (the
-//! readers decided from the head) and reads each record with it; `currency` says which
-//! currency the file's money is written in ([`detect_currency`]).
+//! readers decided from the head) and reads each record with it.
 
 mod coverage;
-mod currency;
 mod matching;
 mod read;
 #[cfg(test)]
@@ -29,7 +27,6 @@ use crate::model::{ColumnSpec, Kind, Model};
 use crate::schema::{normalize_header, DateDirection};
 
 pub use coverage::{coverage, Coverage, SUFFICIENT_SHARE};
-pub use currency::detect as detect_currency;
 pub use matching::{inspect, Inspection, Mapping, Target, IGNORE};
 pub use read::ReadMemo;
 pub use read::{Plan, RowText};
@@ -106,7 +103,7 @@ impl Prepared {
     }
 }
 
-const NO_ROWS: &str = "the file has column headers but no account rows below them: was the export filtered down to nothing, or cut short?";
+const NO_ROWS: &str = "the file has column headers but no account rows";
 
 /// The error for a file with a header and no data rows.
 pub fn no_rows(file: &str) -> Error {

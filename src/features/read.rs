@@ -50,8 +50,6 @@ pub struct Plan {
     pub has_segment: bool,
     /// Number of model features (the length of a row's values).
     pub n_features: usize,
-    /// The currency the file's money is written in ([`super::detect_currency`]).
-    pub currency: Option<String>,
     id: usize,
     name: Option<usize>,
     segment: Option<usize>,
@@ -122,13 +120,6 @@ impl Plan {
             }
         }
         let missing_features = missing_of(model, &sources);
-        let value_column = model
-            .value_feature
-            .as_deref()
-            .and_then(|v| model.feature_index(v))
-            .and_then(|f| sources.get(f).copied().flatten())
-            .map(Source::column);
-        let currency = super::detect_currency(&table.headers, value_column, head);
         // The head's cells are counted in one pass over its records for every column
         // that needs a number style or a date order: a pass per column read the whole
         // head's memory once per column.
@@ -186,7 +177,6 @@ impl Plan {
             missing_features,
             file_warnings,
             n_features: model.features.len(),
-            currency,
             id,
             name,
             segment,

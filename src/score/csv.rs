@@ -110,18 +110,7 @@ impl Scored {
     /// `buffers`: no allocation per row once the buffers have grown.
     fn push_csv_rows(
         &self,
-        rows: impl IntoIterator<Item = usize>,
-        out: &mut String,
-        buffers: &mut RowBuffers,
-    ) {
-        self.push_csv_rows_with(rows, false, out, buffers);
-    }
-
-    /// [`Scored::push_csv_rows`], with each row's segment as a last cell when `segment`.
-    fn push_csv_rows_with(
-        &self,
-        rows: impl IntoIterator<Item = usize>,
-        segment: bool,
+        rows: std::ops::Range<usize>,
         out: &mut String,
         buffers: &mut RowBuffers,
     ) {
@@ -169,26 +158,8 @@ impl Scored {
             let start = out.len();
             self.push_warnings(r, line, values, score, lookups, out, ends);
             finish_text_cell(out, start);
-            if segment {
-                out.push(',');
-                push_text_cell(out, text.segment);
-            }
             out.push('\n');
         }
-    }
-
-    /// The page's export of its table: the scored CSV's columns for `rows` (row
-    /// indices, in the table's filter and order), then a `segment` column when the file
-    /// has one. The command line's scored CSV is every row in file order, without it.
-    pub fn push_csv_view(&self, rows: &[u32], out: &mut String) {
-        let mut header = csv_header();
-        if self.has_segment {
-            header.pop();
-            header.push_str(",segment\n");
-        }
-        out.push_str(&header);
-        let rows = rows.iter().map(|&r| r as usize).filter(|&r| r < self.len());
-        self.push_csv_rows_with(rows, self.has_segment, out, &mut RowBuffers::new(self));
     }
 
     /// About how many bytes the scored CSV ([`Scored::write_csv`]) takes: its first rows
@@ -439,30 +410,6 @@ pub fn push_f64(out: &mut String, x: f64) {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_page_export_follows_the_view_and_adds_the_segment() {
-        let model = crate::default_model().unwrap();
-        let text = "account_id,segment,nps\nA,SMB,9\nB,Enterprise,2\nC,SMB,5\n";
-        let mut scorer =
-            crate::score::Scorer::new(model.clone(), "t.csv", 0, crate::features::Mapping::new());
-        scorer.push(text.as_bytes()).unwrap();
-        let scored = scorer.finish().unwrap();
-        let whole = to_csv(&scored.to_result());
-        let lines: Vec<&str> = whole.lines().collect();
-        let mut view = String::new();
-        scored.push_csv_view(&[2, 0, 99], &mut view);
-        // The CLI's lines for C then A (row 99 does not exist), each with its segment.
-        let expected = format!("{},segment\n{},SMB\n{},SMB\n", lines[0], lines[3], lines[1]);
-        assert_eq!(view, expected);
-        // No segment column in the file: the CLI's columns only.
-        let mut scorer =
-            crate::score::Scorer::new(model, "t.csv", 0, crate::features::Mapping::new());
-        scorer.push(b"account_id,nps\nA,9\n").unwrap();
-        let mut view = String::new();
-        scorer.finish().unwrap().push_csv_view(&[0], &mut view);
-        assert!(view.starts_with(&csv_header()), "{view}");
-    }
-
     use super::*;
     use crate::features::Mapping;
     use crate::model::tests::tiny_model;

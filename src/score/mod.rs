@@ -19,8 +19,6 @@
 //!   them on threads ([`score_in_parts`]);
 //! * `summary.rs`: the figures for the whole list ([`SummaryBuilder`], exact sums) and
 //!   what the page shows first ([`Overview`]);
-//! * `groups.rs`: every row's warnings grouped by kind and column, each group said in
-//!   one sentence ([`WarningGroup`]), for the page's Issues and the CLI's summary;
 //! * `view.rs`: the rows the page's table shows, filtered, searched and sorted
 //!   ([`ViewQuery`]);
 //! * `csv.rs`, `json.rs`: the scored CSV and the JSON, written block by block
@@ -28,7 +26,6 @@
 
 mod blocks;
 mod csv;
-mod groups;
 mod json;
 mod parts;
 mod restore;
@@ -53,7 +50,6 @@ pub use csv::{
     csv_header, push_csv_row, push_f64, push_text_cell, to_csv, to_csv_excel, write_csv_parts,
     CSV_COLUMNS,
 };
-pub use groups::{WarningExample, WarningGroup, EXAMPLES_PER_GROUP};
 pub use parts::Part;
 pub use restore::RestoreRow;
 pub use scored::Scored;
@@ -152,10 +148,6 @@ pub struct AuditResult {
     /// How much of the model's power the file's columns supply; below
     /// [`features::SUFFICIENT_SHARE`] the scores are not presented as findings.
     pub coverage: features::Coverage,
-    /// The currency the file's money is written in: an ISO 4217 code ("EUR") when its
-    /// headers or value cells name one, else their mark ("$"); `None` when they say
-    /// nothing ([`features::detect_currency`]).
-    pub currency: Option<String>,
     /// Scored rows in file order (left out of JSON when empty, as in an [`Overview`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<ScoredRow>,
@@ -330,19 +322,6 @@ mod tests {
         // sha256 of the file's bytes, from Python's hashlib.sha256(text).hexdigest().
         assert_eq!(r.file_sha256, sha256_hex(text.as_bytes()));
         assert!(to_csv_excel(&r).starts_with("\u{feff}account_id,"));
-    }
-
-    #[test]
-    fn the_result_carries_the_currency_the_file_writes() {
-        let m = crate::default_model().unwrap();
-        let run = |text: &str| audit(text.as_bytes(), "t.csv", &m, 0).unwrap().currency;
-        assert_eq!(
-            run("account_id,Contract value (EUR),nps\nA,1200,7\n").as_deref(),
-            Some("EUR")
-        );
-        let cells = "account_id;contract_value;nps\nA;€ 1.200,00;7\nB;€ 300,00;8\n";
-        assert_eq!(run(cells).as_deref(), Some("EUR"));
-        assert_eq!(run("account_id,contract_value,nps\nA,1200,7\n"), None);
     }
 
     #[test]

@@ -382,8 +382,6 @@ impl Scorer {
         Some(Overview {
             result,
             row_warnings: s.first_warnings(max_warnings),
-            // Counted over every row once the parts are joined (the final overview).
-            warning_groups: Vec::new(),
         })
     }
 

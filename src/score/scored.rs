@@ -41,8 +41,6 @@ pub struct Scored {
     pub file_warnings: Vec<String>,
     /// Whether the file has a segment column.
     pub has_segment: bool,
-    /// The currency the file's money is written in, when it says.
-    pub currency: Option<String>,
     /// Per row: the 1-based line where its record starts.
     pub lines: Vec<u32>,
     /// Per row: the feature values, row-major ([`Model::features`] per row; NaN = missing).
@@ -139,7 +137,6 @@ impl Scored {
             missing_features: Vec::new(),
             file_warnings: Vec::new(),
             has_segment: false,
-            currency: None,
             lines: Vec::new(),
             values: Vec::new(),
             probability: Vec::new(),
@@ -253,7 +250,7 @@ impl Scored {
     }
 
     /// The warnings found while reading row `r`.
-    pub(super) fn read_warnings_of(&self, r: usize) -> &[RowWarning] {
+    fn read_warnings_of(&self, r: usize) -> &[RowWarning] {
         self.read_warnings
             .binary_search_by_key(&r, |(row, _)| *row as usize)
             .ok()

@@ -231,7 +231,6 @@ impl Scorer {
             s.columns = plan.columns.clone();
             s.missing_features = plan.missing_features.clone();
             s.has_segment = plan.has_segment;
-            s.currency = plan.currency.clone();
             s.file_warnings = warnings;
             // The file's rows, estimated from the head's when its size is known.
             let expected_rows = self

@@ -11,7 +11,7 @@ use crate::ingest;
 use crate::model::Model;
 use crate::support::fixed_sum::FixedSum;
 
-use super::{AuditResult, Scored, ScoredRow, Summary, TierSummary, WarningGroup};
+use super::{AuditResult, Scored, ScoredRow, Summary, TierSummary};
 
 /// Collects the [`Summary`] one account at a time, with exact sums (see [`FixedSum`]).
 #[derive(Debug, Clone)]
@@ -114,9 +114,6 @@ pub struct Overview {
     pub result: AuditResult,
     /// The first row warnings in file order (at most the number asked for).
     pub row_warnings: Vec<String>,
-    /// Every row's warnings grouped by kind and column ([`Scored::warning_groups`]);
-    /// empty in a preview made before the later parts' rows are joined.
-    pub warning_groups: Vec<WarningGroup>,
 }
 
 impl Scored {
@@ -125,7 +122,6 @@ impl Scored {
         Overview {
             result: self.result_without_rows(),
             row_warnings: self.first_warnings(max_warnings),
-            warning_groups: self.warning_groups(),
         }
     }
 
@@ -175,7 +171,6 @@ impl Scored {
                 .clone()
                 .filter(|v| !self.missing_features.contains(v)),
             coverage: self.coverage.clone(),
-            currency: self.currency.clone(),
             rows: Vec::new(),
             summary,
             portfolio,

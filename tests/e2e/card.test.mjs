@@ -181,7 +181,7 @@ describe('model card and waterfall labels', { timeout: 120_000 }, () => {
     const cli = await assertSameCard(page, '[data-testid=model-card]', DEFAULT_MODEL, '', 'bundled model');
     assert.deepEqual(
       cli.sections.map((s) => s.title),
-      ['In plain words', 'Trained on', 'How well it does', 'Strongest drivers', 'Features and training ranges', 'Risk tiers', 'Limits'],
+      ['Trained on', 'How well it does', 'Strongest drivers', 'Features and training ranges', 'Risk tiers', 'Limits'],
     );
   });
 
