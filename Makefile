@@ -113,8 +113,9 @@ bench-train-page: cli wasm-train
 	node benches/bench_train_page.mjs
 
 # Reading a workbook history in the page (the training section, headless Chromium):
-# BOOK=FILE.xlsx, e.g. one written by tests/fixtures/workbooks/make.py --big-history 100000
-# FILE.xlsx. Prints the median of RUNS (3) reads.
+# BOOK=FILE.xlsx, e.g. one written by `churn-audit simulate --accounts 100000 --seed 1
+# --out FILE.xlsx` (or tests/fixtures/workbooks/make.py --big-history 100000 FILE.xlsx).
+# Prints the median of RUNS (3) reads.
 bench-workbook-page: wasm-workbook
 	BOOK=$(BOOK) node benches/bench_workbook_page.mjs
 
@@ -127,12 +128,15 @@ bench-workbook-page: wasm-workbook
 # "SLOWER by N%"; from the same run, our page against a floor page (reads the file, counts
 # line feeds) and PapaParse pages; and the budgets as PASS/MISS: scoring wasm <= 250 KB and
 # everything the page loads at start-up <= 350 KB gzipped, peak JS heap. It exits 0 whatever
-# the figures. Knobs: BENCH_RUNS (5 page rounds), BENCH_PAPA_RUNS (3 of them with the
-# PapaParse pages), BENCH_CLI_RUNS (5), BENCH_ROWS (1000000), more in bench.mjs's header.
+# the figures. Then a 100,000-account .xlsx against its CSV twin (same accounts), in our
+# page (first file, and warm after a small one) and the CLI, medians of BENCH_WB_RUNS (3),
+# with ratios.
+# Knobs: BENCH_RUNS (5 page rounds), BENCH_PAPA_RUNS (3 of them with the PapaParse pages),
+# BENCH_CLI_RUNS (5), BENCH_ROWS (1000000), more in bench.mjs's header.
 # E.g. `make bench BENCH_BASE=HEAD~3 BENCH_RUNS=9`.
 BENCH_BASE ?= 47104ac
 BENCH_BASE_DIR ?= target/bench-base
-bench: setup-test wasm cli
+bench: setup-test wasm-workbook cli
 	benches/browser/base.sh $(BENCH_BASE) $(BENCH_BASE_DIR)
 	BENCH_BASE_DIR=$(abspath $(BENCH_BASE_DIR)) CHURN_AUDIT_BIN=$${CHURN_AUDIT_BIN:-$(abspath $(CLI))} node benches/browser/bench.mjs
 

@@ -3,7 +3,8 @@
 // times; the page measures each read itself (data-train-read-ms: from the file chosen to
 // the sheet's text ready for the training engine, the workbook engine's fetch and start
 // included in the first run only). Prints each run and the median. Evidence, not a test.
-// A 100,000-account book: tests/fixtures/workbooks/make.py --big-history 100000 FILE.xlsx.
+// A 100,000-account book: churn-audit simulate --accounts 100000 --seed 1 --out FILE.xlsx
+// (or tests/fixtures/workbooks/make.py --big-history 100000 FILE.xlsx, with openpyxl).
 //
 // Env: BOOK (required), RUNS (3), CHROMIUM_PATH.
 import { existsSync, statSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { WWW, launchBrowser, openReadyPage, startServer } from '../tests/e2e/har
 
 const BOOK = process.env.BOOK ? path.resolve(process.env.BOOK) : '';
 const RUNS = Number(process.env.RUNS || 3);
-if (!BOOK || !existsSync(BOOK)) throw new Error('Set BOOK to a workbook (make.py --big-history 100000 FILE.xlsx writes one).');
+if (!BOOK || !existsSync(BOOK)) throw new Error('Set BOOK to a workbook (churn-audit simulate --accounts 100000 --seed 1 --out FILE.xlsx writes one).');
 if (!existsSync(path.join(WWW, 'pkg-workbook', 'churn_audit_workbook_bg.wasm'))) throw new Error("The workbook engine is not built: run 'make wasm-workbook'.");
 
 const median = (xs) => {

@@ -72,6 +72,12 @@
 //! and new accounts have joined. Tests and the comparison of two audits get pairs
 //! whose movements are known.
 //!
+//! # As a workbook
+//!
+//! [`to_xlsx`] writes a simulated CSV as an Excel workbook of the same accounts (typed
+//! numbers, date cells), whose reading gives back the CSV's text: its scores are the CSV
+//! twin's, bit for bit (`churn-audit simulate --out FILE.xlsx`; tests/workbook.rs).
+//!
 //! # Missing values
 //!
 //! Cells are blanked after the label is drawn, as a CRM would lose them: NPS about 30%
@@ -150,6 +156,92 @@ pub fn simulate(cfg: &SimConfig) -> String {
         account.write_row(&account_id(i), &name, cfg.as_of, &mut rng, &mut out);
     }
     out
+}
+
+/// Excel's data rows per sheet (its 1,048,576 rows, the header's included).
+pub const XLSX_MAX_ACCOUNTS: usize = 1_048_575;
+
+/// The simulator's CSV `csv` (from [`simulate`] or [`simulate_snapshots`]) as an `.xlsx`
+/// workbook's bytes, written by rust_xlsxwriter: one sheet, `Accounts`, the header in the
+/// first row, then one row per account with the CSV's cells typed as a spreadsheet
+/// export has them: the dates (`*_date` columns) as date cells shown `yyyy-mm-dd`, the
+/// numbers as numbers, the id, name, segment and `yes`/`no` columns as text, a missing
+/// value as an empty cell. Read back (by the workbook reader, [`crate::ingest::workbook`])
+/// it gives the CSV's text cell for cell, so it scores exactly as its CSV twin does. No
+/// creation date is written from the clock: the same CSV gives the same bytes. More than
+/// [`XLSX_MAX_ACCOUNTS`] accounts are refused.
+pub fn to_xlsx(csv: &str) -> crate::error::Result<Vec<u8>> {
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+
+    use crate::error::Error;
+    use crate::ingest::{civil_from_days, parse_iso_date};
+
+    let fail = |e: XlsxError| Error::io("xlsx", e);
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let rows = csv.lines().count().saturating_sub(1);
+    if rows > XLSX_MAX_ACCOUNTS {
+        return Err(Error::unusable(
+            "xlsx",
+            format!(
+                "{rows} accounts do not fit in one Excel sheet (at most {XLSX_MAX_ACCOUNTS}); write a CSV file"
+            ),
+        ));
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        Text,
+        Date,
+        Number,
+    }
+    let kinds: Vec<Kind> = header
+        .iter()
+        .map(|h| match *h {
+            "account_id" | "account_name" | "segment" | "is_reference" | "churned" => Kind::Text,
+            h if h.ends_with("_date") => Kind::Date,
+            _ => Kind::Number,
+        })
+        .collect();
+    let mut book = Workbook::new();
+    let epoch = ExcelDateTime::from_ymd(2000, 1, 1).map_err(fail)?;
+    book.set_properties(
+        &DocProperties::new()
+            .set_title("Simulated account history")
+            .set_creation_datetime(&epoch),
+    );
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let sheet = book.add_worksheet();
+    sheet.set_name("Accounts").map_err(fail)?;
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).map_err(fail)?;
+    }
+    for (r, line) in lines.enumerate() {
+        let row = (r + 1) as u32;
+        // The simulator never quotes a cell (no cell holds a comma or a quote).
+        for (c, cell) in line.split(',').enumerate() {
+            let col = c as u16;
+            if cell.is_empty() {
+                continue;
+            }
+            let kind = kinds.get(c).copied().unwrap_or(Kind::Text);
+            let day = (kind == Kind::Date)
+                .then(|| parse_iso_date(cell))
+                .flatten()
+                .map(civil_from_days)
+                .and_then(|(y, m, d)| ExcelDateTime::from_ymd(y as u16, m as u8, d as u8).ok());
+            let number = (kind == Kind::Number)
+                .then(|| cell.parse::<f64>().ok())
+                .flatten();
+            match (day, number) {
+                (Some(day), _) => sheet.write_datetime_with_format(row, col, &day, &date),
+                (_, Some(x)) => sheet.write_number(row, col, x),
+                _ => sheet.write_string(row, col, cell),
+            }
+            .map_err(fail)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    book.save_to_buffer().map_err(fail)
 }
 
 /// The id of the account simulated `index`-th (from 0): `ACC-000001` and on.

@@ -2,7 +2,8 @@
 //! xlwt and odfpy from tests/fixtures/workbooks/make.py) scores exactly like its CSV
 //! twin, error cells and skipped title rows are named by sheet, row and column, hostile
 //! workbooks are refused in one sentence, and the Excel export reads back (with calamine
-//! here, with openpyxl in make.py --check-export).
+//! here, with openpyxl in make.py --check-export). A simulated history written as a
+//! workbook (`simulate --out FILE.xlsx`) scores exactly like the same seed's CSV.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::{Path, PathBuf};
@@ -298,5 +299,70 @@ fn training_reads_a_workbook_like_its_csv() {
         model
     };
     assert_eq!(train(&xlsx_path), train(&csv_path));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_simulated_workbook_scores_exactly_like_its_csv_twin() {
+    let dir = std::env::temp_dir().join(format!("workbook-simulate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let simulate = |name: &str| {
+        let path = dir.join(name);
+        let out = run(&[
+            "simulate",
+            "--accounts",
+            "3000",
+            "--seed",
+            "7",
+            "--as-of",
+            AS_OF,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    };
+    let (csv, xlsx) = (simulate("history.csv"), simulate("history.XLSX"));
+    // The same seed gives the same workbook bytes.
+    let again = simulate("again.xlsx");
+    assert_eq!(
+        std::fs::read(&xlsx).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+
+    // Typed cells, as a spreadsheet export has them (calamine reads rust_xlsxwriter's).
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    assert_eq!(book.sheet_names(), ["Accounts"]);
+    let sheet = book.worksheet_range("Accounts").unwrap();
+    assert_eq!(sheet.height(), 3001);
+    assert_eq!(sheet.get((1, 0)), Some(&Data::String("ACC-000001".into())));
+    let column = |name: &str| {
+        (0..sheet.width())
+            .find(|&c| sheet.get((0, c)) == Some(&Data::String(name.into())))
+            .unwrap()
+    };
+    let typed = |col: usize, want: fn(&Data) -> bool| {
+        (1..3001).any(|r| sheet.get((r, col)).is_some_and(want))
+    };
+    assert!(typed(column("renewal_date"), |d| matches!(
+        d,
+        Data::DateTime(_)
+    )));
+    assert!(typed(column("contract_value"), |d| matches!(
+        d,
+        Data::Float(_)
+    )));
+    assert!(typed(column("churned"), |d| d == &Data::String("yes".into())));
+
+    // The same accounts, the same scores, reasons and summary.
+    let (twin, book) = (score_json(&csv, &[]), score_json(&xlsx, &[]));
+    assert_eq!(probabilities(&book).len(), 3000);
+    assert_eq!(probabilities(&book), probabilities(&twin));
+    assert_eq!(book["rows"], twin["rows"]);
+    assert_eq!(book["summary"], twin["summary"]);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -18,6 +18,14 @@
 //    alternating: to the scored CSV, and to the summary alone (--format summary).
 // 4. Loads each page once more with its service worker allowed, as a first visit does,
 //    and gzips (level 9) every file the server sent it until it was ready.
+// 5. A workbook and its CSV twin: `churn-audit simulate` (current CLI) writes the same
+//    BENCH_WB_ROWS accounts as an .xlsx and as a CSV; each goes through our page (file
+//    chosen to summary shown, in a fresh page: as its first file, which for the workbook
+//    includes fetching and starting the workbook engine, and after a 10-account file of
+//    the same kind, so warm)
+//    and the current CLI (score --format summary, and to the scored CSV), BENCH_WB_RUNS
+//    times, alternating; printed as "xlsx vs its CSV twin" with ratios. When it cannot run
+//    (no workbook engine, a CLI without .xlsx output) it says why and the rest stands.
 // It prints the A/B table (medians, min/max, current/base, "within 10%" or "SLOWER by
 // N%"), the other pages against ours, the sizes and the budgets (PASS/MISS), and writes
 // them to target/bench/report.md (raw figures in target/bench/results.json). It is a
@@ -31,7 +39,8 @@
 // BENCH_PAGE_BUDGET_S (300): a page gets no further run once another would take its runs
 // past this total, so a slow page costs minutes, not a quarter of an hour (at least one run
 // each); BENCH_ROWS (1000000), BENCH_HEAP_MS heap sampling interval (100), BENCH_PAPA_WORKER=1
-// (PapaParse worker mode instead of the main thread), CHROMIUM_PATH, CHURN_AUDIT_BIN.
+// (PapaParse worker mode instead of the main thread), CHROMIUM_PATH, CHURN_AUDIT_BIN,
+// BENCH_WB_RUNS (3; 0 leaves the workbook section out), BENCH_WB_ROWS (100000).
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
@@ -69,6 +78,10 @@ const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_S', 180) * 1000;
 const HEAP_MS = intEnv('BENCH_HEAP_MS', 100, 10);
 const PAGE_BUDGET_MS = intEnv('BENCH_PAGE_BUDGET_S', 300) * 1000;
 const PAPA_WORKER = process.env.BENCH_PAPA_WORKER === '1';
+const WB_RUNS = intEnv('BENCH_WB_RUNS', 3, 0);
+/** The workbook section's warm-up file (a page's first file of its kind): 10 accounts. */
+const WARMUP_ROWS = 10;
+const WB_ROWS = intEnv('BENCH_WB_ROWS', 100_000, WARMUP_ROWS + 1);
 // The simulator's parameters: a fixed seed and as-of date make the same file every time.
 const GEN = { accounts: ROWS, seed: 1, as_of: '2026-06-30' };
 const LOAD_TIMEOUT_MS = 60_000;
@@ -413,6 +426,11 @@ function probe({ rows }) {
   };
   addEventListener('input', onPick, true);
   addEventListener('change', onPick, true);
+  // The workbook section times a second file in the same page: the next pick starts anew.
+  bench.again = () => {
+    observer?.disconnect();
+    [bench.t0, finished] = [null, false];
+  };
 }
 
 // --- one timed run of one page -------------------------------------------------------------
@@ -570,6 +588,182 @@ function timeCli(data, sides) {
   return results;
 }
 
+// --- 5. a workbook and its CSV twin ---------------------------------------------------------
+/**
+ * The same WB_ROWS accounts as an .xlsx and as a CSV (the current CLI's simulator, fixed
+ * seed), each through our page and the current CLI. Returns the figures, or
+ * { skipped: why } when it cannot run; it never ends the bench.
+ */
+async function workbookSection() {
+  if (WB_RUNS === 0) return { skipped: 'BENCH_WB_RUNS=0' };
+  if (!existsSync(path.join(WWW, 'pkg-workbook', 'churn_audit_workbook_bg.wasm'))) {
+    return { skipped: "the workbook engine is not built (www/pkg-workbook; run 'make wasm-workbook')" };
+  }
+  try {
+    const files = {};
+    const small = {};
+    for (const [kind, rows] of [
+      ['xlsx', WB_ROWS],
+      ['csv', WB_ROWS],
+      ['xlsx', WARMUP_ROWS],
+      ['csv', WARMUP_ROWS],
+    ]) {
+      const file = path.join(OUT_DIR, `workbook-${rows}.${kind}`);
+      const tmp = `${file}.partial.${kind}`;
+      const args = ['simulate', '--accounts', String(rows), '--seed', String(GEN.seed), '--as-of', GEN.as_of, '--out', tmp];
+      const r = spawnSync(CLI, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) return { skipped: `churn-audit simulate --out FILE.${kind} failed (${r.error?.message || `exit ${r.status}`}): ${String(r.stderr || '').trim().split('\n')[0]}` };
+      const head = readFileSync(tmp).subarray(0, 2).toString('latin1');
+      if (kind === 'xlsx' && head !== 'PK') {
+        rmSync(tmp, { force: true });
+        return { skipped: 'this CLI writes no workbook for --out FILE.xlsx (a CLI from before simulate wrote .xlsx?)' };
+      }
+      renameSync(tmp, file);
+      if (rows === WARMUP_ROWS) small[kind] = file;
+      else files[kind] = { file, bytes: statSync(file).size };
+    }
+    note(`workbook section: ${int(WB_ROWS)} accounts, ${mb(files.xlsx.bytes)} .xlsx and ${mb(files.csv.bytes)} CSV twin; ${WB_RUNS} run(s) each`);
+    const page = { xlsx: { first: [], warm: [], errors: [] }, csv: { first: [], warm: [], errors: [] } };
+    const server = await startServer(WWW, false);
+    try {
+      for (let i = 0; i < WB_RUNS; i++) {
+        for (const kind of ['xlsx', 'csv']) {
+          const said = [];
+          for (const [measure, warmup] of [
+            ['first', null],
+            ['warm', small[kind]],
+          ]) {
+            if (page[kind].errors.length) continue;
+            const r = await workbookPageRun(server.url, files[kind].file, warmup);
+            if (r.error) page[kind].errors.push(`${measure === 'warm' ? 'after a small file: ' : ''}${r.error}`);
+            else page[kind][measure].push(r.ms);
+            said.push(`${measure === 'warm' ? 'after a small file' : 'first file'} ${r.error ? `failed: ${r.error}` : secs(r.ms)}`);
+          }
+          note(`workbook run ${i + 1}/${WB_RUNS} page ${kind}: ${said.join(', ')}`);
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+    const cli = workbookCli(files);
+    return { rows: WB_ROWS, runs: WB_RUNS, files: Object.fromEntries(Object.entries(files).map(([k, f]) => [k, { path: path.relative(ROOT, f.file), bytes: f.bytes }])), page, cli };
+  } catch (err) {
+    return { skipped: `it failed: ${err.message.split('\n')[0]}` };
+  }
+}
+
+/**
+ * One fresh browser, our page, and `file` chosen, timed as the A/B times a page (change
+ * event to the first frame after the summary shows every account). With `warmup`, that
+ * small file is chosen and scored first, untimed, so the engines it needs are started
+ * (then the summary's count is blanked, so the probe waits for the new one). Returns
+ * { ms } or { error }.
+ */
+async function workbookPageRun(url, file, warmup) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+    const page = await context.newPage();
+    let settle = () => {};
+    page.on('crash', () => settle({ kind: 'crash', status: 'the page crashed' }));
+    await page.exposeFunction('__benchDone', (r) => settle(r));
+    await page.addInitScript(probe, { rows: WB_ROWS });
+    await page.goto(url, { waitUntil: 'load', timeout: LOAD_TIMEOUT_MS });
+    await page.waitForSelector('[data-testid=file-input]:not([disabled])', { state: 'attached', timeout: LOAD_TIMEOUT_MS });
+    await page.fill('[data-testid=as-of]', GEN.as_of);
+    await page.dispatchEvent('[data-testid=as-of]', 'change');
+    await page.waitForTimeout(300);
+    const pick = async (file) => {
+      const outcome = new Promise((r) => (settle = r));
+      const timer = setTimeout(() => settle({ kind: 'timeout', status: `no summary after ${TIMEOUT_MS / 1000} s` }), TIMEOUT_MS);
+      await Promise.race([page.setInputFiles('[data-testid=file-input]', file), outcome]);
+      const r = await outcome;
+      clearTimeout(timer);
+      if (r.kind !== 'done') throw new Error(`${r.kind}: ${r.status ?? '?'}`);
+      await page.waitForFunction(() => ['scored', 'error'].includes(document.body.dataset.state), null, { timeout: TIMEOUT_MS });
+      return r.msFrame;
+    };
+    if (warmup) {
+      await pick(warmup);
+      if ((await page.evaluate(() => document.body.dataset.state)) !== 'scored') throw new Error('the small file was not scored');
+      await page.evaluate(() => {
+        window.__bench.again();
+        document.querySelector('[data-testid=stat-accounts]').textContent = '';
+      });
+    }
+    return { ms: await pick(file) };
+  } catch (err) {
+    return { error: err.message.split('\n')[0] };
+  } finally {
+    await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 15_000))]);
+  }
+}
+
+/** The current CLI on each file, alternating: --format summary, then to the scored CSV. */
+function workbookCli(files) {
+  const out = path.join(os.tmpdir(), `churn-audit-bench-wb-${process.pid}.out`);
+  const results = { xlsx: { summary: [], csv: [], errors: [] }, csv: { summary: [], csv: [], errors: [] } };
+  try {
+    for (let i = 0; i < WB_RUNS; i++) {
+      for (const [measure, extra] of [...CLI_MEASURES].reverse()) {
+        for (const kind of ['xlsx', 'csv']) {
+          const res = results[kind];
+          if (res.errors.length) continue;
+          rmSync(out, { force: true });
+          const t0 = process.hrtime.bigint();
+          const r = spawnSync(CLI, ['score', '--data', files[kind].file, '--out', out, '--as-of', GEN.as_of, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+          const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+          if (r.status === 0) res[measure].push(ms);
+          else res.errors.push(`score ${extra.join(' ')} failed (${r.error?.message || `exit ${r.status}`}): ${String(r.stderr || '').trim().split('\n')[0]}`);
+        }
+      }
+    }
+  } finally {
+    rmSync(out, { force: true });
+  }
+  return results;
+}
+
+/** The report's workbook section. */
+function workbookReport(wb, line) {
+  line();
+  line(`## A workbook: ${int(wb.rows ?? WB_ROWS)} accounts as .xlsx vs its CSV twin`);
+  line();
+  if (wb.skipped) {
+    line(`Not measured: ${wb.skipped}.`);
+    return;
+  }
+  const cell = (t) => (t ? `${secs(t.median)} (${secs(t.min)} – ${secs(t.max)})` : '—');
+  const ratio = (a, b) => (a && b ? `${(a.median / b.median).toFixed(2)}×` : 'n/a');
+  const rows = [
+    ['Page: first file in a fresh page (for the .xlsx, the workbook engine is fetched and started then)', 'page', 'first'],
+    [`Page: after a ${WARMUP_ROWS}-account file of the same kind (engines warm)`, 'page', 'warm'],
+    ['CLI: score --format summary', 'cli', 'summary'],
+    ['CLI: score to the scored CSV', 'cli', 'csv'],
+  ];
+  line(`File size: .xlsx ${mb(wb.files.xlsx.bytes)}, CSV ${mb(wb.files.csv.bytes)} (${(wb.files.xlsx.bytes / wb.files.csv.bytes).toFixed(2)}×); both from the current CLI's \`simulate --accounts ${wb.rows} --seed ${GEN.seed} --as-of ${GEN.as_of}\`.`);
+  line();
+  line(`| Measure (median of ${wb.runs}, min – max) | .xlsx | CSV twin | xlsx / CSV |`);
+  line('|---|---|---|---|');
+  for (const [what, where, measure] of rows) {
+    const [x, c] = ['xlsx', 'csv'].map((k) => stats(wb[where][k][measure]));
+    line(`| ${what} | ${cell(x)} | ${cell(c)} | ${ratio(x, c)} |`);
+  }
+  line();
+  const first = stats(wb.page.xlsx.first);
+  const warm = stats(wb.page.xlsx.warm);
+  if (first && warm) {
+    const load = first.median - warm.median;
+    const spread = Math.max(first.max - first.min, warm.max - warm.min);
+    line(
+      `The workbook engine's first load, first file minus warm (medians of the .xlsx): ${secs(load)}` +
+        (Math.abs(load) <= spread ? `, within the runs' spread (${secs(spread)}): too small to tell apart from noise here.` : '.'),
+    );
+  }
+  for (const where of ['page', 'cli']) for (const k of ['xlsx', 'csv']) for (const e of wb[where][k].errors.slice(0, 1)) line(`${where === 'page' ? 'Page' : 'CLI'}, ${k}: ${e}`);
+  line('Page times as in the A/B (change event to the first frame after the summary shows every account), a fresh browser per run. The .xlsx is read by the workbook engine into text, then scored as the CSV is.');
+}
+
 // --- main -----------------------------------------------------------------------------------
 async function main() {
   const needs = [
@@ -675,15 +869,16 @@ async function main() {
   }
   const cliSides = [base && { key: 'base', label: `base CLI (${base.commit.hash})`, bin: BASE_CLI }, { key: 'ours', label: 'current CLI', bin: CLI }].filter(Boolean);
   const cli = timeCli(data, cliSides);
+  const workbook = await workbookSection();
 
-  const report = buildReport({ started, data, sizes, pages, cli, chromiumVersion, base, current: { ...current, dirty } });
+  const report = buildReport({ started, data, sizes, pages, cli, workbook, chromiumVersion, base, current: { ...current, dirty } });
   writeFileSync(path.join(OUT_DIR, 'report.md'), report.text);
   writeFileSync(path.join(OUT_DIR, 'results.json'), JSON.stringify(report.raw, null, 2) + '\n');
   console.log(report.text);
   console.log(`(written to ${path.relative(ROOT, path.join(OUT_DIR, 'report.md'))} and results.json)`);
 }
 
-function buildReport({ started, data, sizes, pages, cli, chromiumVersion, base, current }) {
+function buildReport({ started, data, sizes, pages, cli, workbook, chromiumVersion, base, current }) {
   const L = [];
   const line = (s = '') => L.push(s);
   const summarise = (p) => {
@@ -849,6 +1044,7 @@ function buildReport({ started, data, sizes, pages, cli, chromiumVersion, base, 
   for (const [what, limit, got, v] of budgets) line(`| ${what} | ${limit} | ${got} | ${verdict(v)} |`);
   line();
   line(`${budgets.filter((b) => b[3] === true).length} of ${budgets.length} budgets met. A/B: ${ab.map((r) => `${r.name} ${abVerdict(r.ratio)}`).join('; ')}.`);
+  workbookReport(workbook, line);
 
   const raw = {
     started: started.toISOString(),
@@ -863,6 +1059,7 @@ function buildReport({ started, data, sizes, pages, cli, chromiumVersion, base, 
     ab: ab.map((r) => ({ what: r.what, base: r.base, current: r.current, ratio: r.ratio, verdict: abVerdict(r.ratio) })),
     sizes,
     budgets: budgets.map(([what, limit, measured, pass]) => ({ what, limit, measured, pass })),
+    workbook,
   };
   return { text: L.join('\n') + '\n', raw };
 }

@@ -12,7 +12,7 @@
 //! churn-audit card     [--model FILE] [--out FILE]
 //! churn-audit compare  --before FILE --after FILE [--model FILE] [--as-of-before YYYY-MM-DD]
 //!                      [--as-of-after YYYY-MM-DD] [--format csv|json] [--out FILE]
-//! churn-audit simulate --accounts N --seed S [--out FILE] [--as-of YYYY-MM-DD]
+//! churn-audit simulate --accounts N --seed S [--out FILE|FILE.xlsx] [--as-of YYYY-MM-DD]
 //!                      [--snapshot-after DAYS --out-after FILE] [--new-share X] [--renamed-share X]
 //! ```
 //! The commands and their options are declared once, as clap derives ([`Cli`]): clap
@@ -82,9 +82,11 @@ enum Command {
     /// Provenance, metrics, the strongest drivers, every feature, the risk tiers and the
     /// limits.
     Card(CardArgs),
-    /// Simulate a labelled history of B2B accounts (CSV).
+    /// Simulate a labelled history of B2B accounts (CSV, or an .xlsx workbook).
     ///
-    /// The same seed and as-of date give the same bytes.
+    /// The same seed and as-of date give the same bytes. An --out (or --out-after) whose
+    /// name ends in .xlsx gets the same accounts as an Excel workbook: typed numbers,
+    /// date cells, and the same scores as the CSV.
     Simulate(SimulateArgs),
     /// Compare a previous account list with the current one.
     ///
@@ -316,7 +318,7 @@ struct SimulateArgs {
     /// The random seed.
     #[arg(long, value_name = "S", allow_negative_numbers = true)]
     seed: u64,
-    /// Where to write the history (default: stdout).
+    /// Where to write the history (default: stdout); FILE.xlsx: as an Excel workbook.
     #[arg(long, value_name = "FILE")]
     out: Option<String>,
     #[command(flatten)]
@@ -325,7 +327,7 @@ struct SimulateArgs {
     /// gone at their renewal, the others moved on, some new.
     #[arg(long, value_name = "DAYS", requires = "out_after", value_parser = clap::value_parser!(i64).range(1..=3650))]
     snapshot_after: Option<i64>,
-    /// Where to write the later snapshot.
+    /// Where to write the later snapshot (FILE.xlsx: as an Excel workbook).
     #[arg(long, value_name = "FILE", requires = "snapshot_after")]
     out_after: Option<String>,
     /// New accounts in the later snapshot, as a share of the accounts.
@@ -905,7 +907,7 @@ fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
         as_of: args.as_of.days(),
     };
     let (Some(days), Some(after)) = (args.snapshot_after, &args.out_after) else {
-        return write_out(args.out.as_deref(), &simulate::simulate(&cfg));
+        return write_history(args.out.as_deref(), &simulate::simulate(&cfg));
     };
     check_writable(after)?;
     for (name, share) in [
@@ -925,8 +927,8 @@ fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
         renamed_share: args.renamed_share,
     };
     let two = simulate::simulate_snapshots(&cfg, &snap);
-    write_out(args.out.as_deref(), &two.before)?;
-    write_out(Some(after), &two.after)?;
+    write_history(args.out.as_deref(), &two.before)?;
+    write_history(Some(after), &two.after)?;
     eprintln!(
         "{} accounts; {} days later: {} churned and gone, {} with a changed id, {} new",
         cfg.accounts,
@@ -936,6 +938,27 @@ fn simulate_cmd(args: &SimulateArgs) -> Result<()> {
         (cfg.accounts as f64 * snap.new_share).round()
     );
     Ok(())
+}
+
+/// Writes a simulated history: to a path ending in `.xlsx` (any letter case) as an Excel
+/// workbook of the same accounts ([`simulate::to_xlsx`]), else as the CSV text.
+fn write_history(out: Option<&str>, csv: &str) -> Result<()> {
+    match out {
+        Some(path) if is_xlsx_path(path) => {
+            let bytes = simulate::to_xlsx(csv).map_err(|e| match e {
+                Error::Unusable { reason, .. } => Error::unusable(path, reason),
+                e => e,
+            })?;
+            std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+        }
+        _ => write_out(out, csv),
+    }
+}
+
+fn is_xlsx_path(path: &str) -> bool {
+    path.len() > 5
+        && path.is_char_boundary(path.len() - 5)
+        && path[path.len() - 5..].eq_ignore_ascii_case(".xlsx")
 }
 
 /// Scores a whole file with one scorer.
