@@ -51,14 +51,17 @@ impl Spread {
             let (i, j) = (i.max(j), i.min(j));
             let c = self.products[i * p + j] / n - (self.sums[i] / n) * (self.sums[j] / n);
             // A variance is never negative; rounding can make a constant's -1e-18.
-            if i == j {
-                c.max(0.0)
-            } else {
-                c
-            }
+            let c = if i == j { c.max(0.0) } else { c };
+            round_to_digits(c)
         };
         (0..p).map(|i| (0..p).map(|j| at(i, j)).collect()).collect()
     }
+}
+
+/// `x` to 4 significant digits: coverage needs no more, and the bundled model (with its
+/// p × p numbers) travels inside the page's scoring engine, whose size is budgeted.
+fn round_to_digits(x: f64) -> f64 {
+    format!("{x:.3e}").parse().unwrap_or(x)
 }
 
 #[cfg(test)]
@@ -74,9 +77,12 @@ mod tests {
             s.add(&row);
         }
         let c = s.covariance();
-        assert!((c[0][0] - 8.0 / 3.0).abs() < 1e-12);
+        // 8/3 to 4 significant digits.
+        assert_eq!(c[0][0], 2.667);
         assert!((c[1][1] - 8.0).abs() < 1e-12);
         assert!((c[0][1] - 4.0).abs() < 1e-12 && c[0][1] == c[1][0]);
         assert!(Spread::new(3).covariance().is_empty());
+        assert_eq!(round_to_digits(0.002122211437), 0.002122);
+        assert_eq!(round_to_digits(-5.066063791827041e-7), -5.066e-7);
     }
 }
