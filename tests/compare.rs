@@ -10,6 +10,15 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_churn-audit"))
 }
 
+/// Fails the test with the command's own words when it did not succeed.
+fn succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("churn-audit-compare-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
@@ -37,11 +46,7 @@ fn quarters(d: &Path, accounts: usize) -> (PathBuf, PathBuf) {
         .arg(&q2)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     (q1, q2)
 }
 
@@ -56,11 +61,7 @@ fn reference(data: &Path, as_of: &str) -> HashMap<String, (f64, f64, Vec<f64>)> 
         .args([as_of, "--contributions"])
         .output()
         .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -93,11 +94,7 @@ fn compare_json(q1: &Path, q2: &Path) -> serde_json::Value {
         .args(["--as-of-before", BEFORE_DAY, "--as-of-after", AFTER_DAY])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let summary = String::from_utf8(out.stderr).unwrap();
     assert!(summary.contains("in both: "), "{summary}");
     serde_json::from_slice(&out.stdout).unwrap()
@@ -198,11 +195,7 @@ fn csv_output_has_a_row_per_account_and_the_split_columns() {
         .arg(&out_file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let csv = std::fs::read_to_string(&out_file).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -255,11 +248,7 @@ fn auc_on(model: &Path, data: &Path) -> f64 {
         .arg(data)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["auc"].as_f64().unwrap()
 }
@@ -277,11 +266,7 @@ fn a_model_from_two_snapshots_ranks_nearly_as_well_as_one_from_true_labels() {
             .args(args)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(&out);
     };
     let p = |x: &PathBuf| x.to_str().unwrap().to_string();
     sim(&[
@@ -364,11 +349,7 @@ fn a_saved_audit_is_the_before_side_of_the_same_comparison() {
         .arg(&audit)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&audit).unwrap()).unwrap();
     assert_eq!(saved["format"], "churn-audit-saved-audit");
