@@ -997,6 +997,15 @@ impl Model {
         }
         model
     }
+
+    /// Per feature, in model order: whether it is not among the names in `absent` (the
+    /// inputs a file has no column for).
+    pub fn presence(&self, absent: &[String]) -> Vec<bool> {
+        self.features
+            .iter()
+            .map(|f| !absent.contains(&f.name))
+            .collect()
+    }
 }
 
 /// `x` brought into `range`, as `x.clamp(range[0], range[1])` (NaN stays NaN), without

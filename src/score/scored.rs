@@ -86,11 +86,7 @@ impl Lookups {
                 .value_feature
                 .as_deref()
                 .and_then(|v| model.feature_index(v)),
-            has_column: model
-                .features
-                .iter()
-                .map(|f| !missing_features.contains(&f.name))
-                .collect(),
+            has_column: model.presence(missing_features),
         }
     }
 }

@@ -512,11 +512,7 @@ pub fn evaluate(
     let prepared = features::prepare_mapped(&table, model, as_of, file, &mapping)?;
     // As in scoring, an input the table has no column for counts for nothing.
     let model = &model.without_inputs(&prepared.missing_features);
-    let present: Vec<bool> = model
-        .features
-        .iter()
-        .map(|f| !prepared.missing_features.contains(&f.name))
-        .collect();
+    let present = model.presence(&prepared.missing_features);
     let mut y = Vec::new();
     let mut p = Vec::new();
     let mut skipped_rows = 0;
